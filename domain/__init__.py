@@ -1,0 +1,1 @@
+"""citynet's domain: aggregates and their events. Pure Python, no I/O."""

@@ -1,0 +1,146 @@
+"""The event-sourced application: one method per command.
+
+Each command loads the aggregates it needs, lets them decide, and saves the
+new events atomically. A concurrent writer to the same aggregate makes the
+save fail with an IntegrityError; the command is then run again against the
+fresh state (commands are pure decisions over that state, so a retry is
+safe), and gives up with ``Conflict`` after a few attempts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from citynet.domain.city import City
+from citynet.domain.network import Commission, Network
+from citynet.domain.values import MemberRole
+from citynet.services.errors import AlreadyExists, Conflict, NotFound
+
+A = TypeVar("A", bound=Aggregate)
+
+MAX_ATTEMPTS = 5
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a successful command reports: the record it touched and the
+    position of its last event, which readers can wait for."""
+
+    id: UUID
+    position: int
+
+
+class CitynetApplication(Application[UUID]):
+    name = "Citynet"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # -- cities -------------------------------------------------------------
+
+    def register_city(self, name: str, country_code: str, time_zone: str) -> Recorded:
+        city = City.register(name, country_code, time_zone)
+        self._refuse_existing(City, city.id, f"{city.name} ({city.country_code}) is already registered")
+        return self._save_new(city, f"{city.name} ({city.country_code}) is already registered")
+
+    # -- networks -----------------------------------------------------------
+
+    def found_network(self, name: str, short_name: str, founded_on: date, description: str = "") -> Recorded:
+        network = Network.found(name, short_name, founded_on, description)
+        message = f"a network with the short name {network.short_name!r} already exists"
+        self._refuse_existing(Network, network.id, message)
+        return self._save_new(network, message)
+
+    def add_commission(self, network_id: UUID, name: str) -> Recorded:
+        added: list[Commission] = []
+        position = self._change(Network, network_id, "networkId", lambda n: added.append(n.add_commission(name)))
+        return Recorded(added[-1].id, position)
+
+    def admit_member(self, network_id: UUID, city_id: UUID, role: MemberRole | str, since: date) -> Recorded:
+        self.get(City, city_id, "cityId")
+        return self._recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.admit(city_id, role, since)))
+
+    def change_member_role(self, network_id: UUID, city_id: UUID, role: MemberRole | str, on: date) -> Recorded:
+        self.get(City, city_id, "cityId")
+        return self._recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.change_role(city_id, role, on)))
+
+    def record_member_left(self, network_id: UUID, city_id: UUID, on: date) -> Recorded:
+        self.get(City, city_id, "cityId")
+        return self._recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.record_departure(city_id, on)))
+
+    def assign_commission_member(self, network_id: UUID, commission_id: UUID, city_id: UUID) -> Recorded:
+        self.get(City, city_id, "cityId")
+        position = self._change(
+            Network, network_id, "commissionId", lambda n: n.assign_to_commission(commission_id, city_id)
+        )
+        return Recorded(commission_id, position)
+
+    def name_commission_head(self, network_id: UUID, commission_id: UUID, city_id: UUID) -> Recorded:
+        self.get(City, city_id, "cityId")
+        position = self._change(
+            Network, network_id, "commissionId", lambda n: n.name_commission_head(commission_id, city_id)
+        )
+        return Recorded(commission_id, position)
+
+    # -- plumbing -----------------------------------------------------------
+
+    def get(self, cls: type[A], aggregate_id: UUID, field: str | None = None, version: int | None = None) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(cls.__name__, aggregate_id, field) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(cls.__name__, aggregate_id, field)
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def _refuse_existing(self, cls: type[Aggregate], aggregate_id: UUID, message: str) -> None:
+        if self.exists(aggregate_id):
+            raise AlreadyExists(cls.__name__, aggregate_id, message)
+
+    def _save_new(self, aggregate: Aggregate, message: str) -> Recorded:
+        try:
+            return Recorded(aggregate.id, self._save(aggregate))
+        except IntegrityError:
+            # Someone registered the same identity between our check and save.
+            raise AlreadyExists(type(aggregate).__name__, aggregate.id, message) from None
+
+    def _change(self, cls: type[A], aggregate_id: UUID, field: str, decide: Callable[[A], Any]) -> int:
+        for _attempt in range(MAX_ATTEMPTS):
+            aggregate = self.get(cls, aggregate_id, field)
+            decide(aggregate)
+            try:
+                return self._save(aggregate)
+            except IntegrityError:
+                continue
+        raise Conflict(cls.__name__, aggregate_id, MAX_ATTEMPTS)
+
+    def _save(self, aggregate: Aggregate) -> int:
+        recordings = self.save(aggregate)
+        return max(r.notification.id for r in recordings)
+
+    @staticmethod
+    def _recorded(aggregate_id: UUID, position: int) -> Recorded:
+        return Recorded(aggregate_id, position)

@@ -1,0 +1,1 @@
+"""Read models: tables projected from the event log, and the queries over them."""

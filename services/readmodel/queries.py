@@ -1,0 +1,249 @@
+"""Read-model queries, async, for the API. No business rules here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from citynet.services.readmodel.paging import Page, check_first, decode_cursor, encode_cursor
+from citynet.services.readmodel.tables import (
+    cities,
+    commission_members,
+    commissions,
+    membership_periods,
+    memberships,
+    networks,
+    projection_positions,
+)
+
+
+@dataclass(frozen=True)
+class CityRow:
+    id: str
+    name: str
+    country_code: str
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class NetworkRow:
+    id: str
+    name: str
+    short_name: str
+    founded_on: date
+    description: str
+
+
+@dataclass(frozen=True)
+class CommissionRow:
+    id: str
+    network_id: str
+    name: str
+    head_city_id: str | None
+
+
+@dataclass(frozen=True)
+class MembershipRow:
+    network_id: str
+    city_id: str
+    city_name: str
+    network_name: str
+    role: str
+    member_since: date
+    role_since: date
+    valid_to: date | None = None
+
+
+def _city(r: Any) -> CityRow:
+    return CityRow(r.id, r.name, r.country_code, r.time_zone)
+
+
+def _network(r: Any) -> NetworkRow:
+    return NetworkRow(r.id, r.name, r.short_name, r.founded_on, r.description)
+
+
+def _commission(r: Any) -> CommissionRow:
+    return CommissionRow(r.id, r.network_id, r.name, r.head_city_id)
+
+
+class ReadModel:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def _all(self, statement: Any) -> list[Any]:
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(statement)).all())
+
+    async def _keyset_page(self, table: Any, where: Any, first: int | None, after: str | None, convert: Any) -> Page[Any]:
+        limit = check_first(first)
+        key = decode_cursor(after, 2)
+        conditions = [where] if where is not None else []
+        total_stmt = select(func.count()).select_from(table)
+        if conditions:
+            total_stmt = total_stmt.where(*conditions)
+        if key is not None:
+            conditions.append(tuple_(table.c.name, table.c.id) > tuple_(*key))
+        stmt = select(table).order_by(table.c.name, table.c.id).limit(limit + 1)
+        if conditions:
+            stmt = stmt.where(*conditions)
+        async with self.engine.connect() as conn:
+            rows = list((await conn.execute(stmt)).all())
+            total = int((await conn.execute(total_stmt)).scalar_one())
+        items = [(encode_cursor([r.name, r.id]), convert(r)) for r in rows[:limit]]
+        return Page(items, len(rows) > limit, after is not None, total)
+
+    # -- positions ------------------------------------------------------------
+
+    async def position(self) -> int:
+        rows = await self._all(select(projection_positions.c.position))
+        return int(rows[0][0]) if rows else 0
+
+    # -- networks -------------------------------------------------------------
+
+    async def networks_page(self, first: int | None, after: str | None) -> Page[NetworkRow]:
+        return await self._keyset_page(networks, None, first, after, _network)
+
+    async def networks_by_id(self, ids: Iterable[str]) -> dict[str, NetworkRow]:
+        rows = await self._all(select(networks).where(networks.c.id.in_(list(ids))))
+        return {r.id: _network(r) for r in rows}
+
+    async def commissions_by_network(self, network_ids: Iterable[str]) -> dict[str, list[CommissionRow]]:
+        rows = await self._all(
+            select(commissions)
+            .where(commissions.c.network_id.in_(list(network_ids)))
+            .order_by(commissions.c.name, commissions.c.id)
+        )
+        grouped: dict[str, list[CommissionRow]] = defaultdict(list)
+        for r in rows:
+            grouped[r.network_id].append(_commission(r))
+        return grouped
+
+    async def commissions_by_id(self, ids: Iterable[str]) -> dict[str, CommissionRow]:
+        rows = await self._all(select(commissions).where(commissions.c.id.in_(list(ids))))
+        return {r.id: _commission(r) for r in rows}
+
+    async def commission_member_ids(self, commission_ids: Iterable[str]) -> dict[str, list[str]]:
+        rows = await self._all(
+            select(commission_members.c.commission_id, commission_members.c.city_id)
+            .join(cities, cities.c.id == commission_members.c.city_id)
+            .where(commission_members.c.commission_id.in_(list(commission_ids)))
+            .order_by(cities.c.name, cities.c.id)
+        )
+        grouped: dict[str, list[str]] = defaultdict(list)
+        for r in rows:
+            grouped[r.commission_id].append(r.city_id)
+        return grouped
+
+    # -- cities ---------------------------------------------------------------
+
+    async def cities_page(
+        self,
+        first: int | None,
+        after: str | None,
+        country_code: str | None = None,
+        min_networks: int | None = None,
+    ) -> Page[CityRow]:
+        conditions = []
+        if country_code:
+            conditions.append(cities.c.country_code == country_code.upper())
+        if min_networks is not None:
+            bridging = (
+                select(memberships.c.city_id)
+                .group_by(memberships.c.city_id)
+                .having(func.count(memberships.c.network_id) >= min_networks)
+            )
+            conditions.append(cities.c.id.in_(bridging.scalar_subquery()))
+        where = and_(*conditions) if conditions else None
+        return await self._keyset_page(cities, where, first, after, _city)
+
+    async def cities_by_id(self, ids: Iterable[str]) -> dict[str, CityRow]:
+        rows = await self._all(select(cities).where(cities.c.id.in_(list(ids))))
+        return {r.id: _city(r) for r in rows}
+
+    # -- memberships ----------------------------------------------------------
+
+    def _membership_select(self) -> Any:
+        return (
+            select(
+                memberships,
+                cities.c.name.label("city_name"),
+                networks.c.name.label("network_name"),
+            )
+            .join(cities, cities.c.id == memberships.c.city_id)
+            .join(networks, networks.c.id == memberships.c.network_id)
+        )
+
+    @staticmethod
+    def _membership(r: Any, valid_to: date | None = None) -> MembershipRow:
+        return MembershipRow(
+            r.network_id, r.city_id, r.city_name, r.network_name, r.role, r.member_since, r.role_since, valid_to
+        )
+
+    async def members_by_network(self, network_ids: Iterable[str]) -> dict[str, list[MembershipRow]]:
+        rows = await self._all(
+            self._membership_select()
+            .where(memberships.c.network_id.in_(list(network_ids)))
+            .order_by(cities.c.name, cities.c.id)
+        )
+        grouped: dict[str, list[MembershipRow]] = defaultdict(list)
+        for r in rows:
+            grouped[r.network_id].append(self._membership(r))
+        return grouped
+
+    async def memberships_by_city(self, city_ids: Iterable[str]) -> dict[str, list[MembershipRow]]:
+        rows = await self._all(
+            self._membership_select()
+            .where(memberships.c.city_id.in_(list(city_ids)))
+            .order_by(networks.c.name, networks.c.id)
+        )
+        grouped: dict[str, list[MembershipRow]] = defaultdict(list)
+        for r in rows:
+            grouped[r.city_id].append(self._membership(r))
+        return grouped
+
+    def _period_select(self) -> Any:
+        return (
+            select(
+                membership_periods.c.network_id,
+                membership_periods.c.city_id,
+                membership_periods.c.role,
+                membership_periods.c.member_since,
+                membership_periods.c.valid_from.label("role_since"),
+                membership_periods.c.valid_to,
+                cities.c.name.label("city_name"),
+                networks.c.name.label("network_name"),
+            )
+            .join(cities, cities.c.id == membership_periods.c.city_id)
+            .join(networks, networks.c.id == membership_periods.c.network_id)
+        )
+
+    async def members_on(self, network_id: str, on: date) -> list[MembershipRow]:
+        """Who belonged to the network on a given day, in which role."""
+        rows = await self._all(
+            self._period_select()
+            .where(
+                membership_periods.c.network_id == network_id,
+                membership_periods.c.valid_from <= on,
+                or_(membership_periods.c.valid_to.is_(None), membership_periods.c.valid_to > on),
+            )
+            .order_by(cities.c.name, cities.c.id)
+        )
+        return [self._membership(r, r.valid_to) for r in rows]
+
+    async def membership_history(
+        self, network_id: str | None = None, city_id: str | None = None
+    ) -> list[MembershipRow]:
+        """Every period in a role, oldest first."""
+        stmt = self._period_select()
+        if network_id is not None:
+            stmt = stmt.where(membership_periods.c.network_id == network_id)
+        if city_id is not None:
+            stmt = stmt.where(membership_periods.c.city_id == city_id)
+        rows = await self._all(stmt.order_by(membership_periods.c.valid_from, membership_periods.c.started_position))
+        return [self._membership(r, r.valid_to) for r in rows]

@@ -1,0 +1,78 @@
+"""Wires one database into the application, the projector and the read model.
+
+This is the service layer's front door: the API and the CLI call
+``Citynet.execute`` for commands (which returns only once the read models
+include the change, so a client reads its own writes) and use
+``Citynet.reads`` for queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from citynet.services.application import CitynetApplication
+from citynet.services.projector import Projector
+from citynet.services.readmodel.directory import DirectoryProjection
+from citynet.services.readmodel.queries import ReadModel
+from citynet.services.storage import Storage, parse_database_url
+
+R = TypeVar("R")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _engines(storage: Storage) -> tuple[Engine, AsyncEngine]:
+    if storage.is_sqlite:
+        assert storage.sqlite_path is not None
+        storage.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        sync = create_engine(storage.sync_url, connect_args={"timeout": 30})
+        event.listen(sync, "connect", _sqlite_pragmas)
+        async_engine = create_async_engine(storage.async_url, connect_args={"timeout": 30})
+        event.listen(async_engine.sync_engine, "connect", _sqlite_pragmas)
+        return sync, async_engine
+    sync = create_engine(storage.sync_url, pool_size=4, max_overflow=4, pool_pre_ping=True)
+    async_engine = create_async_engine(storage.async_url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+    return sync, async_engine
+
+
+class Citynet:
+    def __init__(self, database_url: str) -> None:
+        self.storage = parse_database_url(database_url)
+        self.sync_engine, self.async_engine = _engines(self.storage)
+        # Event tables first: the projector reads them during setup checks.
+        self.app = CitynetApplication(env=self.storage.eventsourcing_env)
+        self.projector = Projector(self.app, self.sync_engine, [DirectoryProjection()])
+        self.projector.setup()
+        self.reads = ReadModel(self.async_engine)
+
+    def execute(self, command: Callable[[CitynetApplication], R]) -> R:
+        """Run a command, then bring the read models up to its events."""
+        result = command(self.app)
+        self.projector.catch_up()
+        return result
+
+    def database_reachable(self) -> bool:
+        try:
+            with self.sync_engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    def close(self) -> None:
+        self.app.close()
+        self.sync_engine.dispose()
+
+    async def aclose(self) -> None:
+        await self.async_engine.dispose()
+        self.close()
