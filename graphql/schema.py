@@ -1,0 +1,100 @@
+"""The schema and its guards. The SDL is exported to schema.graphql beside this file."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.schema.config import StrawberryConfig
+
+from citynet.domain.errors import DomainError, InvalidInput
+from citynet.graphql.errors import ERROR_TYPES
+from citynet.graphql.mutations import Mutation
+from citynet.graphql.queries import Query
+from citynet.graphql.types import City, Commission, Network
+
+log = logging.getLogger(__name__)
+
+SDL_PATH = Path(__file__).with_name("schema.graphql")
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    return not isinstance(original, DomainError)
+
+
+def _domain_extensions(error: DomainError) -> dict[str, object]:
+    if isinstance(error, InvalidInput):
+        return {"code": "BAD_USER_INPUT", "field": error.field}
+    return {"code": type(error).__name__.upper()}
+
+
+class ErrorPolicy(MaskErrors):
+    """Domain errors pass through with a code (and the field they are about);
+    anything unexpected is logged here and shown only as "Internal server
+    error": no stack traces, no SQL."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected, error_message="Internal server error")
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        for error in errors:
+            if isinstance(error.original_error, DomainError):
+                error.extensions = {**(error.extensions or {}), **_domain_extensions(error.original_error)}
+        return super()._process_errors(errors)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
+
+
+def build_schema(
+    max_depth: int = 10,
+    max_aliases: int = 15,
+    max_tokens: int = 2000,
+    introspection: bool = True,
+) -> strawberry.Schema:
+    # Limits are built once as validation rules and added per request, so the
+    # validation cache still hits. Extensions are factories: one instance per
+    # request, never shared state between requests.
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
+    extensions: list = [
+        partial(ParserCache, maxsize=256),
+        partial(ValidationCache, maxsize=256),
+        partial(AddValidationRules, rules),
+        partial(MaxTokensLimiter, max_token_count=max_tokens),
+        ErrorPolicy,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[City, Network, Commission, *ERROR_TYPES],
+        extensions=extensions,
+        config=StrawberryConfig(),
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

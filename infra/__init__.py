@@ -1,0 +1,1 @@
+"""citynet's infrastructure: settings, the Litestar app, the CLI."""

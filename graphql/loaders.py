@@ -1,0 +1,44 @@
+"""Per-request DataLoaders: each kind of row is fetched once per request, in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from citynet.services.readmodel.queries import CityRow, CommissionRow, MembershipRow, NetworkRow, ReadModel
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _by_key(fetch: Callable[[list[str]], Awaitable[dict[str, Any]]], default: Any = None) -> Any:
+    async def load(keys: Sequence[str]) -> list[Any]:
+        found = await fetch(list(keys))
+        return [found.get(k, default() if callable(default) else default) for k in keys]
+
+    return load
+
+
+@dataclass
+class Loaders:
+    reads: ReadModel
+    city: DataLoader[str, CityRow | None] = field(init=False)
+    network: DataLoader[str, NetworkRow | None] = field(init=False)
+    commission: DataLoader[str, CommissionRow | None] = field(init=False)
+    members_of_network: DataLoader[str, list[MembershipRow]] = field(init=False)
+    memberships_of_city: DataLoader[str, list[MembershipRow]] = field(init=False)
+    commissions_of_network: DataLoader[str, list[CommissionRow]] = field(init=False)
+    commission_member_ids: DataLoader[str, list[str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        r = self.reads
+        self.city = DataLoader(_by_key(r.cities_by_id))
+        self.network = DataLoader(_by_key(r.networks_by_id))
+        self.commission = DataLoader(_by_key(r.commissions_by_id))
+        self.members_of_network = DataLoader(_by_key(r.members_by_network, list))
+        self.memberships_of_city = DataLoader(_by_key(r.memberships_by_city, list))
+        self.commissions_of_network = DataLoader(_by_key(r.commissions_by_network, list))
+        self.commission_member_ids = DataLoader(_by_key(r.commission_member_ids, list))

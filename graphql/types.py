@@ -1,0 +1,196 @@
+"""GraphQL object types for the directory: cities, networks, commissions, memberships."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Generic, TypeVar
+
+import strawberry
+
+from citynet.domain.values import MemberRole as DomainMemberRole
+from citynet.graphql.context import Info
+from citynet.graphql.ids import from_global_id, to_global_id
+from citynet.services.readmodel.paging import Page, page_in_memory
+from citynet.services.readmodel.queries import CityRow, CommissionRow, MembershipRow, NetworkRow
+
+T = TypeVar("T")
+
+MemberRole = strawberry.enum(DomainMemberRole, name="MemberRole", description="How a city takes part in a network.")
+
+Position = strawberry.scalar(
+    int,
+    name="Position",
+    description=(
+        "A position in the event log (a 64-bit integer). Send it back in the "
+        "X-Citynet-Min-Position header to read your own writes from any server."
+    ),
+    serialize=int,
+    parse_value=int,
+)
+
+
+@strawberry.interface(description="An object with a global id, stable across restarts.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A Relay-style page of results; pass endCursor as `after` for the next page.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int
+
+
+def to_connection(page: Page, convert) -> Connection:  # type: ignore[no-untyped-def,type-arg]
+    edges = [Edge(cursor=cursor, node=convert(item)) for cursor, item in page.items]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total_count,
+    )
+
+
+@strawberry.type(description="A city taking part in one or more networks.")
+class City(Node):
+    id: strawberry.ID
+    name: str
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2.")
+    time_zone: str = strawberry.field(description="IANA time zone, e.g. Europe/Riga.")
+    row: strawberry.Private[CityRow]
+
+    @classmethod
+    def from_row(cls, row: CityRow) -> City:
+        return cls(id=to_global_id("City", row.id), name=row.name, country_code=row.country_code,
+                   time_zone=row.time_zone, row=row)
+
+    @strawberry.field(description="Current memberships, one per network.")
+    async def memberships(self, info: Info) -> list[Membership]:
+        rows = await info.context.load.memberships_of_city.load(self.row.id)
+        return [Membership.from_row(r) for r in rows]
+
+    @strawberry.field(description="Networks the city belongs to now.")
+    async def networks(self, info: Info) -> list[Network]:
+        rows = await info.context.load.memberships_of_city.load(self.row.id)
+        found = await info.context.load.network.load_many([r.network_id for r in rows])
+        return [Network.from_row(n) for n in found if n is not None]
+
+    @strawberry.field(description="Every period in a role in any network, oldest first.")
+    async def membership_history(self, info: Info) -> list[Membership]:
+        rows = await info.context.services.reads.membership_history(city_id=self.row.id)
+        return [Membership.from_row(r) for r in rows]
+
+
+@strawberry.type(description="A city's membership of a network in one role over a period.")
+class Membership:
+    role: MemberRole  # type: ignore[valid-type]
+    member_since: date = strawberry.field(description="First day of the current continuous membership.")
+    role_since: date = strawberry.field(description="First day in this role.")
+    until: date | None = strawberry.field(
+        description="Day this period ended (exclusive); null while it lasts."
+    )
+    row: strawberry.Private[MembershipRow]
+
+    @classmethod
+    def from_row(cls, row: MembershipRow) -> Membership:
+        return cls(role=DomainMemberRole(row.role), member_since=row.member_since, role_since=row.role_since,
+                   until=row.valid_to, row=row)
+
+    @strawberry.field
+    async def city(self, info: Info) -> City:
+        row = await info.context.load.city.load(self.row.city_id)
+        assert row is not None  # the projection writes cities before memberships
+        return City.from_row(row)
+
+    @strawberry.field
+    async def network(self, info: Info) -> Network:
+        row = await info.context.load.network.load(self.row.network_id)
+        assert row is not None
+        return Network.from_row(row)
+
+
+@strawberry.type(description="A working group of a network, e.g. UBC's Safe Cities Commission.")
+class Commission(Node):
+    id: strawberry.ID
+    name: str
+    row: strawberry.Private[CommissionRow]
+
+    @classmethod
+    def from_row(cls, row: CommissionRow) -> Commission:
+        return cls(id=to_global_id("Commission", row.network_id, row.id), name=row.name, row=row)
+
+    @strawberry.field
+    async def network(self, info: Info) -> Network:
+        row = await info.context.load.network.load(self.row.network_id)
+        assert row is not None
+        return Network.from_row(row)
+
+    @strawberry.field(description="The member city heading the commission, if one is named.")
+    async def head(self, info: Info) -> City | None:
+        if self.row.head_city_id is None:
+            return None
+        row = await info.context.load.city.load(self.row.head_city_id)
+        return City.from_row(row) if row else None
+
+    @strawberry.field(description="Member cities working in the commission.")
+    async def members(self, info: Info) -> list[City]:
+        ids = await info.context.load.commission_member_ids.load(self.row.id)
+        rows = await info.context.load.city.load_many(ids)
+        return [City.from_row(r) for r in rows if r is not None]
+
+
+@strawberry.type(description="A network of cities: ICNCM, UBC, Efus ...")
+class Network(Node):
+    id: strawberry.ID
+    name: str
+    short_name: str
+    founded_on: date
+    description: str
+    row: strawberry.Private[NetworkRow]
+
+    @classmethod
+    def from_row(cls, row: NetworkRow) -> Network:
+        return cls(id=to_global_id("Network", row.id), name=row.name, short_name=row.short_name,
+                   founded_on=row.founded_on, description=row.description, row=row)
+
+    @strawberry.field
+    async def commissions(self, info: Info) -> list[Commission]:
+        rows = await info.context.load.commissions_of_network.load(self.row.id)
+        return [Commission.from_row(r) for r in rows]
+
+    @strawberry.field(description="Current members, ordered by city name.")
+    async def members(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Membership]:
+        rows = await info.context.load.members_of_network.load(self.row.id)
+        page = page_in_memory(rows, lambda r: (r.city_name, r.city_id), first, after)
+        return to_connection(page, Membership.from_row)
+
+    @strawberry.field(description="Who was a member on the given day, and in which role.")
+    async def members_on(self, info: Info, on: date) -> list[Membership]:
+        rows = await info.context.services.reads.members_on(self.row.id, on)
+        return [Membership.from_row(r) for r in rows]
+
+    @strawberry.field(description="Every membership period, oldest first; optionally of one city.")
+    async def membership_history(self, info: Info, city_id: strawberry.ID | None = None) -> list[Membership]:
+        city = str(from_global_id(city_id, "City", "cityId")[0]) if city_id is not None else None
+        rows = await info.context.services.reads.membership_history(network_id=self.row.id, city_id=city)
+        return [Membership.from_row(r) for r in rows]

@@ -1,0 +1,101 @@
+"""Settings from ``CITYNET_*`` environment variables, with laptop-safe defaults.
+
+The development profile (default) runs on an embedded SQLite file under the
+data directory with GraphiQL on. The production profile turns GraphiQL and
+introspection off and refuses to start on SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _bool(name: str, value: str) -> bool:
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on", "y"):
+        return True
+    if v in ("0", "false", "no", "off", "n", ""):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {value!r}")
+
+
+def _int(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str = "development"
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    graphiql: bool = True
+    introspection: bool = True
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    max_query_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    read_wait_seconds: float = 5.0
+    projection_poll_seconds: float = 1.0
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'citynet.sqlite3').resolve()}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.profile == "production"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None}).validated()
+
+    def validated(self) -> Settings:
+        if self.profile not in ("development", "production"):
+            raise SettingsError(f"CITYNET_PROFILE must be development or production, not {self.profile!r}")
+        if self.is_production:
+            if not self.effective_database_url.startswith(("postgresql://", "postgres://")):
+                raise SettingsError("the production profile needs CITYNET_DATABASE_URL=postgresql://...")
+            if self.graphiql or self.introspection:
+                raise SettingsError("the production profile runs with GraphiQL and introspection off")
+        if not 1 <= self.port <= 65535:
+            raise SettingsError(f"CITYNET_PORT must be 1-65535, not {self.port}")
+        return self
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        get = env.get
+        profile = get("CITYNET_PROFILE", "development").strip().lower()
+        production = profile == "production"
+        origins = tuple(o.strip() for o in get("CITYNET_ALLOWED_ORIGINS", "").split(",") if o.strip())
+        return cls(
+            profile=profile,
+            data_dir=Path(get("CITYNET_DATA_DIR", "data")),
+            database_url=get("CITYNET_DATABASE_URL", "").strip(),
+            host=get("CITYNET_HOST", "127.0.0.1"),
+            port=_int("CITYNET_PORT", get("CITYNET_PORT", "8000")),
+            graphiql=_bool("CITYNET_GRAPHIQL", get("CITYNET_GRAPHIQL", "false" if production else "true")),
+            introspection=_bool(
+                "CITYNET_INTROSPECTION", get("CITYNET_INTROSPECTION", "false" if production else "true")
+            ),
+            allowed_origins=origins,
+            max_query_depth=_int("CITYNET_MAX_QUERY_DEPTH", get("CITYNET_MAX_QUERY_DEPTH", "10")),
+            max_aliases=_int("CITYNET_MAX_ALIASES", get("CITYNET_MAX_ALIASES", "15")),
+            max_tokens=_int("CITYNET_MAX_TOKENS", get("CITYNET_MAX_TOKENS", "2000")),
+            read_wait_seconds=float(get("CITYNET_READ_WAIT_SECONDS", "5")),
+            projection_poll_seconds=float(get("CITYNET_PROJECTION_POLL_SECONDS", "1")),
+            log_level=get("CITYNET_LOG_LEVEL", "INFO").upper(),
+        ).validated()
