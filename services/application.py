@@ -9,6 +9,8 @@ safe), and gives up with ``Conflict`` after a few attempts.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +28,7 @@ from citynet.services.errors import AlreadyExists, Conflict, NotFound
 
 A = TypeVar("A", bound=Aggregate)
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 10
 
 
 class DateAsISO(Transcoding):
@@ -128,13 +130,14 @@ class CitynetApplication(Application[UUID]):
             raise AlreadyExists(type(aggregate).__name__, aggregate.id, message) from None
 
     def _change(self, cls: type[A], aggregate_id: UUID, field: str, decide: Callable[[A], Any]) -> int:
-        for _attempt in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             aggregate = self.get(cls, aggregate_id, field)
             decide(aggregate)
             try:
                 return self._save(aggregate)
             except IntegrityError:
-                continue
+                # Back off with jitter so colliding writers spread out.
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
         raise Conflict(cls.__name__, aggregate_id, MAX_ATTEMPTS)
 
     def _save(self, aggregate: Aggregate) -> int:

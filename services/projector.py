@@ -80,18 +80,24 @@ class Projector:
         return self.app.recorder.max_notification_id() or 0
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every event recorded after the stored position; return the new position."""
+        """Apply every event recorded after the stored position; return the new position.
+
+        Events are read before the position is locked, so the write lock is
+        never held while waiting for an event-store connection (on SQLite,
+        writers hold those connections while they wait for the write lock)."""
         with self._lock:
             while True:
-                with self.engine.begin() as conn:
-                    position = self._lock_position(conn)
-                    applied = self._apply_batch(conn, position)
-                if applied is None:
-                    self._known = position
+                position = self.position()
+                notifications = self._select_after(position)
+                if not notifications:
                     return position
-                self._known = applied
+                with self.engine.begin() as conn:
+                    if self._lock_position(conn) != position:
+                        continue  # another process applied this stretch; read again
+                    self._apply(conn, notifications)
+                self._known = notifications[-1].id
                 if progress:
-                    progress(applied, self.head())
+                    progress(self._known, self.head())
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Recompute every read model from the first event, in one transaction.
@@ -137,23 +143,28 @@ class Projector:
         )
         return int(conn.execute(self._select_position()).scalar_one())
 
-    def _apply_batch(self, conn: Connection, position: int) -> int | None:
-        notifications = self.app.recorder.select_notifications(
+    def _select_after(self, position: int) -> Sequence[Any]:
+        return self.app.recorder.select_notifications(
             start=position, limit=self.batch_size, inclusive_of_start=False
         )
-        if not notifications:
-            return None
+
+    def _apply(self, conn: Connection, notifications: Sequence[Any]) -> None:
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
             for projection in self.projections:
                 projection.apply(conn, event, notification.id)
-        last = notifications[-1].id
         conn.execute(
             update(projection_positions)
             .where(projection_positions.c.name == self.TRACKING_NAME)
-            .values(position=last)
+            .values(position=notifications[-1].id)
         )
-        return last
+
+    def _apply_batch(self, conn: Connection, position: int) -> int | None:
+        notifications = self._select_after(position)
+        if not notifications:
+            return None
+        self._apply(conn, notifications)
+        return int(notifications[-1].id)
 
 
 class ProjectorThread(threading.Thread):

@@ -8,6 +8,8 @@ include the change, so a client reads its own writes) and use
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -54,10 +56,17 @@ class Citynet:
         self.projector = Projector(self.app, self.sync_engine, [DirectoryProjection()])
         self.projector.setup()
         self.reads = ReadModel(self.async_engine)
+        # SQLite has one writer at a time anyway; queueing commands here keeps
+        # waiting writers from holding every event-store connection while the
+        # projector needs one. PostgreSQL writers run concurrently.
+        self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
+            threading.Lock() if self.storage.is_sqlite else contextlib.nullcontext()
+        )
 
     def execute(self, command: Callable[[CitynetApplication], R]) -> R:
         """Run a command, then bring the read models up to its events."""
-        result = command(self.app)
+        with self._write_lock:
+            result = command(self.app)
         self.projector.catch_up()
         return result
 

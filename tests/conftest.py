@@ -1,0 +1,91 @@
+"""Fixtures: every service and API test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is taken from CITYNET_TEST_POSTGRES_URL (default
+postgresql://postgres@127.0.0.1:5432/test). Each test gets a database of its
+own, dropped afterwards. When PostgreSQL does not answer, its tests are
+skipped with the reason, except under CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from citynet.services.runtime import Citynet
+
+ADMIN_URL = os.environ.get("CITYNET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@lru_cache(maxsize=1)
+def postgres_problem() -> str | None:
+    try:
+        with psycopg.connect(ADMIN_URL, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+        return None
+    except Exception as e:  # noqa: BLE001 - any failure means "not reachable"
+        return f"PostgreSQL at {ADMIN_URL} is not reachable: {e}".strip()
+
+
+def _db_url(dbname: str) -> str:
+    base, _, _ = ADMIN_URL.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    problem = postgres_problem()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"CI=true requires PostgreSQL: {problem}")
+        pytest.skip(problem)
+    name = f"citynet_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield _db_url(name)
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'citynet.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    # One loop per test: pooled async connections belong to the loop that made them.
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture
+def run(loop: asyncio.AbstractEventLoop) -> Callable[[Any], Any]:
+    return loop.run_until_complete
+
+
+@pytest.fixture
+def citynet(database_url: str, loop: asyncio.AbstractEventLoop) -> Iterator[Citynet]:
+    services = Citynet(database_url)
+    yield services
+    loop.run_until_complete(services.async_engine.dispose())
+    services.close()
