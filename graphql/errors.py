@@ -23,7 +23,7 @@ class InvalidInput(UserError):
 @strawberry.type(description="A referenced record does not exist.")
 class NotFound(UserError):
     message: str
-    field: str | None
+    field: str
     id: strawberry.ID | None
 
 
@@ -63,7 +63,7 @@ def to_user_error(error: domain.DomainError) -> UserError:
     if isinstance(error, domain.InvalidInput):
         return InvalidInput(message=error.message, field=error.field)
     if isinstance(error, domain.NotFound):
-        return NotFound(message=error.message, field=error.field, id=_global(error.kind, error.id))
+        return NotFound(message=error.message, field=error.field or "id", id=_global(error.kind, error.id))
     if isinstance(error, domain.AlreadyExists):
         return AlreadyExists(message=error.message, existing_id=_global(error.kind, error.id))
     if isinstance(error, domain.AlreadyMember):
