@@ -1,0 +1,114 @@
+"""The `citynet` command as a user runs it: seed, rebuild, serve, restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+QUERY = """{ networks { edges { node { shortName foundedOn
+  members(first: 50) { edges { node { role memberSince city { name } } } } } } }
+  bridgeCities { edges { node { name memberships { role network { shortName } } } } } }"""
+
+
+def citynet(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "citynet.infra.cli", *args],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def graphql(port: int, query: str) -> Any:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+class Server:
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "citynet.infra.cli", "serve", "--port", str(self.port), *args],
+            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"server did not become ready: {self.process.stdout.read() if self.process.stdout else ''}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=15)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    if request.param == "sqlite":
+        return {"CITYNET_DATA_DIR": str(tmp_path / "data"), "CITYNET_DATABASE_URL": ""}
+    return {"CITYNET_DATABASE_URL": request.getfixturevalue("postgres_url")}
+
+
+def test_seed_is_idempotent_and_rebuild_answers_the_same(env: dict[str, str]) -> None:
+    first = citynet(env, "seed", "--demo")
+    assert first.returncode == 0, first.stderr
+    assert "51 events added" in first.stdout
+    second = citynet(env, "seed", "--demo")
+    assert "0 events added" in second.stdout
+
+    server = Server(env)
+    try:
+        before = graphql(server.port, QUERY)
+    finally:
+        server.stop()
+    rebuilt = citynet(env, "projections", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "rebuilt up to position" in rebuilt.stdout
+
+    server = Server(env)  # a restart keeps everything
+    try:
+        assert graphql(server.port, QUERY) == before
+    finally:
+        server.stop()
+    assert {e["node"]["shortName"] for e in before["data"]["networks"]["edges"]} == {"ICNCM", "UBC", "Efus"}
+
+
+def test_serve_demo_serves_graphiql(env: dict[str, str]) -> None:
+    server = Server(env, "--demo")
+    try:
+        page = urllib.request.urlopen(
+            urllib.request.Request(f"http://127.0.0.1:{server.port}/graphql", headers={"accept": "text/html"}), timeout=10
+        ).read().decode()
+        assert "graphiql" in page.lower()
+        data = graphql(server.port, "{ bridgeCities { edges { node { name } } } }")["data"]
+        assert "Rostock" in {e["node"]["name"] for e in data["bridgeCities"]["edges"]}
+    finally:
+        server.stop()
+
+
+def test_production_profile_refuses_sqlite(tmp_path: Path) -> None:
+    result = citynet({"CITYNET_PROFILE": "production", "CITYNET_DATA_DIR": str(tmp_path)}, "seed", "--demo")
+    assert result.returncode != 0 and "production profile needs" in result.stderr
