@@ -20,6 +20,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from litestar.testing import TestClient
+
+from citynet.infra.app import create_app
+from citynet.infra.settings import Settings
 from citynet.services.runtime import Citynet
 
 ADMIN_URL = os.environ.get("CITYNET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -89,3 +93,33 @@ def citynet(database_url: str, loop: asyncio.AbstractEventLoop) -> Iterator[City
     yield services
     loop.run_until_complete(services.async_engine.dispose())
     services.close()
+
+
+class GraphQLClient:
+    def __init__(self, client: TestClient) -> None:
+        self.http = client
+
+    def post(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        return self.http.post("/graphql", json={"query": query, "variables": variables or {}}, **kwargs)
+
+    def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run an operation that must succeed at the GraphQL level; return its data."""
+        response = self.post(query, variables)
+        body = response.json()
+        assert response.status_code == 200, body
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[GraphQLClient]:
+    # The app owns its services here, as in production: built in the lifespan,
+    # closed on shutdown, async pools bound to the app's loop.
+    settings = Settings(database_url=database_url, projection_poll_seconds=0.2)
+    with TestClient(app=create_app(settings)) as client:
+        yield GraphQLClient(client)
+
+
+@pytest.fixture
+def services(api: GraphQLClient) -> Citynet:
+    return api.http.app.state.citynet

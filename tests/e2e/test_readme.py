@@ -1,0 +1,26 @@
+"""The README's GraphQL examples work exactly as shown, in order, on the demo data."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from citynet.services.demo import load_demo
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_readme_examples_run_against_the_demo(api: Any, services: Any) -> None:
+    load_demo(services)
+    blocks = re.findall(r"```graphql\n(.*?)```", README.read_text(), re.S)
+    assert len(blocks) >= 5
+    results = [api(block) for block in blocks]
+    assert results[1]["bridgeCities"]["edges"]
+    assert {m["city"]["name"] for m in results[2]["network"]["membersOn"]} >= {"Essen", "Edinburgh"}
+    assert results[3]["registerCity"]["__typename"] == "RegisterCityPayload"
+    admitted = results[4]["admitMember"]
+    assert admitted["__typename"] == "MembershipPayload", admitted
+    assert admitted["membership"]["city"]["name"] == "Kiel"
+    again = api(blocks[4])["admitMember"]
+    assert again["__typename"] == "AlreadyMember"
