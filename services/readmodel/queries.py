@@ -80,6 +80,12 @@ class ReadModel:
         async with self.engine.connect() as conn:
             return list((await conn.execute(statement)).all())
 
+    async def _grouped(self, statement: Any, key: str, convert: Any) -> dict[str, list[Any]]:
+        grouped: dict[str, list[Any]] = defaultdict(list)
+        for r in await self._all(statement):
+            grouped[getattr(r, key)].append(convert(r))
+        return grouped
+
     async def _keyset_page(self, table: Any, where: Any, first: int | None, after: str | None, convert: Any) -> Page[Any]:
         limit = check_first(first)
         key = decode_cursor(after, 2)
@@ -114,31 +120,27 @@ class ReadModel:
         return {r.id: _network(r) for r in rows}
 
     async def commissions_by_network(self, network_ids: Iterable[str]) -> dict[str, list[CommissionRow]]:
-        rows = await self._all(
+        return await self._grouped(
             select(commissions)
             .where(commissions.c.network_id.in_(list(network_ids)))
-            .order_by(commissions.c.name, commissions.c.id)
+            .order_by(commissions.c.name, commissions.c.id),
+            "network_id",
+            _commission,
         )
-        grouped: dict[str, list[CommissionRow]] = defaultdict(list)
-        for r in rows:
-            grouped[r.network_id].append(_commission(r))
-        return grouped
 
     async def commissions_by_id(self, ids: Iterable[str]) -> dict[str, CommissionRow]:
         rows = await self._all(select(commissions).where(commissions.c.id.in_(list(ids))))
         return {r.id: _commission(r) for r in rows}
 
     async def commission_member_ids(self, commission_ids: Iterable[str]) -> dict[str, list[str]]:
-        rows = await self._all(
+        return await self._grouped(
             select(commission_members.c.commission_id, commission_members.c.city_id)
             .join(cities, cities.c.id == commission_members.c.city_id)
             .where(commission_members.c.commission_id.in_(list(commission_ids)))
-            .order_by(cities.c.name, cities.c.id)
+            .order_by(cities.c.name, cities.c.id),
+            "commission_id",
+            lambda r: r.city_id,
         )
-        grouped: dict[str, list[str]] = defaultdict(list)
-        for r in rows:
-            grouped[r.commission_id].append(r.city_id)
-        return grouped
 
     # -- cities ---------------------------------------------------------------
 
@@ -186,26 +188,22 @@ class ReadModel:
         )
 
     async def members_by_network(self, network_ids: Iterable[str]) -> dict[str, list[MembershipRow]]:
-        rows = await self._all(
+        return await self._grouped(
             self._membership_select()
             .where(memberships.c.network_id.in_(list(network_ids)))
-            .order_by(cities.c.name, cities.c.id)
+            .order_by(cities.c.name, cities.c.id),
+            "network_id",
+            self._membership,
         )
-        grouped: dict[str, list[MembershipRow]] = defaultdict(list)
-        for r in rows:
-            grouped[r.network_id].append(self._membership(r))
-        return grouped
 
     async def memberships_by_city(self, city_ids: Iterable[str]) -> dict[str, list[MembershipRow]]:
-        rows = await self._all(
+        return await self._grouped(
             self._membership_select()
             .where(memberships.c.city_id.in_(list(city_ids)))
-            .order_by(networks.c.name, networks.c.id)
+            .order_by(networks.c.name, networks.c.id),
+            "city_id",
+            self._membership,
         )
-        grouped: dict[str, list[MembershipRow]] = defaultdict(list)
-        for r in rows:
-            grouped[r.city_id].append(self._membership(r))
-        return grouped
 
     def _period_select(self) -> Any:
         return (
