@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Generic, TypeVar
+from typing import Generic, NewType, TypeVar
 
 import strawberry
 
@@ -18,7 +18,7 @@ T = TypeVar("T")
 MemberRole = strawberry.enum(DomainMemberRole, name="MemberRole", description="How a city takes part in a network.")
 
 Position = strawberry.scalar(
-    int,
+    NewType("Position", int),
     name="Position",
     description=(
         "A position in the event log (a 64-bit integer). Send it back in the "

@@ -80,15 +80,15 @@ class CitynetApplication(Application[UUID]):
 
     def admit_member(self, network_id: UUID, city_id: UUID, role: MemberRole | str, since: date) -> Recorded:
         self.get(City, city_id, "cityId")
-        return self._recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.admit(city_id, role, since)))
+        return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.admit(city_id, role, since)))
 
     def change_member_role(self, network_id: UUID, city_id: UUID, role: MemberRole | str, on: date) -> Recorded:
         self.get(City, city_id, "cityId")
-        return self._recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.change_role(city_id, role, on)))
+        return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.change_role(city_id, role, on)))
 
     def record_member_left(self, network_id: UUID, city_id: UUID, on: date) -> Recorded:
         self.get(City, city_id, "cityId")
-        return self._recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.record_departure(city_id, on)))
+        return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.record_departure(city_id, on)))
 
     def assign_commission_member(self, network_id: UUID, commission_id: UUID, city_id: UUID) -> Recorded:
         self.get(City, city_id, "cityId")
@@ -143,7 +143,3 @@ class CitynetApplication(Application[UUID]):
     def _save(self, aggregate: Aggregate) -> int:
         recordings = self.save(aggregate)
         return max(r.notification.id for r in recordings)
-
-    @staticmethod
-    def _recorded(aggregate_id: UUID, position: int) -> Recorded:
-        return Recorded(aggregate_id, position)
