@@ -57,3 +57,59 @@ class NotAMember(DomainError):
         super().__init__(message)
         self.network_id = network_id
         self.city_id = city_id
+
+
+class InvalidTransition(DomainError):
+    """The workshop's status does not allow this step (e.g. confirming a cancelled workshop)."""
+
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(f"a {status} workshop cannot be {action}")
+        self.status = status
+        self.action = action
+
+
+class RegistrationClosed(DomainError):
+    def __init__(self, status: str) -> None:
+        super().__init__(f"registration is closed: the workshop is {status}")
+        self.status = status
+
+
+class NotAPartner(DomainError):
+    """The city is neither the host nor a partner city of the workshop."""
+
+    def __init__(self, workshop_id: UUID, city_id: UUID, field: str = "cityId") -> None:
+        super().__init__(f"city {city_id} is not a partner of workshop {workshop_id}")
+        self.workshop_id = workshop_id
+        self.city_id = city_id
+        self.field = field
+
+
+class DateConflict(DomainError):
+    """Refused because of another workshop on overlapping days (host city or delegate)."""
+
+    def __init__(self, conflicting_workshop_id: UUID, message: str) -> None:
+        super().__init__(message)
+        self.conflicting_workshop_id = conflicting_workshop_id
+
+
+class SessionOverlap(DomainError):
+    def __init__(self, session_id: UUID, room: str) -> None:
+        super().__init__(f"room or track {room!r} already has session {session_id} at that time")
+        self.session_id = session_id
+        self.room = room
+
+
+class AlreadyRegistered(DomainError):
+    def __init__(self, registration_id: UUID) -> None:
+        super().__init__(f"this delegate is already registered (registration {registration_id})")
+        self.registration_id = registration_id
+
+
+class CapacityBelowRegistered(DomainError):
+    def __init__(self, capacity: int, registered: int) -> None:
+        super().__init__(
+            f"{registered} delegates are registered, more than the new capacity {capacity}; "
+            "say what happens to the excess (excess: MOVE_TO_WAITLIST)"
+        )
+        self.capacity = capacity
+        self.registered = registered

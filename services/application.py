@@ -10,6 +10,7 @@ safe), and gives up with ``Conflict`` after a few attempts.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +26,12 @@ from citynet.domain.city import City
 from citynet.domain.network import Commission, Network
 from citynet.domain.values import MemberRole
 from citynet.services.errors import AlreadyExists, Conflict, NotFound
+from citynet.services.workshops import WorkshopCommands
 
 A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 10
+_STRIPES = [threading.RLock() for _ in range(64)]
 
 
 class DateAsISO(Transcoding):
@@ -51,7 +54,7 @@ class Recorded:
     position: int
 
 
-class CitynetApplication(Application[UUID]):
+class CitynetApplication(WorkshopCommands, Application[UUID]):
     name = "Citynet"
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -130,16 +133,30 @@ class CitynetApplication(Application[UUID]):
             raise AlreadyExists(type(aggregate).__name__, aggregate.id, message) from None
 
     def _change(self, cls: type[A], aggregate_id: UUID, field: str, decide: Callable[[A], Any]) -> int:
-        for attempt in range(MAX_ATTEMPTS):
-            aggregate = self.get(cls, aggregate_id, field)
+        def only(aggregate: A) -> list[Aggregate]:
             decide(aggregate)
-            try:
-                return self._save(aggregate)
-            except IntegrityError:
-                # Back off with jitter so colliding writers spread out.
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+            return []
+
+        return self._change_together(cls, aggregate_id, field, only)
+
+    def _change_together(
+        self, cls: type[A], aggregate_id: UUID, field: str, decide: Callable[[A], list[Aggregate]]
+    ) -> int:
+        """Load, decide, save atomically with any other aggregates the decision touched;
+        on a version conflict decide again on fresh state."""
+        # Writers in this process take turns per aggregate; writers in other
+        # processes are caught by the version check and re-decided.
+        with _STRIPES[hash(aggregate_id) % len(_STRIPES)]:
+            for attempt in range(MAX_ATTEMPTS):
+                aggregate = self.get(cls, aggregate_id, field)
+                others = decide(aggregate)
+                try:
+                    return self._save(aggregate, *others)
+                except IntegrityError:
+                    # Back off with jitter so colliding writers spread out.
+                    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
         raise Conflict(cls.__name__, aggregate_id, MAX_ATTEMPTS)
 
-    def _save(self, aggregate: Aggregate) -> int:
-        recordings = self.save(aggregate)
+    def _save(self, *aggregates: Aggregate) -> int:
+        recordings = self.save(*aggregates)
         return max(r.notification.id for r in recordings)

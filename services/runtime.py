@@ -13,13 +13,19 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event, text
+from uuid import UUID
+
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from citynet.services.application import CitynetApplication
+from citynet.domain.errors import DomainError
+from citynet.services.application import CitynetApplication, Recorded
+from citynet.services.readmodel.tables import registrations
 from citynet.services.projector import Projector
+from citynet.services.people import PeopleVault
 from citynet.services.readmodel.directory import DirectoryProjection
+from citynet.services.readmodel.workshop_projection import WorkshopProjection
 from citynet.services.readmodel.queries import ReadModel
 from citynet.services.storage import Storage, parse_database_url
 
@@ -53,8 +59,10 @@ class Citynet:
         self.sync_engine, self.async_engine = _engines(self.storage)
         # Event tables first: the projector reads them during setup checks.
         self.app = CitynetApplication(env=self.storage.eventsourcing_env)
-        self.projector = Projector(self.app, self.sync_engine, [DirectoryProjection()])
+        self.projector = Projector(self.app, self.sync_engine, [DirectoryProjection(), WorkshopProjection()])
         self.projector.setup()
+        self.people = PeopleVault(self.sync_engine)
+        self.people.setup()
         self.reads = ReadModel(self.async_engine)
         # SQLite has one writer at a time anyway; queueing commands here keeps
         # waiting writers from holding every event-store connection while the
@@ -69,6 +77,25 @@ class Citynet:
             result = command(self.app)
         self.projector.catch_up()
         return result
+
+    def register_delegate(
+        self, workshop_id: UUID, city_id: UUID, name: str, email: str, function: str
+    ) -> Recorded:
+        """Register a delegate; their name and e-mail go to the personal-data store, not the log."""
+        person = self.people.identify(name, email)
+        try:
+            return self.execute(lambda app: app.register_delegate(
+                workshop_id, person_id=person.id, city_id=city_id, function=function))
+        except DomainError:
+            if not self._has_registrations(person.id):
+                self.people.forget(person.id)  # refused: keep nothing about them
+            raise
+
+    def _has_registrations(self, person_id: UUID) -> bool:
+        with self.sync_engine.connect() as conn:
+            return conn.execute(
+                select(registrations.c.id).where(registrations.c.person_id == str(person_id)).limit(1)
+            ).first() is not None
 
     def database_reachable(self) -> bool:
         try:

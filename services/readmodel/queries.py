@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from citynet.services.readmodel.workshop_queries import WorkshopQueries
 from citynet.services.readmodel.paging import Page, check_first, decode_cursor, encode_cursor
 from citynet.services.readmodel.tables import (
     cities,
@@ -72,7 +73,7 @@ def _commission(r: Any) -> CommissionRow:
     return CommissionRow(r.id, r.network_id, r.name, r.head_city_id)
 
 
-class ReadModel:
+class ReadModel(WorkshopQueries):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
@@ -86,22 +87,26 @@ class ReadModel:
             grouped[getattr(r, key)].append(convert(r))
         return grouped
 
-    async def _keyset_page(self, table: Any, where: Any, first: int | None, after: str | None, convert: Any) -> Page[Any]:
+    async def _keyset_page(
+        self, table: Any, where: Any, first: int | None, after: str | None, convert: Any,
+        keys: tuple[str, str] = ("name", "id"),
+    ) -> Page[Any]:
         limit = check_first(first)
         key = decode_cursor(after, 2)
+        columns = [table.c[k] for k in keys]
         conditions = [where] if where is not None else []
         total_stmt = select(func.count()).select_from(table)
         if conditions:
             total_stmt = total_stmt.where(*conditions)
         if key is not None:
-            conditions.append(tuple_(table.c.name, table.c.id) > tuple_(*key))
-        stmt = select(table).order_by(table.c.name, table.c.id).limit(limit + 1)
+            conditions.append(tuple_(*columns) > tuple_(*key))
+        stmt = select(table).order_by(*columns).limit(limit + 1)
         if conditions:
             stmt = stmt.where(*conditions)
         async with self.engine.connect() as conn:
             rows = list((await conn.execute(stmt)).all())
             total = int((await conn.execute(total_stmt)).scalar_one())
-        items = [(encode_cursor([r.name, r.id]), convert(r)) for r in rows[:limit]]
+        items = [(encode_cursor([str(getattr(r, k)) for k in keys]), convert(r)) for r in rows[:limit]]
         return Page(items, len(rows) > limit, after is not None, total)
 
     # -- positions ------------------------------------------------------------

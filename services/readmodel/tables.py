@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Integer,
     Column,
     Date,
     Index,
@@ -96,3 +97,107 @@ membership_periods = Table(
 )
 
 READ_MODEL_TABLES = [cities, networks, commissions, commission_members, memberships, membership_periods]
+
+
+# -- workshops -------------------------------------------------------------------
+
+workshops = Table(
+    "rm_workshops",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("topic", String(200), nullable=False, index=True),
+    Column("description", Text, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("format", String(20), nullable=False),
+    Column("venue", Text, nullable=False),
+    Column("meeting_link", Text, nullable=False),
+    Column("length_days", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("host_city_id", String(36), nullable=False, index=True),
+    Column("start_date", Date, nullable=True),
+    Column("end_date", Date, nullable=True),
+    Column("sequence", Integer, nullable=False),
+    Column("poll_status", String(10), nullable=False),  # none, open, closed
+    Column("status_reason", Text, nullable=False),  # last reschedule or cancel reason
+    Column("attendance", Integer, nullable=True),
+    Column("outcome_summary", Text, nullable=True),
+    Column("key_findings", Text, nullable=True),  # JSON list
+    Column("proposed_position", BigInteger, nullable=False),
+    Column("sort_key", String(40), nullable=False),  # start date or 9999-12-31 while undated, then id
+    Index("rm_workshops_sort", "sort_key", "id"),
+)
+
+workshop_networks = Table(
+    "rm_workshop_networks",
+    metadata,
+    Column("workshop_id", String(36), primary_key=True),
+    Column("network_id", String(36), primary_key=True, index=True),
+)
+
+workshop_partners = Table(
+    "rm_workshop_partners",
+    metadata,
+    Column("workshop_id", String(36), primary_key=True),
+    Column("city_id", String(36), primary_key=True, index=True),
+)
+
+poll_candidates = Table(
+    "rm_poll_candidates",
+    metadata,
+    Column("workshop_id", String(36), primary_key=True),
+    Column("candidate", Integer, primary_key=True),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("chosen", Integer, nullable=False),  # 0/1
+)
+
+poll_answers = Table(
+    "rm_poll_answers",
+    metadata,
+    Column("workshop_id", String(36), primary_key=True),
+    Column("candidate", Integer, primary_key=True),
+    Column("city_id", String(36), primary_key=True),
+    Column("answer", String(20), nullable=False),
+    Column("answered_position", BigInteger, nullable=False),
+)
+
+sessions = Table(
+    "rm_sessions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workshop_id", String(36), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("starts_at", String(40), nullable=False),  # ISO 8601 UTC; sortable
+    Column("ends_at", String(40), nullable=False),
+    Column("moderator", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("room", String(200), nullable=False),
+)
+
+registrations = Table(
+    "rm_registrations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workshop_id", String(36), nullable=False, index=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("city_id", String(36), nullable=False, index=True),
+    Column("function", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("arrival", Integer, nullable=False),
+    Column("registered_at", String(40), nullable=False),  # event timestamp, ISO 8601 UTC
+)
+
+city_quotas = Table(
+    "rm_city_quotas",
+    metadata,
+    Column("workshop_id", String(36), primary_key=True),
+    Column("city_id", String(36), primary_key=True),
+    Column("quota", Integer, nullable=False),
+)
+
+READ_MODEL_TABLES += [
+    workshops, workshop_networks, workshop_partners, poll_candidates, poll_answers, sessions, registrations,
+    city_quotas,
+]

@@ -1,0 +1,444 @@
+"""A workshop: proposed by one or more networks, hosted by a partner city,
+dated by a poll among the partners, given an agenda, attended by delegates.
+
+Times: a workshop lives in its host city's IANA zone. Its days are calendar
+dates in that zone; agenda sessions are stored as aware UTC instants and
+checked against the host's local days, so a workshop spanning a DST change
+keeps the right local times on each day.
+
+Registrations fill places in order of arrival; past capacity (or a city's
+quota) they join a first-in-first-out waitlist, promoted automatically when a
+place frees. Promotions are events of their own, so history shows why a
+delegate got a place.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+from eventsourcing.domain import Aggregate, event
+
+from citynet.domain.errors import (
+    AlreadyRegistered,
+    CapacityBelowRegistered,
+    InvalidInput,
+    InvalidTransition,
+    NotAPartner,
+    NotFound,
+    RegistrationClosed,
+    SessionOverlap,
+)
+from citynet.domain.values import clean_name
+from citynet.domain.workshop_values import (
+    DateRange,
+    DelegateFunction,
+    ExcessPolicy,
+    Poll,
+    PollAnswer,
+    Registration,
+    RegistrationStatus,
+    Session,
+    SessionKind,
+    WorkshopFormat,
+    WorkshopStatus,
+    check_range,
+)
+
+S = WorkshopStatus
+DATED = (S.SCHEDULED, S.CONFIRMED)
+MAX_LENGTH_DAYS = 14
+MAX_CAPACITY = 10_000
+
+
+def _enum(enum_cls, field: str, value):  # type: ignore[no-untyped-def]
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise InvalidInput(field, f"{value!r} is not one of {[e.value for e in enum_cls]}") from None
+
+
+def _aware(field: str, value: datetime) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(field, "must be an ISO 8601 date-time with an offset, e.g. 2026-03-28T09:00:00+01:00")
+    return value.astimezone(timezone.utc)
+
+
+class Workshop(Aggregate):
+    @event("Proposed")
+    def __init__(
+        self,
+        title: str,
+        topic: str,
+        description: str,
+        network_ids: list[UUID],
+        partner_city_ids: list[UUID],
+        host_city_id: UUID,
+        time_zone: str,
+        format: str,
+        venue: str,
+        meeting_link: str,
+        length_days: int,
+        capacity: int,
+    ) -> None:
+        self.title = title
+        self.topic = topic
+        self.description = description
+        self.network_ids = list(network_ids)
+        self.partner_city_ids = list(partner_city_ids)
+        self.host_city_id = host_city_id
+        self.time_zone = time_zone
+        self.format = WorkshopFormat(format)
+        self.venue = venue
+        self.meeting_link = meeting_link
+        self.length_days = length_days
+        self.capacity = capacity
+        self.status = S.PROPOSED
+        self.dates: DateRange | None = None
+        self.sequence = 0  # RFC 5545 SEQUENCE: bumped on reschedule and cancel
+        self.poll: Poll | None = None
+        self.sessions: dict[UUID, Session] = {}
+        self.registrations: dict[UUID, Registration] = {}
+        self.quotas: dict[UUID, int] = {}
+        self.arrivals = 0
+
+    # -- proposal ---------------------------------------------------------------
+
+    @classmethod
+    def propose(
+        cls,
+        *,
+        title: str,
+        topic: str,
+        description: str = "",
+        network_ids: list[UUID],
+        partner_city_ids: list[UUID],
+        host_city_id: UUID,
+        time_zone: str,
+        format: WorkshopFormat | str = WorkshopFormat.IN_PERSON,
+        venue: str = "",
+        meeting_link: str = "",
+        length_days: int = 3,
+        capacity: int,
+        workshop_id: UUID | None = None,
+    ) -> Workshop:
+        fmt = _enum(WorkshopFormat, "format", format)
+        if not network_ids:
+            raise InvalidInput("networkIds", "name at least one organising network")
+        if not 1 <= length_days <= MAX_LENGTH_DAYS:
+            raise InvalidInput("lengthDays", f"must be between 1 and {MAX_LENGTH_DAYS}")
+        if not 1 <= capacity <= MAX_CAPACITY:
+            raise InvalidInput("capacity", f"must be between 1 and {MAX_CAPACITY}")
+        venue, meeting_link = (venue or "").strip(), (meeting_link or "").strip()
+        if fmt.has_venue and not venue:
+            raise InvalidInput("venue", f"an {fmt.value.replace('_', ' ')} workshop needs a venue")
+        if fmt is not WorkshopFormat.IN_PERSON and not meeting_link.startswith(("https://", "http://")):
+            raise InvalidInput("meetingLink", "an online or hybrid workshop needs an http(s) meeting link")
+        partners = list(dict.fromkeys([host_city_id, *partner_city_ids]))  # the host is a partner
+        return cls(
+            id=workshop_id or uuid4(),
+            title=clean_name("title", title),
+            topic=clean_name("topic", topic),
+            description=(description or "").strip(),
+            network_ids=list(dict.fromkeys(network_ids)),
+            partner_city_ids=partners,
+            host_city_id=host_city_id,
+            time_zone=time_zone,
+            format=fmt.value,
+            venue=venue,
+            meeting_link=meeting_link,
+            length_days=length_days,
+            capacity=capacity,
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def is_physical(self) -> bool:
+        return self.format.has_venue
+
+    def _require(self, allowed: tuple[WorkshopStatus, ...], action: str) -> None:
+        if self.status not in allowed:
+            raise InvalidTransition(self.status.value, action)
+
+    def _require_partner(self, city_id: UUID, field: str = "cityId") -> None:
+        if city_id not in self.partner_city_ids:
+            raise NotAPartner(self.id, city_id, field)
+
+    # -- agreeing a date -----------------------------------------------------------
+
+    def open_poll(self, candidates: list[tuple[date, date]]) -> None:
+        self._require((S.PROPOSED,), "polled for dates")
+        if self.poll is not None and not self.poll.closed:
+            raise InvalidTransition("polling", "polled again before the open poll is closed")
+        if not candidates:
+            raise InvalidInput("candidates", "give at least one candidate date range")
+        ranges = [check_range(s, e, self.length_days, f"candidates[{i}].") for i, (s, e) in enumerate(candidates)]
+        self._poll_opened(candidates=[(r.start, r.end) for r in ranges])
+
+    def answer_poll(self, city_id: UUID, answers: dict[int, PollAnswer | str]) -> None:
+        if self.poll is None or self.poll.closed:
+            raise InvalidTransition(self.status.value, "answered: no date poll is open")
+        self._require_partner(city_id)
+        clean: dict[int, str] = {}
+        for index, answer in answers.items():
+            if not 0 <= index < len(self.poll.candidates):
+                raise InvalidInput("answers.candidate", f"there is no candidate {index}")
+            clean[index] = _enum(PollAnswer, "answers.answer", answer).value
+        if not clean:
+            raise InvalidInput("answers", "answer at least one candidate")
+        self._poll_answered(city_id=city_id, answers=[[i, a] for i, a in sorted(clean.items())])
+
+    def close_poll(self, chosen: int) -> None:
+        if self.poll is None or self.poll.closed:
+            raise InvalidTransition(self.status.value, "closed: no date poll is open")
+        if not 0 <= chosen < len(self.poll.candidates):
+            raise InvalidInput("candidate", f"there is no candidate {chosen}")
+        self._poll_closed(chosen=chosen)
+        picked = self.poll.candidates[chosen]
+        self._scheduled(start=picked.start, end=picked.end)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def schedule(self, start: date, end: date) -> None:
+        self._require((S.PROPOSED,), "scheduled (reschedule it instead)")
+        if self.poll is not None and not self.poll.closed:
+            raise InvalidTransition("polling", "scheduled while its date poll is open: close the poll")
+        span = check_range(start, end, self.length_days)
+        self._scheduled(start=span.start, end=span.end)
+
+    def reschedule(self, start: date, end: date, reason: str) -> None:
+        self._require(DATED, "rescheduled")
+        reason = clean_name("reason", reason, 2000)
+        span = check_range(start, end, self.length_days)
+        assert self.dates is not None
+        if span == self.dates:
+            raise InvalidInput("startDate", "the workshop already takes place on these dates")
+        self._rescheduled(start=span.start, end=span.end, reason=reason, shift_days=(span.start - self.dates.start).days)
+
+    def cancel(self, reason: str) -> None:
+        self._require((S.PROPOSED, S.SCHEDULED, S.CONFIRMED), "cancelled")
+        self._cancelled(reason=clean_name("reason", reason, 2000))
+
+    def confirm(self) -> None:
+        self._require((S.SCHEDULED,), "confirmed")
+        self._confirmed()
+
+    def mark_held(self, attendance: int, summary: str, key_findings: list[str], today: date) -> None:
+        self._require(DATED, "marked held")
+        assert self.dates is not None
+        if self.dates.start > today:
+            raise InvalidInput("attendance", f"the workshop has not started yet (starts {self.dates.start.isoformat()})")
+        if attendance < 0:
+            raise InvalidInput("attendance", "must not be negative")
+        findings = [f.strip() for f in key_findings if f.strip()]
+        self._held(attendance=attendance, summary=clean_name("outcomeSummary", summary, 10_000), key_findings=findings)
+
+    # -- agenda --------------------------------------------------------------------------
+
+    def local_day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        start = datetime.combine(day, time.min, self.zone)
+        end = datetime.combine(day + timedelta(days=1), time.min, self.zone)
+        return start, end
+
+    def add_session(
+        self, *, session_id: UUID | None = None, title: str, starts_at: datetime, ends_at: datetime,
+        moderator: str = "", kind: SessionKind | str = SessionKind.TALK, room: str = "",
+    ) -> UUID:
+        self._require(DATED, "given an agenda")
+        assert self.dates is not None
+        start, end = _aware("startsAt", starts_at), _aware("endsAt", ends_at)
+        if end <= start:
+            raise InvalidInput("endsAt", "must be after startsAt")
+        first, _ = self.local_day_bounds(self.dates.start)
+        _, last = self.local_day_bounds(self.dates.end)
+        if start < first or end > last:
+            raise InvalidInput(
+                "startsAt", f"the session must lie within the workshop days {self.dates.start}..{self.dates.end} ({self.time_zone})"
+            )
+        room = (room or "").strip()
+        if room:
+            for other in self.sessions.values():
+                if other.room.casefold() == room.casefold() and other.starts_at < end and start < other.ends_at:
+                    raise SessionOverlap(other.id, room)
+        new_id = session_id or uuid4()
+        self._session_added(
+            session_id=new_id, title=clean_name("title", title), starts_at=start, ends_at=end,
+            moderator=(moderator or "").strip(), kind=_enum(SessionKind, "kind", kind).value, room=room,
+        )
+        return new_id
+
+    def remove_session(self, session_id: UUID) -> None:
+        if session_id not in self.sessions:
+            raise NotFound("Session", session_id, "sessionId")
+        self._session_removed(session_id=session_id)
+
+    # -- registration ------------------------------------------------------------------
+
+    def active_registration_of(self, person_id: UUID) -> Registration | None:
+        for r in self.registrations.values():
+            if r.person_id == person_id and r.status is not RegistrationStatus.WITHDRAWN:
+                return r
+        return None
+
+    @property
+    def registered(self) -> list[Registration]:
+        return sorted((r for r in self.registrations.values() if r.status is RegistrationStatus.REGISTERED),
+                      key=lambda r: r.arrival)
+
+    @property
+    def waitlist(self) -> list[Registration]:
+        return sorted((r for r in self.registrations.values() if r.status is RegistrationStatus.WAITLISTED),
+                      key=lambda r: r.arrival)
+
+    def _city_count(self, city_id: UUID) -> int:
+        return sum(1 for r in self.registered if r.city_id == city_id)
+
+    def _has_place_for(self, city_id: UUID) -> bool:
+        quota = self.quotas.get(city_id)
+        return len(self.registered) < self.capacity and (quota is None or self._city_count(city_id) < quota)
+
+    def register(self, *, registration_id: UUID | None = None, person_id: UUID, city_id: UUID,
+                 function: DelegateFunction | str) -> Registration:
+        if self.status not in DATED:
+            raise RegistrationClosed(self.status.value)
+        self._require_partner(city_id)
+        fn = _enum(DelegateFunction, "function", function)
+        existing = self.active_registration_of(person_id)
+        if existing is not None:
+            raise AlreadyRegistered(existing.id)
+        status = RegistrationStatus.REGISTERED if self._has_place_for(city_id) else RegistrationStatus.WAITLISTED
+        new_id = registration_id or uuid4()
+        self._registered(registration_id=new_id, person_id=person_id, city_id=city_id, function=fn.value,
+                         status=status.value)
+        return self.registrations[new_id]
+
+    def withdraw(self, registration_id: UUID) -> None:
+        registration = self.registrations.get(registration_id)
+        if registration is None or registration.status is RegistrationStatus.WITHDRAWN:
+            raise NotFound("Registration", registration_id, "registrationId")
+        if self.status not in DATED:
+            raise RegistrationClosed(self.status.value)
+        self._withdrawn(registration_id=registration_id)
+        self._promote()
+
+    def set_capacity(self, capacity: int, excess: ExcessPolicy | str = ExcessPolicy.REFUSE) -> None:
+        self._require((S.PROPOSED, *DATED), "resized")
+        if not 1 <= capacity <= MAX_CAPACITY:
+            raise InvalidInput("capacity", f"must be between 1 and {MAX_CAPACITY}")
+        policy = _enum(ExcessPolicy, "excess", excess)
+        registered = self.registered
+        if capacity < len(registered) and policy is ExcessPolicy.REFUSE:
+            raise CapacityBelowRegistered(capacity, len(registered))
+        if capacity == self.capacity:
+            raise InvalidInput("capacity", f"the capacity is already {capacity}")
+        # The latest arrivals give up their places; by arrival order they stand
+        # at the head of the waitlist.
+        moved = [r.id for r in registered[capacity:]]
+        self._capacity_changed(capacity=capacity, moved_to_waitlist=moved)
+        self._promote()
+
+    def set_city_quota(self, city_id: UUID, quota: int | None) -> None:
+        self._require((S.PROPOSED, *DATED), "given quotas")
+        self._require_partner(city_id)
+        if quota is not None and not 0 <= quota <= MAX_CAPACITY:
+            raise InvalidInput("quota", f"must be between 0 and {MAX_CAPACITY}, or null for none")
+        if self.quotas.get(city_id) == quota:
+            raise InvalidInput("quota", "the quota is already set to that")
+        self._quota_set(city_id=city_id, quota=quota)
+        self._promote()
+
+    def _promote(self) -> None:
+        for candidate in self.waitlist:
+            if len(self.registered) >= self.capacity:
+                return
+            if self._has_place_for(candidate.city_id):
+                self._promoted(registration_id=candidate.id)
+
+    # -- events ------------------------------------------------------------------------------
+
+    @event("DatePollOpened")
+    def _poll_opened(self, candidates: list[tuple[date, date]]) -> None:
+        self.poll = Poll(candidates=[DateRange(s, e) for s, e in candidates])
+
+    @event("DatePollAnswered")
+    def _poll_answered(self, city_id: UUID, answers: list[list]) -> None:  # type: ignore[type-arg]
+        assert self.poll is not None
+        self.poll.answers[city_id] = {int(i): PollAnswer(a) for i, a in answers}
+
+    @event("DatePollClosed")
+    def _poll_closed(self, chosen: int) -> None:
+        assert self.poll is not None
+        self.poll.closed, self.poll.chosen = True, chosen
+
+    @event("Scheduled")
+    def _scheduled(self, start: date, end: date) -> None:
+        self.dates = DateRange(start, end)
+        self.status = S.SCHEDULED
+
+    @event("Rescheduled")
+    def _rescheduled(self, start: date, end: date, reason: str, shift_days: int) -> None:
+        self.dates = DateRange(start, end)
+        self.status = S.SCHEDULED
+        self.sequence += 1
+        for s in self.sessions.values():
+            s.starts_at, s.ends_at = _shift(s.starts_at, shift_days, self.zone), _shift(s.ends_at, shift_days, self.zone)
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str) -> None:
+        self.status = S.CANCELLED
+        self.sequence += 1
+
+    @event("Confirmed")
+    def _confirmed(self) -> None:
+        self.status = S.CONFIRMED
+
+    @event("Held")
+    def _held(self, attendance: int, summary: str, key_findings: list[str]) -> None:
+        self.status = S.HELD
+
+    @event("SessionAdded")
+    def _session_added(self, session_id: UUID, title: str, starts_at: datetime, ends_at: datetime,
+                       moderator: str, kind: str, room: str) -> None:
+        self.sessions[session_id] = Session(session_id, title, starts_at, ends_at, moderator, SessionKind(kind), room)
+
+    @event("SessionRemoved")
+    def _session_removed(self, session_id: UUID) -> None:
+        del self.sessions[session_id]
+
+    @event("DelegateRegistered")
+    def _registered(self, registration_id: UUID, person_id: UUID, city_id: UUID, function: str, status: str) -> None:
+        self.arrivals += 1
+        self.registrations[registration_id] = Registration(
+            registration_id, person_id, city_id, DelegateFunction(function), RegistrationStatus(status), self.arrivals
+        )
+
+    @event("RegistrationWithdrawn")
+    def _withdrawn(self, registration_id: UUID) -> None:
+        self.registrations[registration_id].status = RegistrationStatus.WITHDRAWN
+
+    @event("RegistrationPromoted")
+    def _promoted(self, registration_id: UUID) -> None:
+        self.registrations[registration_id].status = RegistrationStatus.REGISTERED
+
+    @event("CapacityChanged")
+    def _capacity_changed(self, capacity: int, moved_to_waitlist: list[UUID]) -> None:
+        self.capacity = capacity
+        for rid in moved_to_waitlist:
+            self.registrations[rid].status = RegistrationStatus.WAITLISTED
+
+    @event("CityQuotaSet")
+    def _quota_set(self, city_id: UUID, quota: int | None) -> None:
+        if quota is None:
+            self.quotas.pop(city_id, None)
+        else:
+            self.quotas[city_id] = quota
+
+
+def _shift(instant: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """Move an instant by whole local days, keeping its wall-clock time in the host zone."""
+    local = instant.astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
+    return local.replace(tzinfo=zone).astimezone(timezone.utc)

@@ -1,0 +1,232 @@
+"""Workshop commands. Mixed into the application; one method per command.
+
+Rules that span aggregates (a host city's in-person bookings, a delegate's
+bookings) go through Calendar aggregates saved in the same atomic write as
+the workshop, so concurrent bookings collide and are re-decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from citynet.domain.calendar import Calendar, calendar_id
+from citynet.domain.city import City
+from citynet.domain.errors import DateConflict, InvalidInput, NotFound
+from citynet.domain.network import Network
+from citynet.domain.workshop import DATED, Workshop
+from citynet.domain.workshop_values import PollAnswer
+
+if TYPE_CHECKING:
+    from eventsourcing.domain import Aggregate
+
+    from citynet.services.application import CitynetApplication, Recorded
+
+HOST = "host"
+PERSON = "person"
+
+
+class WorkshopCommands:
+    """Commands on workshops; ``self`` is the CitynetApplication."""
+
+    # -- proposing -----------------------------------------------------------------
+
+    def propose_workshop(
+        self: CitynetApplication,
+        *,
+        title: str,
+        topic: str,
+        description: str = "",
+        network_ids: list[UUID],
+        partner_city_ids: list[UUID],
+        host_city_id: UUID,
+        format: str = "in_person",
+        venue: str = "",
+        meeting_link: str = "",
+        length_days: int = 3,
+        capacity: int,
+        workshop_id: UUID | None = None,
+    ) -> Recorded:
+        from citynet.services.application import Recorded
+
+        for network_id in network_ids:
+            self.get(Network, network_id, "networkIds")
+        for city_id in partner_city_ids:
+            self.get(City, city_id, "partnerCityIds")
+        host = self.get(City, host_city_id, "hostCityId")
+        workshop = Workshop.propose(
+            title=title, topic=topic, description=description, network_ids=network_ids,
+            partner_city_ids=partner_city_ids, host_city_id=host_city_id, time_zone=host.time_zone,
+            format=format, venue=venue, meeting_link=meeting_link, length_days=length_days,
+            capacity=capacity, workshop_id=workshop_id,
+        )
+        return Recorded(workshop.id, self._save_new(workshop, "a workshop with this id already exists").position)
+
+    # -- dates -------------------------------------------------------------------------
+
+    def open_date_poll(self: CitynetApplication, workshop_id: UUID, candidates: list[tuple[date, date]]) -> Recorded:
+        return self._on_workshop(workshop_id, lambda w: w.open_poll(candidates))
+
+    def answer_date_poll(
+        self: CitynetApplication, workshop_id: UUID, city_id: UUID, answers: dict[int, PollAnswer | str]
+    ) -> Recorded:
+        return self._on_workshop(workshop_id, lambda w: w.answer_poll(city_id, answers))
+
+    def close_date_poll(self: CitynetApplication, workshop_id: UUID, candidate: int) -> Recorded:
+        def decide(w: Workshop) -> list[Aggregate]:
+            w.close_poll(candidate)
+            return self._book_host(w)
+
+        return self._on_workshop_with(workshop_id, decide)
+
+    def schedule_workshop(self: CitynetApplication, workshop_id: UUID, start: date, end: date) -> Recorded:
+        def decide(w: Workshop) -> list[Aggregate]:
+            w.schedule(start, end)
+            return self._book_host(w)
+
+        return self._on_workshop_with(workshop_id, decide)
+
+    def reschedule_workshop(
+        self: CitynetApplication, workshop_id: UUID, start: date, end: date, reason: str
+    ) -> Recorded:
+        def decide(w: Workshop) -> list[Aggregate]:
+            w.reschedule(start, end, reason)
+            return self._book_host(w)
+
+        return self._on_workshop_with(workshop_id, decide)
+
+    def cancel_workshop(self: CitynetApplication, workshop_id: UUID, reason: str) -> Recorded:
+        def decide(w: Workshop) -> list[Aggregate]:
+            w.cancel(reason)
+            host = self._existing_calendar(HOST, w.host_city_id)
+            if host is None:
+                return []
+            host.release(w.id)
+            return [host]
+
+        return self._on_workshop_with(workshop_id, decide)
+
+    def confirm_workshop(self: CitynetApplication, workshop_id: UUID) -> Recorded:
+        return self._on_workshop(workshop_id, lambda w: w.confirm())
+
+    def mark_workshop_held(
+        self: CitynetApplication, workshop_id: UUID, attendance: int, summary: str, key_findings: list[str],
+        today: date,
+    ) -> Recorded:
+        return self._on_workshop(workshop_id, lambda w: w.mark_held(attendance, summary, key_findings, today))
+
+    # -- agenda ---------------------------------------------------------------------------
+
+    def add_session(
+        self: CitynetApplication, workshop_id: UUID, *, title: str, starts_at: datetime, ends_at: datetime,
+        moderator: str = "", kind: str = "talk", room: str = "", session_id: UUID | None = None,
+    ) -> Recorded:
+        from citynet.services.application import Recorded
+
+        added: list[UUID] = []
+        recorded = self._on_workshop(workshop_id, lambda w: added.append(w.add_session(
+            session_id=session_id, title=title, starts_at=starts_at, ends_at=ends_at, moderator=moderator,
+            kind=kind, room=room)))
+        return Recorded(added[-1], recorded.position)
+
+    def remove_session(self: CitynetApplication, workshop_id: UUID, session_id: UUID) -> Recorded:
+        return self._on_workshop(workshop_id, lambda w: w.remove_session(session_id))
+
+    # -- registration -----------------------------------------------------------------------
+
+    def register_delegate(
+        self: CitynetApplication, workshop_id: UUID, *, person_id: UUID, city_id: UUID, function: str,
+        registration_id: UUID | None = None,
+    ) -> Recorded:
+        from citynet.services.application import Recorded
+
+        made: list[UUID] = []
+
+        def decide(w: Workshop) -> list[Aggregate]:
+            calendar = self._person_calendar_checked(w, person_id)
+            made.append(w.register(registration_id=registration_id, person_id=person_id, city_id=city_id,
+                                   function=function).id)
+            assert w.dates is not None
+            calendar.book(w.id, w.dates.start, w.dates.end)
+            return [calendar]
+
+        recorded = self._on_workshop_with(workshop_id, decide)
+        return Recorded(made[-1], recorded.position)
+
+    def withdraw_registration(self: CitynetApplication, workshop_id: UUID, registration_id: UUID) -> Recorded:
+        def decide(w: Workshop) -> list[Aggregate]:
+            registration = w.registrations.get(registration_id)
+            w.withdraw(registration_id)
+            assert registration is not None
+            calendar = self._existing_calendar(PERSON, registration.person_id)
+            if calendar is None:
+                return []
+            calendar.release(w.id)
+            return [calendar]
+
+        return self._on_workshop_with(workshop_id, decide)
+
+    def set_workshop_capacity(self: CitynetApplication, workshop_id: UUID, capacity: int, excess: str = "refuse") -> Recorded:
+        return self._on_workshop(workshop_id, lambda w: w.set_capacity(capacity, excess))
+
+    def set_city_quota(self: CitynetApplication, workshop_id: UUID, city_id: UUID, quota: int | None) -> Recorded:
+        return self._on_workshop(workshop_id, lambda w: w.set_city_quota(city_id, quota))
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _on_workshop(self: CitynetApplication, workshop_id: UUID, decide: Callable[[Workshop], Any]) -> Recorded:
+        def only(w: Workshop) -> list[Aggregate]:
+            decide(w)
+            return []
+
+        return self._on_workshop_with(workshop_id, only)
+
+    def _on_workshop_with(
+        self: CitynetApplication, workshop_id: UUID, decide: Callable[[Workshop], list[Aggregate]]
+    ) -> Recorded:
+        from citynet.services.application import Recorded
+
+        return Recorded(workshop_id, self._change_together(Workshop, workshop_id, "workshopId", decide))
+
+    def _existing_calendar(self: CitynetApplication, kind: str, owner_id: UUID) -> Calendar | None:
+        try:
+            return self.get(Calendar, calendar_id(kind, owner_id))
+        except NotFound:
+            return None
+
+    def _calendar(self: CitynetApplication, kind: str, owner_id: UUID) -> Calendar:
+        return self._existing_calendar(kind, owner_id) or Calendar(kind=kind, owner_id=owner_id)
+
+    def _book_host(self: CitynetApplication, w: Workshop) -> list[Aggregate]:
+        if not w.is_physical or w.dates is None:
+            return []
+        calendar = self._calendar(HOST, w.host_city_id)
+        for other_id in calendar.overlapping(w.dates.start, w.dates.end, w.id):
+            other = self.get(Workshop, other_id)
+            if (other.status in DATED and other.is_physical and other.host_city_id == w.host_city_id
+                    and other.dates is not None and other.dates.overlaps(w.dates)):
+                host = self.get(City, w.host_city_id)
+                raise DateConflict(
+                    other.id,
+                    f"{host.name} already hosts the in-person workshop {other.title!r} "
+                    f"from {other.dates.start} to {other.dates.end}",
+                )
+        calendar.book(w.id, w.dates.start, w.dates.end)
+        return [calendar]
+
+    def _person_calendar_checked(self: CitynetApplication, w: Workshop, person_id: UUID) -> Calendar:
+        calendar = self._calendar(PERSON, person_id)
+        if w.dates is None:
+            raise InvalidInput("workshopId", "the workshop has no dates yet")
+        for other_id in calendar.overlapping(w.dates.start, w.dates.end, w.id):
+            other = self.get(Workshop, other_id)
+            if (other.status in DATED and other.active_registration_of(person_id) is not None
+                    and other.dates is not None and other.dates.overlaps(w.dates)):
+                raise DateConflict(
+                    other.id,
+                    f"this delegate is already registered for {other.title!r} "
+                    f"from {other.dates.start} to {other.dates.end}",
+                )
+        return calendar
