@@ -93,15 +93,17 @@ class DateConflict(DomainError):
 
 
 class SessionOverlap(DomainError):
-    def __init__(self, session_id: UUID, room: str) -> None:
+    def __init__(self, workshop_id: UUID, session_id: UUID, room: str) -> None:
         super().__init__(f"room or track {room!r} already has session {session_id} at that time")
+        self.workshop_id = workshop_id
         self.session_id = session_id
         self.room = room
 
 
 class AlreadyRegistered(DomainError):
-    def __init__(self, registration_id: UUID) -> None:
+    def __init__(self, workshop_id: UUID, registration_id: UUID) -> None:
         super().__init__(f"this delegate is already registered (registration {registration_id})")
+        self.workshop_id = workshop_id
         self.registration_id = registration_id
 
 

@@ -69,6 +69,7 @@ class Workshop(Aggregate):
     @event("Proposed")
     def __init__(
         self,
+        id: UUID,  # noqa: A002 - given by propose(); eventsourcing keeps it out of the event body
         title: str,
         topic: str,
         description: str,
@@ -263,7 +264,7 @@ class Workshop(Aggregate):
         if room:
             for other in self.sessions.values():
                 if other.room.casefold() == room.casefold() and other.starts_at < end and start < other.ends_at:
-                    raise SessionOverlap(other.id, room)
+                    raise SessionOverlap(self.id, other.id, room)
         new_id = session_id or uuid4()
         self._session_added(
             session_id=new_id, title=clean_name("title", title), starts_at=start, ends_at=end,
@@ -309,7 +310,7 @@ class Workshop(Aggregate):
         fn = _enum(DelegateFunction, "function", function)
         existing = self.active_registration_of(person_id)
         if existing is not None:
-            raise AlreadyRegistered(existing.id)
+            raise AlreadyRegistered(self.id, existing.id)
         status = RegistrationStatus.REGISTERED if self._has_place_for(city_id) else RegistrationStatus.WAITLISTED
         new_id = registration_id or uuid4()
         self._registered(registration_id=new_id, person_id=person_id, city_id=city_id, function=fn.value,

@@ -52,11 +52,61 @@ class Conflict(UserError):
     message: str
 
 
-ERROR_TYPES = (InvalidInput, NotFound, AlreadyExists, AlreadyMember, NotAMember, Conflict)
+@strawberry.type(description="The workshop's status does not allow this step.")
+class InvalidTransition(UserError):
+    message: str
+    status: str
+    action: str
+
+
+@strawberry.type(description="Registration is closed: the workshop is not scheduled or confirmed.")
+class RegistrationClosed(UserError):
+    message: str
+    status: str
+
+
+@strawberry.type(description="The city is neither the host nor a partner city of the workshop.")
+class NotAPartner(UserError):
+    message: str
+    field: str
+    workshop_id: strawberry.ID
+    city_id: strawberry.ID
+
+
+@strawberry.type(description="Refused because of another workshop on overlapping days, named here.")
+class DateConflict(UserError):
+    message: str
+    conflicting_workshop_id: strawberry.ID
+
+
+@strawberry.type(description="Another session in the same room or track overlaps this one.")
+class SessionOverlap(UserError):
+    message: str
+    session_id: strawberry.ID
+    room: str
+
+
+@strawberry.type(description="The delegate already has a registration (or waitlist place) for this workshop.")
+class AlreadyRegistered(UserError):
+    message: str
+    registration_id: strawberry.ID
+
+
+@strawberry.type(description="More delegates are registered than the new capacity; say what happens to the excess.")
+class CapacityBelowRegistered(UserError):
+    message: str
+    capacity: int
+    registered: int
+
+
+ERROR_TYPES = (
+    InvalidInput, NotFound, AlreadyExists, AlreadyMember, NotAMember, Conflict, InvalidTransition,
+    RegistrationClosed, NotAPartner, DateConflict, SessionOverlap, AlreadyRegistered, CapacityBelowRegistered,
+)
 
 
 def _global(kind: str, id: object) -> strawberry.ID | None:
-    return to_global_id(kind, str(id)) if kind in ("City", "Network") else None
+    return to_global_id(kind, str(id)) if kind in ("City", "Network", "Workshop") else None
 
 
 def to_user_error(error: domain.DomainError) -> UserError:
@@ -74,4 +124,21 @@ def to_user_error(error: domain.DomainError) -> UserError:
                           city_id=to_global_id("City", error.city_id))
     if isinstance(error, ConflictError):
         return Conflict(message=error.message)
+    if isinstance(error, domain.InvalidTransition):
+        return InvalidTransition(message=error.message, status=error.status, action=error.action)
+    if isinstance(error, domain.RegistrationClosed):
+        return RegistrationClosed(message=error.message, status=error.status)
+    if isinstance(error, domain.NotAPartner):
+        return NotAPartner(message=error.message, field=error.field,
+                           workshop_id=to_global_id("Workshop", error.workshop_id),
+                           city_id=to_global_id("City", error.city_id))
+    if isinstance(error, domain.DateConflict):
+        return DateConflict(message=error.message,
+                            conflicting_workshop_id=to_global_id("Workshop", error.conflicting_workshop_id))
+    if isinstance(error, domain.SessionOverlap):
+        return SessionOverlap(message=error.message, session_id=to_global_id("Session", error.workshop_id, error.session_id), room=error.room)
+    if isinstance(error, domain.AlreadyRegistered):
+        return AlreadyRegistered(message=error.message, registration_id=to_global_id("Registration", error.workshop_id, error.registration_id))
+    if isinstance(error, domain.CapacityBelowRegistered):
+        return CapacityBelowRegistered(message=error.message, capacity=error.capacity, registered=error.registered)
     raise TypeError(f"no GraphQL error type for {type(error).__name__}")  # pragma: no cover

@@ -32,6 +32,7 @@ class Loaders:
     memberships_of_city: DataLoader[str, list[MembershipRow]] = field(init=False)
     commissions_of_network: DataLoader[str, list[CommissionRow]] = field(init=False)
     commission_member_ids: DataLoader[str, list[str]] = field(init=False)
+    workshops: WorkshopLoaders = field(init=False)
 
     def __post_init__(self) -> None:
         r = self.reads
@@ -42,3 +43,30 @@ class Loaders:
         self.memberships_of_city = DataLoader(_by_key(r.memberships_by_city, list))
         self.commissions_of_network = DataLoader(_by_key(r.commissions_by_network, list))
         self.commission_member_ids = DataLoader(_by_key(r.commission_member_ids, list))
+        self.workshops = WorkshopLoaders(r)
+
+
+@dataclass
+class WorkshopLoaders:
+    reads: ReadModel
+    workshop: DataLoader[str, Any] = field(init=False)
+    network_ids: DataLoader[str, list[str]] = field(init=False)
+    partner_ids: DataLoader[str, list[str]] = field(init=False)
+    sessions: DataLoader[str, list[Any]] = field(init=False)
+    registrations: DataLoader[str, list[Any]] = field(init=False)
+    city_registrations: DataLoader[str, list[Any]] = field(init=False)
+    poll_candidates: DataLoader[str, list[Any]] = field(init=False)
+    poll_answers: DataLoader[str, list[Any]] = field(init=False)
+    quotas: DataLoader[str, list[Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        r = self.reads
+        self.workshop = DataLoader(_by_key(r.workshops_by_id))
+        self.network_ids = DataLoader(_by_key(r.network_ids_of_workshops, list))
+        self.partner_ids = DataLoader(_by_key(r.partner_ids_of_workshops, list))
+        self.sessions = DataLoader(_by_key(r.sessions_of_workshops, list))
+        self.registrations = DataLoader(_by_key(r.registrations_of_workshops, list))
+        self.city_registrations = DataLoader(_by_key(r.registrations_of_cities, list))
+        self.poll_candidates = DataLoader(_by_key(r.poll_candidates_of_workshops, list))
+        self.poll_answers = DataLoader(_by_key(r.poll_answers_of_workshops, list))
+        self.quotas = DataLoader(_by_key(r.quotas_of_workshops, list))

@@ -2,12 +2,50 @@
 
 from __future__ import annotations
 
+import enum
+from datetime import date
+
 import strawberry
 from graphql import GraphQLError
 
+from citynet.domain.errors import InvalidInput
 from citynet.graphql.context import Info
 from citynet.graphql.ids import decode_any, from_global_id
 from citynet.graphql.types import City, Commission, Connection, Network, Node, Position, to_connection
+from citynet.graphql.workshop_types import Registration, Session, Workshop, WorkshopStatus
+from citynet.services.readmodel.workshop_queries import WorkshopFilter as Criteria
+
+
+@strawberry.enum(description="Which workshops by time: those not yet over, those over, or all.")
+class WorkshopTiming(enum.Enum):
+    UPCOMING = "upcoming"
+    PAST = "past"
+    ALL = "all"
+
+
+@strawberry.input(description="Workshop filters; all given filters must match.")
+class WorkshopFilter:
+    network_id: strawberry.ID | None = None
+    host_city_id: strawberry.ID | None = None
+    topic: str | None = strawberry.field(default=None, description="Case-insensitive substring of the topic.")
+    starts_from: date | None = None
+    ends_by: date | None = None
+    statuses: list[WorkshopStatus] | None = None  # type: ignore[valid-type]
+    timing: WorkshopTiming = WorkshopTiming.ALL
+
+    def to_criteria(self, today: date) -> Criteria:
+        if self.starts_from and self.ends_by and self.ends_by < self.starts_from:
+            raise InvalidInput("filter.endsBy", "is before filter.startsFrom")
+        return Criteria(
+            network_id=str(from_global_id(self.network_id, "Network", "filter.networkId")[0]) if self.network_id else None,
+            host_city_id=str(from_global_id(self.host_city_id, "City", "filter.hostCityId")[0]) if self.host_city_id else None,
+            topic=self.topic,
+            starts_from=self.starts_from,
+            ends_by=self.ends_by,
+            statuses=tuple(s.value for s in self.statuses or ()),
+            upcoming_on=today if self.timing is WorkshopTiming.UPCOMING else None,
+            past_on=today if self.timing is WorkshopTiming.PAST else None,
+        )
 
 
 def _not_found(kind: str, field: str, value: str) -> GraphQLError:
@@ -32,6 +70,18 @@ class Query:
         if kind == "Commission" and len(parts) == 2:
             row = await load.commission.load(parts[1])
             return Commission.from_row(row) if row and row.network_id == parts[0] else None
+        if kind == "Workshop" and len(parts) == 1:
+            workshop = await load.workshops.workshop.load(parts[0])
+            return Workshop.from_row(workshop) if workshop else None
+        if kind == "Registration" and len(parts) == 2:
+            regs = await load.workshops.registrations.load(parts[0])
+            found = next((r for r in regs if r.id == parts[1]), None)
+            return Registration.from_row(found) if found else None
+        if kind == "Session" and len(parts) == 2:
+            workshop = await load.workshops.workshop.load(parts[0])
+            sessions = await load.workshops.sessions.load(parts[0])
+            session = next((r for r in sessions if r.id == parts[1]), None)
+            return Session.from_row(session, workshop.time_zone) if session and workshop else None
         return None
 
     @strawberry.field(description="Networks, ordered by name.")
@@ -74,6 +124,22 @@ class Query:
     ) -> Connection[City]:
         page = await info.context.services.reads.cities_page(first, after, min_networks=max(min_networks, 1))
         return to_connection(page, City.from_row)
+
+    @strawberry.field(description="Workshops ordered by start date (undated last); filter by network, host, topic, dates, status.")
+    async def workshops(
+        self, info: Info, first: int | None = None, after: str | None = None, filter: WorkshopFilter | None = None
+    ) -> Connection[Workshop]:
+        criteria = (filter or WorkshopFilter()).to_criteria(date.today())
+        page = await info.context.services.reads.workshops_page(first, after, criteria)
+        return to_connection(page, Workshop.from_row)
+
+    @strawberry.field(description="One workshop by id.")
+    async def workshop(self, info: Info, id: strawberry.ID) -> Workshop | None:
+        (workshop_id,) = from_global_id(id, "Workshop", "id")
+        row = await info.context.load.workshops.workshop.load(str(workshop_id))
+        if row is None:
+            raise _not_found("Workshop", "id", id)
+        return Workshop.from_row(row)
 
     @strawberry.field(description="How far the read models have got in the event log.")
     async def read_position(self, info: Info) -> Position:  # type: ignore[valid-type]

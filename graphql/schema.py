@@ -22,9 +22,13 @@ from strawberry.schema.config import StrawberryConfig
 
 from citynet.domain.errors import DomainError, InvalidInput
 from citynet.graphql.errors import ERROR_TYPES
-from citynet.graphql.mutations import Mutation
+from strawberry.tools import merge_types
+
+from citynet.graphql.mutations import Mutation as DirectoryMutations
+from citynet.graphql.workshop_mutations import WorkshopMutations
 from citynet.graphql.queries import Query
 from citynet.graphql.types import City, Commission, Network
+from citynet.graphql.workshop_types import Registration, Session, Workshop
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +93,8 @@ def build_schema(
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
-        mutation=Mutation,
-        types=[City, Network, Commission, *ERROR_TYPES],
+        mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations)),
+        types=[City, Network, Commission, Workshop, Session, Registration, *ERROR_TYPES],
         extensions=extensions,
         config=StrawberryConfig(),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Generic, NewType, TypeVar
+from typing import TYPE_CHECKING, Annotated, Generic, NewType, TypeVar
 
 import strawberry
 
@@ -12,6 +12,9 @@ from citynet.graphql.context import Info
 from citynet.graphql.ids import from_global_id, to_global_id
 from citynet.services.readmodel.paging import Page, page_in_memory
 from citynet.services.readmodel.queries import CityRow, CommissionRow, MembershipRow, NetworkRow
+
+if TYPE_CHECKING:
+    from citynet.graphql.workshop_types import Registration
 
 T = TypeVar("T")
 
@@ -97,6 +100,16 @@ class City(Node):
     async def membership_history(self, info: Info) -> list[Membership]:
         rows = await info.context.services.reads.membership_history(city_id=self.row.id)
         return [Membership.from_row(r) for r in rows]
+
+    @strawberry.field(description="The city's delegates across workshops, in order of registration.")
+    async def delegates(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Registration, strawberry.lazy("citynet.graphql.workshop_types")]]:
+        from citynet.graphql.workshop_types import Registration
+
+        rows = await info.context.load.workshops.city_registrations.load(self.row.id)
+        page = page_in_memory(rows, lambda r: (r.registered_at, r.id), first, after)
+        return to_connection(page, Registration.from_row)
 
 
 @strawberry.type(description="A city's membership of a network in one role over a period.")

@@ -18,6 +18,7 @@ from strawberry.litestar import make_graphql_controller
 
 from citynet.graphql.context import Context, make_context
 from citynet.graphql.schema import build_schema
+from citynet.infra.calendar_feeds import calendar_router
 from citynet.infra.settings import Settings
 from citynet.services.demo import load_demo
 from citynet.services.projector import ProjectorThread
@@ -131,7 +132,7 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
 
     cors = CORSConfig(allow_origins=list(settings.allowed_origins)) if settings.allowed_origins else None
     return Litestar(
-        route_handlers=[_graphql_controller(settings), health, ready],
+        route_handlers=[_graphql_controller(settings), health, ready, calendar_router],
         lifespan=[lifespan],
         cors_config=cors,
         openapi_config=None,

@@ -1,0 +1,302 @@
+"""GraphQL types for workshops: lifecycle, date poll, agenda, registrations.
+
+Times are returned in the workshop's host zone with their offset (and the
+zone's name on the workshop), computed per instant, so each day of a
+workshop that spans a DST change shows its own offset.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import strawberry
+
+from citynet.domain.workshop_values import (
+    DelegateFunction as DomainDelegateFunction,
+)
+from citynet.domain.workshop_values import (
+    ExcessPolicy as DomainExcessPolicy,
+)
+from citynet.domain.workshop_values import (
+    PollAnswer as DomainPollAnswer,
+)
+from citynet.domain.workshop_values import (
+    RegistrationStatus as DomainRegistrationStatus,
+)
+from citynet.domain.workshop_values import (
+    SessionKind as DomainSessionKind,
+)
+from citynet.domain.workshop_values import (
+    WorkshopFormat as DomainWorkshopFormat,
+)
+from citynet.domain.workshop_values import (
+    WorkshopStatus as DomainWorkshopStatus,
+)
+from citynet.graphql.context import Info
+from citynet.graphql.ids import to_global_id
+from citynet.graphql.types import City, Connection, Network, Node, to_connection
+from citynet.services.readmodel.paging import page_in_memory
+from citynet.services.readmodel.workshop_queries import PollCandidateRow, RegistrationRow, SessionRow, WorkshopRow
+
+WorkshopStatus = strawberry.enum(DomainWorkshopStatus, name="WorkshopStatus")
+WorkshopFormat = strawberry.enum(DomainWorkshopFormat, name="WorkshopFormat")
+PollAnswer = strawberry.enum(DomainPollAnswer, name="PollAnswer")
+DelegateFunction = strawberry.enum(DomainDelegateFunction, name="DelegateFunction")
+SessionKind = strawberry.enum(DomainSessionKind, name="SessionKind")
+RegistrationStatus = strawberry.enum(DomainRegistrationStatus, name="RegistrationStatus")
+ExcessPolicy = strawberry.enum(
+    DomainExcessPolicy, name="ExcessPolicy",
+    description="What happens to registrations above a lowered capacity.",
+)
+
+
+def _local(stored: str, zone: str) -> datetime:
+    return datetime.fromisoformat(stored).astimezone(ZoneInfo(zone))
+
+
+@strawberry.type(description="One calendar day of a workshop in the host zone, with that day's offset.")
+class WorkshopDay:
+    date: date
+    starts_at: datetime
+    ends_at: datetime
+
+
+@strawberry.type(description="An agenda item within the workshop days.")
+class Session(Node):
+    id: strawberry.ID
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    moderator: str
+    kind: SessionKind  # type: ignore[valid-type]
+    room: str = strawberry.field(description="Room or track; sessions in the same one never overlap.")
+
+    @classmethod
+    def from_row(cls, row: SessionRow, zone: str) -> Session:
+        return cls(id=to_global_id("Session", row.workshop_id, row.id), title=row.title,
+                   starts_at=_local(row.starts_at, zone), ends_at=_local(row.ends_at, zone),
+                   moderator=row.moderator, kind=DomainSessionKind(row.kind), room=row.room)
+
+
+@strawberry.type(description="A delegate's personal data; kept out of the event log so it can be erased.")
+class Delegate:
+    person_id: strawberry.ID
+    name: str | None
+    email: str | None
+    function: DelegateFunction  # type: ignore[valid-type]
+
+
+@strawberry.type(description="A delegate's place (or waitlist place) at a workshop.")
+class Registration(Node):
+    id: strawberry.ID
+    status: RegistrationStatus  # type: ignore[valid-type]
+    registered_at: datetime
+    position: int | None = strawberry.field(description="1-based place on the waitlist; null unless waitlisted.")
+    row: strawberry.Private[RegistrationRow]
+
+    @classmethod
+    def from_row(cls, row: RegistrationRow, position: int | None = None) -> Registration:
+        return cls(id=to_global_id("Registration", row.workshop_id, row.id),
+                   status=DomainRegistrationStatus(row.status),
+                   registered_at=datetime.fromisoformat(row.registered_at), position=position, row=row)
+
+    @strawberry.field
+    def delegate(self) -> Delegate:
+        return Delegate(person_id=to_global_id("Person", self.row.person_id), name=self.row.name,
+                        email=self.row.email, function=DomainDelegateFunction(self.row.function))
+
+    @strawberry.field
+    async def city(self, info: Info) -> City:
+        row = await info.context.load.city.load(self.row.city_id)
+        assert row is not None
+        return City.from_row(row)
+
+    @strawberry.field
+    async def workshop(self, info: Info) -> Workshop:
+        row = await info.context.load.workshops.workshop.load(self.row.workshop_id)
+        assert row is not None
+        return Workshop.from_row(row)
+
+
+@strawberry.type
+class DatePollAnswer:
+    answer: PollAnswer  # type: ignore[valid-type]
+    city_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def city(self, info: Info) -> City:
+        row = await info.context.load.city.load(self.city_id)
+        assert row is not None
+        return City.from_row(row)
+
+
+@strawberry.type(description="A candidate date range in a poll, with the partner cities' answers.")
+class DateCandidate:
+    index: int
+    start_date: date
+    end_date: date
+    chosen: bool
+    answers: list[DatePollAnswer]
+    yes_count: int
+    if_need_be_count: int
+    no_count: int
+
+
+@strawberry.type(description="The poll among partner cities that chose the date; kept as the record of why.")
+class DatePoll:
+    is_open: bool
+    candidates: list[DateCandidate]
+
+
+@strawberry.type
+class CityQuota:
+    quota: int
+    city_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def city(self, info: Info) -> City:
+        row = await info.context.load.city.load(self.city_id)
+        assert row is not None
+        return City.from_row(row)
+
+
+@strawberry.type(description="What came out of a workshop that was held; action plans refer to it.")
+class WorkshopOutcome:
+    attendance: int
+    summary: str
+    key_findings: list[str]
+
+
+@strawberry.type(description="A workshop hosted by a partner city, e.g. one of Connecting Resilient Cities' four.")
+class Workshop(Node):
+    id: strawberry.ID
+    title: str
+    topic: str
+    description: str
+    status: WorkshopStatus  # type: ignore[valid-type]
+    format: WorkshopFormat  # type: ignore[valid-type]
+    venue: str
+    meeting_link: str
+    length_days: int
+    capacity: int
+    time_zone: str = strawberry.field(description="The host city's IANA zone; all times are given in it.")
+    start_date: date | None
+    end_date: date | None
+    sequence: int = strawberry.field(description="Bumped on each reschedule and cancellation (RFC 5545 SEQUENCE).")
+    status_reason: str = strawberry.field(description="Reason given for the last reschedule or cancellation.")
+    row: strawberry.Private[WorkshopRow]
+
+    @classmethod
+    def from_row(cls, row: WorkshopRow) -> Workshop:
+        return cls(
+            id=to_global_id("Workshop", row.id), title=row.title, topic=row.topic, description=row.description,
+            status=DomainWorkshopStatus(row.status), format=DomainWorkshopFormat(row.format), venue=row.venue,
+            meeting_link=row.meeting_link, length_days=row.length_days, capacity=row.capacity,
+            time_zone=row.time_zone, start_date=row.start_date, end_date=row.end_date, sequence=row.sequence,
+            status_reason=row.status_reason, row=row,
+        )
+
+    @strawberry.field(description="Stable RFC 5545 feed of this workshop.")
+    def calendar_url(self) -> str:
+        return f"/calendar/workshops/{self.id}.ics"
+
+    @strawberry.field
+    def days(self) -> list[WorkshopDay]:
+        if self.row.start_date is None or self.row.end_date is None:
+            return []
+        zone = ZoneInfo(self.row.time_zone)
+        out, day = [], self.row.start_date
+        while day <= self.row.end_date:
+            out.append(WorkshopDay(date=day, starts_at=datetime.combine(day, time.min, zone),
+                                   ends_at=datetime.combine(day + timedelta(days=1), time.min, zone)))
+            day += timedelta(days=1)
+        return out
+
+    @strawberry.field
+    def outcome(self) -> WorkshopOutcome | None:
+        if self.row.attendance is None:
+            return None
+        return WorkshopOutcome(attendance=self.row.attendance, summary=self.row.outcome_summary or "",
+                               key_findings=self.row.key_findings)
+
+    @strawberry.field
+    async def host(self, info: Info) -> City:
+        row = await info.context.load.city.load(self.row.host_city_id)
+        assert row is not None
+        return City.from_row(row)
+
+    @strawberry.field(description="Organising networks (several for a joint project).")
+    async def organisers(self, info: Info) -> list[Network]:
+        ids = await info.context.load.workshops.network_ids.load(self.row.id)
+        rows = await info.context.load.network.load_many(ids)
+        return sorted((Network.from_row(r) for r in rows if r), key=lambda n: n.name)
+
+    @strawberry.field(description="Partner cities, the host included.")
+    async def partners(self, info: Info) -> list[City]:
+        ids = await info.context.load.workshops.partner_ids.load(self.row.id)
+        rows = await info.context.load.city.load_many(ids)
+        return sorted((City.from_row(r) for r in rows if r), key=lambda c: c.name)
+
+    @strawberry.field
+    async def date_poll(self, info: Info) -> DatePoll | None:
+        if self.row.poll_status == "none":
+            return None
+        load = info.context.load.workshops
+        candidates: list[PollCandidateRow] = await load.poll_candidates.load(self.row.id)
+        answers = await load.poll_answers.load(self.row.id)
+        out = []
+        for c in candidates:
+            mine = [a for a in answers if a.candidate == c.candidate]
+            counts = Counter(a.answer for a in mine)
+            out.append(DateCandidate(
+                index=c.candidate, start_date=c.start_date, end_date=c.end_date, chosen=c.chosen,
+                answers=[DatePollAnswer(answer=DomainPollAnswer(a.answer), city_id=a.city_id) for a in mine],
+                yes_count=counts["yes"], if_need_be_count=counts["if_need_be"], no_count=counts["no"],
+            ))
+        return DatePoll(is_open=self.row.poll_status == "open", candidates=out)
+
+    @strawberry.field
+    async def sessions(self, info: Info) -> list[Session]:
+        rows = await info.context.load.workshops.sessions.load(self.row.id)
+        return [Session.from_row(r, self.row.time_zone) for r in rows]
+
+    async def _registrations(self, info: Info) -> list[RegistrationRow]:
+        return await info.context.load.workshops.registrations.load(self.row.id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Registrations in order of arrival; filter by status.")
+    async def registrations(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        status: RegistrationStatus | None = None,  # type: ignore[valid-type]
+    ) -> Connection[Registration]:
+        rows = [r for r in await self._registrations(info) if status is None or r.status == status.value]
+        page = page_in_memory(rows, lambda r: (f"{r.arrival:010d}", r.id), first, after)
+        return to_connection(page, Registration.from_row)
+
+    @strawberry.field(description="Waitlisted registrations, first in line first, with their positions.")
+    async def waitlist(self, info: Info) -> list[Registration]:
+        rows = [r for r in await self._registrations(info) if r.status == "waitlisted"]
+        return [Registration.from_row(r, position=i + 1) for i, r in enumerate(rows)]
+
+    @strawberry.field
+    async def registered_count(self, info: Info) -> int:
+        return sum(1 for r in await self._registrations(info) if r.status == "registered")
+
+    @strawberry.field
+    async def waitlist_count(self, info: Info) -> int:
+        return sum(1 for r in await self._registrations(info) if r.status == "waitlisted")
+
+    @strawberry.field
+    async def free_places(self, info: Info) -> int:
+        taken = sum(1 for r in await self._registrations(info) if r.status == "registered")
+        return max(self.row.capacity - taken, 0)
+
+    @strawberry.field(description="Per-city limits on places.")
+    async def city_quotas(self, info: Info) -> list[CityQuota]:
+        return [CityQuota(city_id=c, quota=q) for c, q in await info.context.load.workshops.quotas.load(self.row.id)]
+
+    @strawberry.field(description="Other live workshops of the same networks on overlapping days (reported, not refused).")
+    async def overlapping_workshops(self, info: Info) -> list[Workshop]:
+        rows = await info.context.services.reads.overlapping_workshops(self.row)
+        return [Workshop.from_row(r) for r in rows]
