@@ -20,6 +20,7 @@ from datetime import date
 
 from citynet.domain.city import City
 from citynet.domain.network import Network, commission_id_for
+from citynet.services.demo_workshops import load_demo_workshops
 from citynet.services.runtime import Citynet
 
 CITIES: list[tuple[str, str, str]] = [
@@ -179,4 +180,12 @@ def load_demo(citynet: Citynet) -> int:
         if not app.exists(network.id):
             added += len(app.save(network))
     citynet.projector.catch_up()
-    return added
+    before = citynet.projector.head()
+    load_demo_workshops(citynet)
+    return added + _events_between(citynet, before, citynet.projector.head())
+
+
+def _events_between(citynet: Citynet, after: int, upto: int) -> int:
+    if upto <= after:
+        return 0
+    return len(citynet.app.recorder.select_notifications(start=after, limit=upto - after, inclusive_of_start=False))
