@@ -22,5 +22,9 @@ def test_readme_examples_run_against_the_demo(api: Any, services: Any) -> None:
     admitted = results[4]["admitMember"]
     assert admitted["__typename"] == "MembershipPayload", admitted
     assert admitted["membership"]["city"]["name"] == "Kiel"
+    upcoming = results[5]["workshops"]["edges"]
+    assert {e["node"]["host"]["name"] for e in upcoming} >= {"Rostock", "Liepāja", "Ljubljana"}
+    registered = results[6]["registerDelegate"]
+    assert registered["registration"] == {"status": "WAITLISTED", "position": 3}, registered
     again = api(blocks[4])["admitMember"]
     assert again["__typename"] == "AlreadyMember"
