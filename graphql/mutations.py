@@ -27,7 +27,16 @@ from citynet.graphql.errors import (
     to_user_error,
 )
 from citynet.graphql.ids import from_global_id
-from citynet.graphql.types import City, Commission, Membership, MemberRole, Network, Position
+from citynet.graphql.types import (
+    City,
+    Commission,
+    Membership,
+    MemberRole,
+    Network,
+    Position,
+    city_by_id,
+    network_by_id,
+)
 from citynet.services.application import CitynetApplication, Recorded
 
 # -- inputs ---------------------------------------------------------------------
@@ -158,18 +167,6 @@ async def _run(
     return await payload(recorded)
 
 
-async def _city(info: Info, city_id: str) -> City:
-    row = await info.context.load.city.load(city_id)
-    assert row is not None
-    return City.from_row(row)
-
-
-async def _network(info: Info, network_id: str) -> Network:
-    row = await info.context.load.network.load(network_id)
-    assert row is not None
-    return Network.from_row(row)
-
-
 async def _commission(info: Info, commission_id: str) -> Commission:
     row = await info.context.load.commission.load(commission_id)
     assert row is not None
@@ -210,7 +207,7 @@ class Mutation:
     @strawberry.mutation(description="Register a city (name, ISO country code, IANA time zone).")
     async def register_city(self, info: Info, input: RegisterCityInput) -> RegisterCityResult:
         async def payload(r: Recorded) -> RegisterCityPayload:
-            return RegisterCityPayload(city=await _city(info, str(r.id)), position=r.position)
+            return RegisterCityPayload(city=await city_by_id(info, str(r.id)), position=r.position)
 
         return await _run(
             info, lambda: lambda app: app.register_city(input.name, input.country_code, input.time_zone), payload
@@ -219,7 +216,7 @@ class Mutation:
     @strawberry.mutation(description="Found a network of cities.")
     async def found_network(self, info: Info, input: FoundNetworkInput) -> FoundNetworkResult:
         async def payload(r: Recorded) -> FoundNetworkPayload:
-            return FoundNetworkPayload(network=await _network(info, str(r.id)), position=r.position)
+            return FoundNetworkPayload(network=await network_by_id(info, str(r.id)), position=r.position)
 
         return await _run(
             info,
@@ -264,7 +261,7 @@ class Mutation:
 
         async def payload(r: Recorded) -> RecordMemberLeftPayload:
             return RecordMemberLeftPayload(
-                network=await _network(info, str(ids[0])), city=await _city(info, str(ids[1])), position=r.position
+                network=await network_by_id(info, str(ids[0])), city=await city_by_id(info, str(ids[1])), position=r.position
             )
 
         return await _run(info, command, payload)

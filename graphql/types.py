@@ -72,6 +72,19 @@ def to_connection(page: Page, convert) -> Connection:  # type: ignore[no-untyped
     )
 
 
+async def city_by_id(info: Info, city_id: str) -> City:
+    """A city that the read model must hold (rows refer only to projected cities)."""
+    row = await info.context.load.city.load(city_id)
+    assert row is not None, f"city {city_id} missing from the read model"
+    return City.from_row(row)
+
+
+async def network_by_id(info: Info, network_id: str) -> Network:
+    row = await info.context.load.network.load(network_id)
+    assert row is not None, f"network {network_id} missing from the read model"
+    return Network.from_row(row)
+
+
 @strawberry.type(description="A city taking part in one or more networks.")
 class City(Node):
     id: strawberry.ID
@@ -135,9 +148,7 @@ class Membership:
 
     @strawberry.field
     async def network(self, info: Info) -> Network:
-        row = await info.context.load.network.load(self.row.network_id)
-        assert row is not None
-        return Network.from_row(row)
+        return await network_by_id(info, self.row.network_id)
 
 
 @strawberry.type(description="A working group of a network, e.g. UBC's Safe Cities Commission.")
@@ -152,9 +163,7 @@ class Commission(Node):
 
     @strawberry.field
     async def network(self, info: Info) -> Network:
-        row = await info.context.load.network.load(self.row.network_id)
-        assert row is not None
-        return Network.from_row(row)
+        return await network_by_id(info, self.row.network_id)
 
     @strawberry.field(description="The member city heading the commission, if one is named.")
     async def head(self, info: Info) -> City | None:

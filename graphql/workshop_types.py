@@ -36,7 +36,7 @@ from citynet.domain.workshop_values import (
 )
 from citynet.graphql.context import Info
 from citynet.graphql.ids import to_global_id
-from citynet.graphql.types import City, Connection, Network, Node, to_connection
+from citynet.graphql.types import City, Connection, Network, Node, city_by_id, to_connection
 from citynet.services.readmodel.paging import page_in_memory
 from citynet.services.readmodel.workshop_queries import PollCandidateRow, RegistrationRow, SessionRow, WorkshopRow
 
@@ -109,9 +109,7 @@ class Registration(Node):
 
     @strawberry.field
     async def city(self, info: Info) -> City:
-        row = await info.context.load.city.load(self.row.city_id)
-        assert row is not None
-        return City.from_row(row)
+        return await city_by_id(info, self.row.city_id)
 
     @strawberry.field
     async def workshop(self, info: Info) -> Workshop:
@@ -127,9 +125,7 @@ class DatePollAnswer:
 
     @strawberry.field
     async def city(self, info: Info) -> City:
-        row = await info.context.load.city.load(self.city_id)
-        assert row is not None
-        return City.from_row(row)
+        return await city_by_id(info, self.city_id)
 
 
 @strawberry.type(description="A candidate date range in a poll, with the partner cities' answers.")
@@ -157,9 +153,7 @@ class CityQuota:
 
     @strawberry.field
     async def city(self, info: Info) -> City:
-        row = await info.context.load.city.load(self.city_id)
-        assert row is not None
-        return City.from_row(row)
+        return await city_by_id(info, self.city_id)
 
 
 @strawberry.type(description="What came out of a workshop that was held; action plans refer to it.")
@@ -223,9 +217,7 @@ class Workshop(Node):
 
     @strawberry.field
     async def host(self, info: Info) -> City:
-        row = await info.context.load.city.load(self.row.host_city_id)
-        assert row is not None
-        return City.from_row(row)
+        return await city_by_id(info, self.row.host_city_id)
 
     @strawberry.field(description="Organising networks (several for a joint project).")
     async def organisers(self, info: Info) -> list[Network]:

@@ -224,3 +224,34 @@ def test_calendar_feed_updates_the_same_entry(api: Any, ids: dict[str, str]) -> 
     assert len(network.walk("VEVENT")) == 3  # the undated (polling) workshop has no entry yet
     assert api.http.get("/calendar/workshops/garbage.ics").status_code == 400
     assert api.http.get(f"/calendar/workshops/{ids['Rostock']}.ics").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [({"startDate": "2027-02-04", "endDate": "2027-02-02"}, "before the start"),
+     ({"startDate": "2027-02-02", "endDate": "2027-02-05"}, "planned for 3")],
+)
+def test_bad_dates_are_typed_errors_and_store_nothing(api: Any, ids: dict[str, str], services: Any,
+                                                      dates: dict[str, str], message: str) -> None:
+    w = propose(api, ids)
+    before = services.projector.head()
+    for name, input_type, values in [
+        ("scheduleWorkshop", "ScheduleWorkshopInput", {"workshopId": w["id"], **dates}),
+        ("openDatePoll", "OpenDatePollInput", {"workshopId": w["id"], "candidates": [dates]}),
+    ]:
+        result = mutate(api, name, input_type, values)
+        assert result["__typename"] == "InvalidInput" and message in result["message"], result
+        assert result["field"].endswith("endDate")
+    assert services.projector.head() == before
+
+
+def test_marking_held_records_the_outcome(api: Any, ids: dict[str, str]) -> None:
+    held = api("query($id: ID!) { workshop(id: $id) { status outcome { attendance keyFindings } } }",
+               {"id": ids["energy shortage"]})["workshop"]
+    assert held["status"] == "HELD" and held["outcome"]["attendance"] == 38 and len(held["outcome"]["keyFindings"]) == 2
+    future = mutate(api, "markWorkshopHeld", "MarkWorkshopHeldInput", {"workshopId": ids["crisis communication"],
+                    "attendance": 10, "outcomeSummary": "too early", "keyFindings": []})
+    assert future["__typename"] == "InvalidInput"
+    proposed = mutate(api, "markWorkshopHeld", "MarkWorkshopHeldInput", {"workshopId": ids["warning procedures"],
+                      "attendance": 10, "outcomeSummary": "never dated", "keyFindings": []})
+    assert proposed["__typename"] == "InvalidTransition" and proposed["status"] == "proposed"
