@@ -115,3 +115,31 @@ class CapacityBelowRegistered(DomainError):
         )
         self.capacity = capacity
         self.registered = registered
+
+
+class VersionFrozen(DomainError):
+    """A proposed or adopted version cannot be edited in place: start a revision."""
+
+    def __init__(self, version: int, status: str) -> None:
+        super().__init__(
+            f"version {version} is {status} and cannot be edited in place; start a revision (a new version)"
+        )
+        self.version = version
+        self.status = status
+
+
+class VersionSuperseded(DomainError):
+    """The version is not the one open for this step (a newer version exists, or it is not proposed)."""
+
+    def __init__(self, version: int, current: int, message: str | None = None) -> None:
+        super().__init__(message or f"version {version} is superseded; the current version is {current}")
+        self.version = version
+        self.current = current
+
+
+class AlreadyEndorsed(DomainError):
+    def __init__(self, version: int, city_id: UUID, decision: str) -> None:
+        super().__init__(f"city {city_id} already answered version {version} ({decision})")
+        self.version = version
+        self.city_id = city_id
+        self.decision = decision

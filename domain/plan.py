@@ -1,0 +1,276 @@
+"""Shared action plans: actions with responsible cities, tracked, agreed per version.
+
+Content (versioned, endorsed): title, purpose, actions with their lead and
+supporting cities, due dates, weights, parent action and dated milestones.
+Tracking (not versioned, it is carrying the plan out): each action's status,
+progress with a note on every update, reached milestones, and hand-overs of
+responsibility to another partner city.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import event
+
+from citynet.domain.agreement import Agreement, check_quorum
+from citynet.domain.errors import InvalidInput, NotFound
+from citynet.domain.values import clean_name
+
+
+class ActionStatus(str, enum.Enum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    BLOCKED = "blocked"
+    DROPPED = "dropped"
+
+
+OPEN_STATUSES = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.BLOCKED)
+
+
+# -- content: pure functions over JSON-ready dicts, shared with the projection ------------
+
+
+def content_add_action(content: dict[str, Any], action_id: str, fields: dict[str, Any]) -> None:
+    content["actions"][action_id] = {**fields, "milestones": {}}
+
+
+def content_update_action(content: dict[str, Any], action_id: str, fields: dict[str, Any]) -> None:
+    content["actions"][action_id].update(fields)
+
+
+def content_remove_action(content: dict[str, Any], action_id: str) -> None:
+    removed = {action_id}
+    changed = True
+    while changed:  # sub-actions go with their parent
+        changed = False
+        for aid, action in list(content["actions"].items()):
+            if action.get("parent_id") in removed and aid not in removed:
+                removed.add(aid)
+                changed = True
+    for aid in removed:
+        del content["actions"][aid]
+
+
+def content_add_milestone(content: dict[str, Any], action_id: str, milestone_id: str, title: str, due_on: str) -> None:
+    content["actions"][action_id]["milestones"][milestone_id] = {"title": title, "due_on": due_on}
+
+
+@dataclass
+class Tracking:
+    status: ActionStatus = ActionStatus.PLANNED
+    progress: int = 0
+    lead_city_id: UUID | None = None  # set by a hand-over; else the content's lead
+
+
+def rolled_up(actions: dict[str, dict[str, Any]], tracking: dict[str, Tracking]) -> dict[str, float]:
+    """Progress per action, rolled up by weight over sub-actions; dropped ones excluded.
+
+    A done action counts 100. An action without (live) sub-actions counts its own
+    reported progress; a blocked one counts what it has reached so far."""
+    children: dict[str | None, list[str]] = {}
+    for aid, action in actions.items():
+        children.setdefault(action.get("parent_id"), []).append(aid)
+    memo: dict[str, float] = {}
+
+    def status(aid: str) -> ActionStatus:
+        return tracking[aid].status if aid in tracking else ActionStatus.PLANNED
+
+    def value(aid: str) -> float:
+        if aid in memo:
+            return memo[aid]
+        live = [c for c in children.get(aid, []) if status(c) is not ActionStatus.DROPPED]
+        if status(aid) is ActionStatus.DONE:
+            result = 100.0
+        elif live:
+            total = sum(actions[c]["weight"] for c in live)
+            result = sum(actions[c]["weight"] * value(c) for c in live) / total if total else 0.0
+        else:
+            result = float(tracking[aid].progress if aid in tracking else 0)
+        memo[aid] = result
+        return result
+
+    for aid in actions:
+        value(aid)
+    return memo
+
+
+def plan_progress(actions: dict[str, dict[str, Any]], tracking: dict[str, Tracking]) -> float:
+    values = rolled_up(actions, tracking)
+    top = [a for a, action in actions.items() if action.get("parent_id") is None
+           and (tracking[a].status if a in tracking else ActionStatus.PLANNED) is not ActionStatus.DROPPED]
+    total = sum(actions[a]["weight"] for a in top)
+    return round(sum(actions[a]["weight"] * values[a] for a in top) / total, 2) if total else 0.0
+
+
+class ActionPlan(Agreement):
+    @event("Drafted")
+    def __init__(
+        self, id: UUID, title: str, purpose: str, network_ids: list[UUID], partner_city_ids: list[UUID],
+        workshop_ids: list[UUID], starts_on: date, quorum: int | None,
+    ) -> None:
+        self.network_ids = list(network_ids)
+        self.partner_city_ids = list(partner_city_ids)
+        self.workshop_ids = list(workshop_ids)
+        self.starts_on = starts_on
+        self.quorum = quorum
+        self._init_versions({"title": title, "purpose": purpose, "actions": {}})
+        self.tracking: dict[str, Tracking] = {}
+
+    @classmethod
+    def draft(
+        cls, *, title: str, purpose: str = "", network_ids: list[UUID], partner_city_ids: list[UUID],
+        workshop_ids: list[UUID] | None = None, starts_on: date, quorum: int | None = None,
+        plan_id: UUID | None = None,
+    ) -> ActionPlan:
+        if not network_ids:
+            raise InvalidInput("networkIds", "name at least one owning network")
+        partners = list(dict.fromkeys(partner_city_ids))
+        if not partners:
+            raise InvalidInput("partnerCityIds", "name at least one partner city")
+        return cls(
+            id=plan_id or uuid4(), title=clean_name("title", title), purpose=(purpose or "").strip(),
+            network_ids=list(dict.fromkeys(network_ids)), partner_city_ids=partners,
+            workshop_ids=list(dict.fromkeys(workshop_ids or [])), starts_on=starts_on,
+            quorum=check_quorum(quorum, len(partners)),
+        )
+
+    def _check_ready(self, content: dict[str, Any]) -> None:
+        if not content["actions"]:
+            raise InvalidInput("version", "a plan needs at least one action before it is proposed")
+
+    # -- content commands (on the draft version) -------------------------------------------
+
+    def _action_fields(self, *, title: str, description: str, lead_city_id: UUID, supporting_city_ids: list[UUID],
+                       due_on: date, weight: float) -> dict[str, Any]:
+        self._require_partner(lead_city_id, "leadCityId")
+        supporting = [c for c in dict.fromkeys(supporting_city_ids) if c != lead_city_id]
+        for city in supporting:
+            self._require_partner(city, "supportingCityIds")
+        if due_on < self.starts_on:
+            raise InvalidInput("dueOn", f"{due_on.isoformat()} is before the plan starts ({self.starts_on.isoformat()})")
+        if not 0 < weight <= 1000:
+            raise InvalidInput("weight", "must be greater than 0 and at most 1000")
+        return {
+            "title": clean_name("title", title), "description": (description or "").strip(),
+            "lead_city_id": str(lead_city_id), "supporting_city_ids": [str(c) for c in supporting],
+            "due_on": due_on.isoformat(), "weight": float(weight),
+        }
+
+    def _action(self, version: int, action_id: UUID) -> dict[str, Any]:
+        actions = self.versions[version].content["actions"]
+        if str(action_id) not in actions:
+            raise NotFound("Action", action_id, "actionId")
+        return actions[str(action_id)]
+
+    def add_action(self, version: int, *, title: str, description: str = "", lead_city_id: UUID,
+                   supporting_city_ids: list[UUID] | None = None, due_on: date, weight: float = 1.0,
+                   parent_id: UUID | None = None, action_id: UUID | None = None) -> UUID:
+        draft = self._editable(version)
+        fields = self._action_fields(title=title, description=description, lead_city_id=lead_city_id,
+                                     supporting_city_ids=supporting_city_ids or [], due_on=due_on, weight=weight)
+        if parent_id is not None:
+            self._action(version, parent_id)
+        fields["parent_id"] = str(parent_id) if parent_id else None
+        new_id = action_id or uuid4()
+        if str(new_id) in draft.content["actions"]:
+            raise InvalidInput("actionId", "an action with this id exists")
+        self._action_added(version=version, action_id=str(new_id), fields=fields)
+        return new_id
+
+    def update_action(self, version: int, action_id: UUID, *, title: str, description: str, lead_city_id: UUID,
+                      supporting_city_ids: list[UUID], due_on: date, weight: float) -> None:
+        self._editable(version)
+        current = self._action(version, action_id)
+        fields = self._action_fields(title=title, description=description, lead_city_id=lead_city_id,
+                                     supporting_city_ids=supporting_city_ids, due_on=due_on, weight=weight)
+        changed = {k: v for k, v in fields.items() if current.get(k) != v}
+        if not changed:
+            raise InvalidInput("actionId", "nothing to change")
+        self._action_updated(version=version, action_id=str(action_id), fields=changed)
+
+    def remove_action(self, version: int, action_id: UUID) -> None:
+        self._editable(version)
+        self._action(version, action_id)
+        self._action_removed(version=version, action_id=str(action_id))
+
+    def add_milestone(self, version: int, action_id: UUID, title: str, due_on: date) -> UUID:
+        self._editable(version)
+        self._action(version, action_id)
+        if due_on < self.starts_on:
+            raise InvalidInput("dueOn", f"{due_on.isoformat()} is before the plan starts ({self.starts_on.isoformat()})")
+        milestone_id = uuid4()
+        self._milestone_added(version=version, action_id=str(action_id), milestone_id=str(milestone_id),
+                              title=clean_name("title", title), due_on=due_on.isoformat())
+        return milestone_id
+
+    # -- tracking commands (carrying the plan out; not versioned) ---------------------------
+
+    def _current_action(self, action_id: UUID) -> dict[str, Any]:
+        actions = self.latest.content["actions"]
+        if str(action_id) not in actions:
+            raise NotFound("Action", action_id, "actionId")
+        return actions[str(action_id)]
+
+    def lead_of(self, action_id: UUID) -> UUID:
+        tracked = self.tracking.get(str(action_id))
+        if tracked and tracked.lead_city_id:
+            return tracked.lead_city_id
+        return UUID(self._current_action(action_id)["lead_city_id"])
+
+    def report_progress(self, action_id: UUID, progress: int, note: str, status: ActionStatus | str | None = None) -> None:
+        self._current_action(action_id)
+        if not 0 <= progress <= 100:
+            raise InvalidInput("progress", "must be between 0 and 100")
+        new_status: ActionStatus | None = None
+        if status is not None:
+            try:
+                new_status = ActionStatus(status)
+            except ValueError:
+                raise InvalidInput("status", f"{status!r} is not an action status") from None
+        if new_status is None:
+            current = self.tracking.get(str(action_id), Tracking()).status
+            new_status = ActionStatus.DONE if progress == 100 else (
+                ActionStatus.IN_PROGRESS if current is ActionStatus.PLANNED and progress > 0 else current)
+        self._progress_reported(action_id=str(action_id), progress=progress, status=new_status.value,
+                                note=clean_name("note", note, 2000))
+
+    def hand_over(self, action_id: UUID, to_city_id: UUID, reason: str) -> None:
+        self._current_action(action_id)
+        self._require_partner(to_city_id, "toCityId")
+        if self.lead_of(action_id) == to_city_id:
+            raise InvalidInput("toCityId", "that city already leads this action")
+        self._handed_over(action_id=str(action_id), from_city_id=self.lead_of(action_id), to_city_id=to_city_id,
+                          reason=clean_name("reason", reason, 2000))
+
+    # -- events ---------------------------------------------------------------------------------
+
+    @event("ActionAdded")
+    def _action_added(self, version: int, action_id: str, fields: dict[str, Any]) -> None:
+        content_add_action(self.versions[version].content, action_id, fields)
+
+    @event("ActionUpdated")
+    def _action_updated(self, version: int, action_id: str, fields: dict[str, Any]) -> None:
+        content_update_action(self.versions[version].content, action_id, fields)
+
+    @event("ActionRemoved")
+    def _action_removed(self, version: int, action_id: str) -> None:
+        content_remove_action(self.versions[version].content, action_id)
+
+    @event("MilestoneAdded")
+    def _milestone_added(self, version: int, action_id: str, milestone_id: str, title: str, due_on: str) -> None:
+        content_add_milestone(self.versions[version].content, action_id, milestone_id, title, due_on)
+
+    @event("ProgressReported")
+    def _progress_reported(self, action_id: str, progress: int, status: str, note: str) -> None:
+        tracked = self.tracking.setdefault(action_id, Tracking())
+        tracked.progress, tracked.status = progress, ActionStatus(status)
+
+    @event("ResponsibilityHandedOver")
+    def _handed_over(self, action_id: str, from_city_id: UUID, to_city_id: UUID, reason: str) -> None:
+        self.tracking.setdefault(action_id, Tracking()).lead_city_id = to_city_id
