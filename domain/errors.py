@@ -75,11 +75,12 @@ class RegistrationClosed(DomainError):
 
 
 class NotAPartner(DomainError):
-    """The city is neither the host nor a partner city of the workshop."""
+    """The city is not a partner city of the workshop, plan or protocol (``kind``)."""
 
-    def __init__(self, workshop_id: UUID, city_id: UUID, field: str = "cityId") -> None:
-        super().__init__(f"city {city_id} is not a partner of workshop {workshop_id}")
-        self.workshop_id = workshop_id
+    def __init__(self, kind: str, document_id: UUID, city_id: UUID, field: str = "cityId") -> None:
+        super().__init__(f"city {city_id} is not a partner of {kind} {document_id}")
+        self.kind = kind
+        self.document_id = document_id
         self.city_id = city_id
         self.field = field
 

@@ -167,7 +167,7 @@ class Workshop(Aggregate):
 
     def _require_partner(self, city_id: UUID, field: str = "cityId") -> None:
         if city_id not in self.partner_city_ids:
-            raise NotAPartner(self.id, city_id, field)
+            raise NotAPartner(type(self).__name__, self.id, city_id, field)
 
     # -- agreeing a date -----------------------------------------------------------
 

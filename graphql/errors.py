@@ -65,11 +65,11 @@ class RegistrationClosed(UserError):
     status: str
 
 
-@strawberry.type(description="The city is neither the host nor a partner city of the workshop.")
+@strawberry.type(description="The city is not a partner of the workshop, plan or protocol (documentId).")
 class NotAPartner(UserError):
     message: str
     field: str
-    workshop_id: strawberry.ID
+    document_id: strawberry.ID
     city_id: strawberry.ID
 
 
@@ -99,7 +99,30 @@ class CapacityBelowRegistered(UserError):
     registered: int
 
 
+@strawberry.type(description="A proposed or adopted version cannot be edited in place: start a revision.")
+class VersionFrozen(UserError):
+    message: str
+    version: int
+    status: str
+
+
+@strawberry.type(description="The version is not open for this step: superseded, adopted, rejected or a draft.")
+class VersionSuperseded(UserError):
+    message: str
+    version: int
+    current_version: int
+
+
+@strawberry.type(description="The city already endorsed or declined this exact version.")
+class AlreadyEndorsed(UserError):
+    message: str
+    version: int
+    city_id: strawberry.ID
+    decision: str
+
+
 ERROR_TYPES = (
+    VersionFrozen, VersionSuperseded, AlreadyEndorsed,
     InvalidInput, NotFound, AlreadyExists, AlreadyMember, NotAMember, Conflict, InvalidTransition,
     RegistrationClosed, NotAPartner, DateConflict, SessionOverlap, AlreadyRegistered, CapacityBelowRegistered,
 )
@@ -130,7 +153,7 @@ def to_user_error(error: domain.DomainError) -> UserError:
         return RegistrationClosed(message=error.message, status=error.status)
     if isinstance(error, domain.NotAPartner):
         return NotAPartner(message=error.message, field=error.field,
-                           workshop_id=to_global_id("Workshop", error.workshop_id),
+                           document_id=to_global_id(error.kind, error.document_id),
                            city_id=to_global_id("City", error.city_id))
     if isinstance(error, domain.DateConflict):
         return DateConflict(message=error.message,
@@ -139,6 +162,13 @@ def to_user_error(error: domain.DomainError) -> UserError:
         return SessionOverlap(message=error.message, session_id=to_global_id("Session", error.workshop_id, error.session_id), room=error.room)
     if isinstance(error, domain.AlreadyRegistered):
         return AlreadyRegistered(message=error.message, registration_id=to_global_id("Registration", error.workshop_id, error.registration_id))
+    if isinstance(error, domain.VersionFrozen):
+        return VersionFrozen(message=error.message, version=error.version, status=error.status)
+    if isinstance(error, domain.VersionSuperseded):
+        return VersionSuperseded(message=error.message, version=error.version, current_version=error.current)
+    if isinstance(error, domain.AlreadyEndorsed):
+        return AlreadyEndorsed(message=error.message, version=error.version,
+                               city_id=to_global_id("City", error.city_id), decision=error.decision)
     if isinstance(error, domain.CapacityBelowRegistered):
         return CapacityBelowRegistered(message=error.message, capacity=error.capacity, registered=error.registered)
     raise TypeError(f"no GraphQL error type for {type(error).__name__}")  # pragma: no cover

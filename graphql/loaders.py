@@ -33,6 +33,7 @@ class Loaders:
     commissions_of_network: DataLoader[str, list[CommissionRow]] = field(init=False)
     commission_member_ids: DataLoader[str, list[str]] = field(init=False)
     workshops: WorkshopLoaders = field(init=False)
+    agreements: AgreementLoaders = field(init=False)
 
     def __post_init__(self) -> None:
         r = self.reads
@@ -44,6 +45,7 @@ class Loaders:
         self.commissions_of_network = DataLoader(_by_key(r.commissions_by_network, list))
         self.commission_member_ids = DataLoader(_by_key(r.commission_member_ids, list))
         self.workshops = WorkshopLoaders(r)
+        self.agreements = AgreementLoaders(r)
 
 
 @dataclass
@@ -70,3 +72,27 @@ class WorkshopLoaders:
         self.poll_candidates = DataLoader(_by_key(r.poll_candidates_of_workshops, list))
         self.poll_answers = DataLoader(_by_key(r.poll_answers_of_workshops, list))
         self.quotas = DataLoader(_by_key(r.quotas_of_workshops, list))
+
+
+@dataclass
+class AgreementLoaders:
+    reads: ReadModel
+    agreement: DataLoader[str, Any] = field(init=False)
+    versions: DataLoader[str, list[Any]] = field(init=False)
+    endorsements: DataLoader[str, list[Any]] = field(init=False)
+    network_ids: DataLoader[str, list[str]] = field(init=False)
+    partner_ids: DataLoader[str, list[str]] = field(init=False)
+    workshop_ids: DataLoader[str, list[str]] = field(init=False)
+    tracking: DataLoader[str, list[Any]] = field(init=False)
+    log: DataLoader[str, list[Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        r = self.reads
+        self.agreement = DataLoader(_by_key(r.agreements_by_id))
+        self.versions = DataLoader(_by_key(r.versions_of, list))
+        self.endorsements = DataLoader(_by_key(r.endorsements_of, list))
+        self.network_ids = DataLoader(_by_key(r.agreement_network_ids, list))
+        self.partner_ids = DataLoader(_by_key(r.agreement_partner_ids, list))
+        self.workshop_ids = DataLoader(_by_key(r.plan_workshop_ids, list))
+        self.tracking = DataLoader(_by_key(r.tracking_of, list))
+        self.log = DataLoader(_by_key(r.action_log_of, list))

@@ -77,6 +77,13 @@ class Query:
             regs = await load.workshops.registrations.load(parts[0])
             found = next((r for r in regs if r.id == parts[1]), None)
             return Registration.from_row(found) if found else None
+        if kind in ("ActionPlan", "Protocol") and len(parts) == 1:
+            from citynet.graphql.agreement_types import ActionPlan, Protocol
+
+            document = await load.agreements.agreement.load(parts[0])
+            if document is None or document.kind != ("plan" if kind == "ActionPlan" else "protocol"):
+                return None
+            return ActionPlan.from_row(document) if kind == "ActionPlan" else Protocol.from_row(document)
         if kind == "Session" and len(parts) == 2:
             workshop = await load.workshops.workshop.load(parts[0])
             sessions = await load.workshops.sessions.load(parts[0])

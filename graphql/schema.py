@@ -26,6 +26,9 @@ from strawberry.tools import merge_types
 
 from citynet.graphql.mutations import Mutation as DirectoryMutations
 from citynet.graphql.workshop_mutations import WorkshopMutations
+from citynet.graphql.agreement_mutations import AgreementMutations
+from citynet.graphql.agreement_queries import AgreementQuery
+from citynet.graphql.agreement_types import ActionPlan, Protocol
 from citynet.graphql.queries import Query
 from citynet.graphql.types import City, Commission, Network
 from citynet.graphql.workshop_types import Registration, Session, Workshop
@@ -92,9 +95,9 @@ def build_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
-        query=Query,
-        mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations)),
-        types=[City, Network, Commission, Workshop, Session, Registration, *ERROR_TYPES],
+        query=merge_types("Query", (Query, AgreementQuery)),
+        mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations)),
+        types=[City, Network, Commission, Workshop, Session, Registration, ActionPlan, Protocol, *ERROR_TYPES],
         extensions=extensions,
         config=StrawberryConfig(),
     )

@@ -26,6 +26,7 @@ from citynet.domain.city import City
 from citynet.domain.network import Commission, Network
 from citynet.domain.values import MemberRole
 from citynet.services.errors import AlreadyExists, Conflict, NotFound
+from citynet.services.agreements import AgreementCommands
 from citynet.services.workshops import WorkshopCommands
 
 A = TypeVar("A", bound=Aggregate)
@@ -54,7 +55,7 @@ class Recorded:
     position: int
 
 
-class CitynetApplication(WorkshopCommands, Application[UUID]):
+class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID]):
     name = "Citynet"
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -24,6 +24,7 @@ from citynet.services.application import CitynetApplication, Recorded
 from citynet.services.readmodel.tables import registrations
 from citynet.services.projector import Projector
 from citynet.services.people import PeopleVault
+from citynet.services.readmodel.agreement_projection import AgreementProjection
 from citynet.services.readmodel.directory import DirectoryProjection
 from citynet.services.readmodel.workshop_projection import WorkshopProjection
 from citynet.services.readmodel.queries import ReadModel
@@ -59,7 +60,7 @@ class Citynet:
         self.sync_engine, self.async_engine = _engines(self.storage)
         # Event tables first: the projector reads them during setup checks.
         self.app = CitynetApplication(env=self.storage.eventsourcing_env)
-        self.projector = Projector(self.app, self.sync_engine, [DirectoryProjection(), WorkshopProjection()])
+        self.projector = Projector(self.app, self.sync_engine, [DirectoryProjection(), WorkshopProjection(), AgreementProjection()])
         self.projector.setup()
         self.people = PeopleVault(self.sync_engine)
         self.people.setup()

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from citynet.services.readmodel.agreement_queries import AgreementQueries
 from citynet.services.readmodel.workshop_queries import WorkshopQueries
 from citynet.services.readmodel.paging import Page, check_first, decode_cursor, encode_cursor
 from citynet.services.readmodel.tables import (
@@ -73,7 +74,7 @@ def _commission(r: Any) -> CommissionRow:
     return CommissionRow(r.id, r.network_id, r.name, r.head_city_id)
 
 
-class ReadModel(WorkshopQueries):
+class ReadModel(WorkshopQueries, AgreementQueries):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 

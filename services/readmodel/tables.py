@@ -201,3 +201,95 @@ READ_MODEL_TABLES += [
     workshops, workshop_networks, workshop_partners, poll_candidates, poll_answers, sessions, registrations,
     city_quotas,
 ]
+
+
+# -- action plans and protocols ------------------------------------------------------
+
+agreements = Table(
+    "rm_agreements",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(10), nullable=False),  # plan or protocol
+    Column("title", String(200), nullable=False),  # of the latest version
+    Column("crisis_type", String(40), nullable=True),
+    Column("starts_on", Date, nullable=True),
+    Column("quorum", Integer, nullable=True),
+    Column("latest_version", Integer, nullable=False),
+    Column("latest_status", String(20), nullable=False, index=True),
+    Column("adopted_version", Integer, nullable=True),
+    Column("drafted_position", BigInteger, nullable=False),
+    Index("rm_agreements_title", "kind", "title", "id"),
+)
+
+agreement_networks = Table(
+    "rm_agreement_networks",
+    metadata,
+    Column("agreement_id", String(36), primary_key=True),
+    Column("network_id", String(36), primary_key=True, index=True),
+)
+
+agreement_partners = Table(
+    "rm_agreement_partners",
+    metadata,
+    Column("agreement_id", String(36), primary_key=True),
+    Column("city_id", String(36), primary_key=True, index=True),
+)
+
+plan_workshops = Table(
+    "rm_plan_workshops",
+    metadata,
+    Column("plan_id", String(36), primary_key=True),
+    Column("workshop_id", String(36), primary_key=True),
+)
+
+agreement_versions = Table(
+    "rm_agreement_versions",
+    metadata,
+    Column("agreement_id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("content", Text, nullable=False),  # JSON, as the domain keeps it
+    Column("status_changed_at", String(40), nullable=False),  # ISO 8601 UTC
+)
+
+endorsements = Table(
+    "rm_endorsements",
+    metadata,
+    Column("agreement_id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("city_id", String(36), primary_key=True),
+    Column("decision", String(10), nullable=False),
+    Column("signed_by", String(200), nullable=False),
+    Column("signatory_role", String(200), nullable=False),
+    Column("answered_at", String(40), nullable=False),
+)
+
+action_tracking = Table(
+    "rm_action_tracking",
+    metadata,
+    Column("plan_id", String(36), primary_key=True),
+    Column("action_id", String(36), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("progress", Integer, nullable=False),
+    Column("lead_city_id", String(36), nullable=True),  # after a hand-over
+)
+
+action_log = Table(
+    "rm_action_log",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("plan_id", String(36), nullable=False, index=True),
+    Column("action_id", String(36), nullable=False),
+    Column("kind", String(20), nullable=False),  # progress or handover
+    Column("progress", Integer, nullable=True),
+    Column("status", String(20), nullable=True),
+    Column("from_city_id", String(36), nullable=True),
+    Column("to_city_id", String(36), nullable=True),
+    Column("note", Text, nullable=False),
+    Column("at", String(40), nullable=False),
+)
+
+READ_MODEL_TABLES += [
+    agreements, agreement_networks, agreement_partners, plan_workshops, agreement_versions, endorsements,
+    action_tracking, action_log,
+]

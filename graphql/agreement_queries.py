@@ -1,0 +1,79 @@
+"""Queries on action plans and protocols."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+from graphql import GraphQLError
+
+from citynet.graphql.agreement_types import (
+    ActionPlan,
+    CrisisType,
+    OwedAction,
+    Protocol,
+    VersionStatus,
+    plan_actions,
+)
+from citynet.graphql.context import Info
+from citynet.graphql.ids import from_global_id
+from citynet.graphql.types import Connection, to_connection
+from citynet.services.plan_reports import owed_by
+
+
+def _optional_id(value: strawberry.ID | None, kind: str, field: str) -> str | None:
+    return str(from_global_id(value, kind, field)[0]) if value is not None else None
+
+
+@strawberry.type
+class AgreementQuery:
+    @strawberry.field(description="Action plans by title; filter by network, partner city and status.")
+    async def action_plans(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        network_id: strawberry.ID | None = None, city_id: strawberry.ID | None = None,
+        statuses: list[VersionStatus] | None = None,  # type: ignore[valid-type]
+    ) -> Connection[ActionPlan]:
+        page = await info.context.services.reads.agreements_page(
+            "plan", first, after, network_id=_optional_id(network_id, "Network", "networkId"),
+            city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()))
+        return to_connection(page, ActionPlan.from_row)
+
+    @strawberry.field
+    async def action_plan(self, info: Info, id: strawberry.ID) -> ActionPlan | None:
+        (plan_id,) = from_global_id(id, "ActionPlan", "id")
+        row = await info.context.load.agreements.agreement.load(str(plan_id))
+        if row is None or row.kind != "plan":
+            raise GraphQLError(f"id: ActionPlan {id!r} not found", extensions={"code": "NOT_FOUND", "field": "id"})
+        return ActionPlan.from_row(row)
+
+    @strawberry.field(description="Joint crisis protocols by title; filter by network, partner city, crisis type, status.")
+    async def protocols(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        network_id: strawberry.ID | None = None, city_id: strawberry.ID | None = None,
+        crisis_type: CrisisType | None = None,  # type: ignore[valid-type]
+        statuses: list[VersionStatus] | None = None,  # type: ignore[valid-type]
+    ) -> Connection[Protocol]:
+        page = await info.context.services.reads.agreements_page(
+            "protocol", first, after, network_id=_optional_id(network_id, "Network", "networkId"),
+            city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()),
+            crisis_type=crisis_type.value if crisis_type else None)
+        return to_connection(page, Protocol.from_row)
+
+    @strawberry.field
+    async def protocol(self, info: Info, id: strawberry.ID) -> Protocol | None:
+        (protocol_id,) = from_global_id(id, "Protocol", "id")
+        row = await info.context.load.agreements.agreement.load(str(protocol_id))
+        if row is None or row.kind != "protocol":
+            raise GraphQLError(f"id: Protocol {id!r} not found", extensions={"code": "NOT_FOUND", "field": "id"})
+        return Protocol.from_row(row)
+
+    @strawberry.field(description="What a city owes: open actions it leads or supports, overdue first.")
+    async def owed_actions(self, info: Info, city_id: strawberry.ID, today: date | None = None) -> list[OwedAction]:
+        city = str(from_global_id(city_id, "City", "cityId")[0])
+        day = today or date.today()
+        owed = await owed_by(info.context.services.reads, city, day)
+        out = []
+        for o in owed:
+            action = next(a for a in await plan_actions(info, o.plan.id, day) if a.id == o.action_id)
+            out.append(OwedAction(role=o.role, overdue=o.overdue, action=action, plan=ActionPlan.from_row(o.plan)))
+        return out

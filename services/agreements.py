@@ -1,0 +1,123 @@
+"""Commands on action plans and crisis protocols. Mixed into the application.
+
+Version steps (propose, revise, endorse or decline) are the same for both
+kinds of document; content and tracking commands are kind-specific.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from citynet.domain.agreement import Agreement
+from citynet.domain.city import City
+from citynet.domain.network import Network
+from citynet.domain.plan import ActionPlan
+from citynet.domain.protocol import Protocol
+from citynet.domain.workshop import Workshop
+
+if TYPE_CHECKING:
+    from citynet.services.application import CitynetApplication, Recorded
+
+
+class AgreementCommands:
+    """``self`` is the CitynetApplication."""
+
+    def _check_refs(self: CitynetApplication, network_ids: list[UUID], partner_city_ids: list[UUID]) -> None:
+        for network_id in network_ids:
+            self.get(Network, network_id, "networkIds")
+        for city_id in partner_city_ids:
+            self.get(City, city_id, "partnerCityIds")
+
+    def _new(self: CitynetApplication, aggregate: Agreement) -> Recorded:
+        from citynet.services.application import Recorded
+
+        return Recorded(aggregate.id, self._save_new(aggregate, "a document with this id already exists").position)
+
+    def _on(self: CitynetApplication, cls: type, document_id: UUID, decide: Callable[[Any], Any]) -> Recorded:
+        from citynet.services.application import Recorded
+
+        field = {ActionPlan: "planId", Protocol: "protocolId"}.get(cls, "documentId")
+        return Recorded(document_id, self._change(cls, document_id, field, decide))
+
+    # -- plans -------------------------------------------------------------------------------
+
+    def draft_plan(
+        self: CitynetApplication, *, title: str, purpose: str = "", network_ids: list[UUID],
+        partner_city_ids: list[UUID], workshop_ids: list[UUID] | None = None, starts_on: date,
+        quorum: int | None = None, plan_id: UUID | None = None,
+    ) -> Recorded:
+        self._check_refs(network_ids, partner_city_ids)
+        for workshop_id in workshop_ids or []:
+            self.get(Workshop, workshop_id, "workshopIds")
+        return self._new(ActionPlan.draft(
+            title=title, purpose=purpose, network_ids=network_ids, partner_city_ids=partner_city_ids,
+            workshop_ids=workshop_ids, starts_on=starts_on, quorum=quorum, plan_id=plan_id))
+
+    def add_action(self: CitynetApplication, plan_id: UUID, version: int, **fields: Any) -> Recorded:
+        from citynet.services.application import Recorded
+
+        made: list[UUID] = []
+        recorded = self._on(ActionPlan, plan_id, lambda p: made.append(p.add_action(version, **fields)))
+        return Recorded(made[-1], recorded.position)
+
+    def update_action(self: CitynetApplication, plan_id: UUID, version: int, action_id: UUID, **fields: Any) -> Recorded:
+        return self._on(ActionPlan, plan_id, lambda p: p.update_action(version, action_id, **fields))
+
+    def remove_action(self: CitynetApplication, plan_id: UUID, version: int, action_id: UUID) -> Recorded:
+        return self._on(ActionPlan, plan_id, lambda p: p.remove_action(version, action_id))
+
+    def add_milestone(
+        self: CitynetApplication, plan_id: UUID, version: int, action_id: UUID, title: str, due_on: date
+    ) -> Recorded:
+        return self._on(ActionPlan, plan_id, lambda p: p.add_milestone(version, action_id, title, due_on))
+
+    def report_progress(
+        self: CitynetApplication, plan_id: UUID, action_id: UUID, progress: int, note: str, status: str | None = None
+    ) -> Recorded:
+        return self._on(ActionPlan, plan_id, lambda p: p.report_progress(action_id, progress, note, status))
+
+    def hand_over_action(
+        self: CitynetApplication, plan_id: UUID, action_id: UUID, to_city_id: UUID, reason: str
+    ) -> Recorded:
+        return self._on(ActionPlan, plan_id, lambda p: p.hand_over(action_id, to_city_id, reason))
+
+    # -- protocols ---------------------------------------------------------------------------
+
+    def draft_protocol(
+        self: CitynetApplication, *, title: str, crisis_type: str, network_ids: list[UUID],
+        partner_city_ids: list[UUID], quorum: int | None = None, protocol_id: UUID | None = None,
+    ) -> Recorded:
+        self._check_refs(network_ids, partner_city_ids)
+        return self._new(Protocol.draft(title=title, crisis_type=crisis_type, network_ids=network_ids,
+                                        partner_city_ids=partner_city_ids, quorum=quorum, protocol_id=protocol_id))
+
+    def add_step(self: CitynetApplication, protocol_id: UUID, version: int, **fields: Any) -> Recorded:
+        from citynet.services.application import Recorded
+
+        made: list[UUID] = []
+        recorded = self._on(Protocol, protocol_id, lambda p: made.append(p.add_step(version, **fields)))
+        return Recorded(made[-1], recorded.position)
+
+    def update_step(self: CitynetApplication, protocol_id: UUID, version: int, step_id: UUID, **fields: Any) -> Recorded:
+        return self._on(Protocol, protocol_id, lambda p: p.update_step(version, step_id, **fields))
+
+    def remove_step(self: CitynetApplication, protocol_id: UUID, version: int, step_id: UUID) -> Recorded:
+        return self._on(Protocol, protocol_id, lambda p: p.remove_step(version, step_id))
+
+    # -- versions (both kinds) ---------------------------------------------------------------
+
+    def propose_version(self: CitynetApplication, document_id: UUID, version: int) -> Recorded:
+        return self._on(Agreement, document_id, lambda d: d.propose_version(version))
+
+    def start_revision(self: CitynetApplication, document_id: UUID) -> Recorded:
+        return self._on(Agreement, document_id, lambda d: d.start_revision())
+
+    def answer_version(
+        self: CitynetApplication, document_id: UUID, version: int, city_id: UUID, decision: str, signed_by: str,
+        signatory_role: str,
+    ) -> Recorded:
+        return self._on(Agreement, document_id,
+                        lambda d: d.answer(version, city_id, decision, signed_by, signatory_role))
