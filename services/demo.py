@@ -20,6 +20,7 @@ from datetime import date
 
 from citynet.domain.city import City
 from citynet.domain.network import Network, commission_id_for
+from citynet.services.demo_plans import load_demo_plans
 from citynet.services.demo_workshops import load_demo_workshops
 from citynet.services.runtime import Citynet
 
@@ -182,6 +183,7 @@ def load_demo(citynet: Citynet) -> int:
     citynet.projector.catch_up()
     before = citynet.projector.head()
     load_demo_workshops(citynet)
+    load_demo_plans(citynet)
     return added + _events_between(citynet, before, citynet.projector.head())
 
 

@@ -108,7 +108,7 @@ class AgreementQueries:
             conditions.append(agreements.c.latest_status.in_(statuses))
         if crisis_type:
             conditions.append(agreements.c.crisis_type == crisis_type)
-        return await self._keyset_page(agreements, and_(*conditions), first, after, _agreement)  # type: ignore[attr-defined,no-any-return]
+        return await self._keyset_page(agreements, and_(*conditions), first, after, _agreement, keys=("title", "id"))  # type: ignore[attr-defined,no-any-return]
 
     async def agreements_by_id(self, ids: Iterable[str]) -> dict[str, AgreementRow]:
         rows = await self._all(select(agreements).where(agreements.c.id.in_(list(ids))))  # type: ignore[attr-defined]
