@@ -26,5 +26,9 @@ def test_readme_examples_run_against_the_demo(api: Any, services: Any) -> None:
     assert {e["node"]["host"]["name"] for e in upcoming} >= {"Rostock", "Liepāja", "Ljubljana"}
     registered = results[6]["registerDelegate"]
     assert registered["registration"] == {"status": "WAITLISTED", "position": 3}, registered
+    plans = results[7]["actionPlans"]["edges"]
+    assert plans[0]["node"]["status"] == "ADOPTED" and results[7]["protocols"]["edges"]
+    owed = results[8]["owedActions"]
+    assert owed and owed[0]["overdue"] and {o["role"] for o in owed} <= {"lead", "supporting"}
     again = api(blocks[4])["admitMember"]
     assert again["__typename"] == "AlreadyMember"
