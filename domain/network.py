@@ -52,16 +52,31 @@ class Membership:
 
 
 class Network(Aggregate):
+    class Founded(Aggregate.Created):
+        """Version 2 added ``website``; stored version-1 events are upcast with none."""
+
+        name: str
+        short_name: str
+        founded_on: date
+        description: str
+        website: str
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:  # type: ignore[type-arg]
+            state["website"] = ""
+
     @staticmethod
-    def create_id(name: str, short_name: str, founded_on: date, description: str) -> UUID:
+    def create_id(name: str, short_name: str, founded_on: date, description: str, website: str = "") -> UUID:
         return network_id_for(short_name)
 
-    @event("Founded")
-    def __init__(self, name: str, short_name: str, founded_on: date, description: str) -> None:
+    @event(Founded)
+    def __init__(self, name: str, short_name: str, founded_on: date, description: str, website: str = "") -> None:
         self.name = name
         self.short_name = short_name
         self.founded_on = founded_on
         self.description = description
+        self.website = website
         self.commissions: dict[UUID, Commission] = {}
         self.members: dict[UUID, Membership] = {}
         # Last date each former member left: a city may come back, but not
@@ -71,7 +86,7 @@ class Network(Aggregate):
     # -- commands -----------------------------------------------------------
 
     @classmethod
-    def found(cls, name: str, short_name: str, founded_on: date, description: str = "") -> Network:
+    def found(cls, name: str, short_name: str, founded_on: date, description: str = "", website: str = "") -> Network:
         short = " ".join((short_name or "").split())
         if not short:
             raise InvalidInput("shortName", "must not be empty")
@@ -79,11 +94,15 @@ class Network(Aggregate):
             raise InvalidInput(
                 "shortName", "must be 1-30 letters, digits, spaces or . & ' - (for example 'UBC')"
             )
+        website = (website or "").strip()
+        if website and (not website.startswith(("https://", "http://")) or len(website) > 500 or " " in website):
+            raise InvalidInput("website", f"{website!r} is not an http(s) address")
         return cls(
             name=clean_name("name", name),
             short_name=short,
             founded_on=require_date("foundedOn", founded_on),
             description=(description or "").strip(),
+            website=website,
         )
 
     def add_commission(self, name: str) -> Commission:

@@ -15,6 +15,7 @@ import anyio.to_thread
 import strawberry
 
 from citynet.domain.errors import DomainError
+from citynet.services.attribution import name_command
 from citynet.domain.values import MemberRole as DomainMemberRole
 from citynet.graphql.context import Info
 from citynet.graphql.errors import (
@@ -55,6 +56,7 @@ class FoundNetworkInput:
     short_name: str = strawberry.field(description="Acronym, unique across networks, e.g. UBC.")
     founded_on: date
     description: str = ""
+    website: str = ""
 
 
 @strawberry.input
@@ -159,6 +161,7 @@ async def _run(
     payload: Callable[[Recorded], Awaitable[Any]],
 ) -> Any:
     """Decode inputs and run the command in a worker thread; map refusals to typed errors."""
+    name_command(info.field_name)  # attributed in every event this mutation stores
     try:
         handler = command()
         recorded = await anyio.to_thread.run_sync(info.context.services.execute, handler)
@@ -220,7 +223,8 @@ class Mutation:
 
         return await _run(
             info,
-            lambda: lambda app: app.found_network(input.name, input.short_name, input.founded_on, input.description),
+            lambda: lambda app: app.found_network(
+                input.name, input.short_name, input.founded_on, input.description, input.website),
             payload,
         )
 

@@ -28,6 +28,7 @@ from citynet.graphql.mutations import Mutation as DirectoryMutations
 from citynet.graphql.workshop_mutations import WorkshopMutations
 from citynet.graphql.agreement_mutations import AgreementMutations
 from citynet.graphql.agreement_queries import AgreementQuery
+from citynet.graphql.audit import AuditQuery
 from citynet.graphql.agreement_types import ActionPlan, Protocol
 from citynet.graphql.queries import Query
 from citynet.graphql.types import City, Commission, Network
@@ -95,7 +96,7 @@ def build_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
-        query=merge_types("Query", (Query, AgreementQuery)),
+        query=merge_types("Query", (Query, AgreementQuery, AuditQuery)),
         mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations)),
         types=[City, Network, Commission, Workshop, Session, Registration, ActionPlan, Protocol, *ERROR_TYPES],
         extensions=extensions,

@@ -186,12 +186,13 @@ class Network(Node):
     short_name: str
     founded_on: date
     description: str
+    website: str
     row: strawberry.Private[NetworkRow]
 
     @classmethod
     def from_row(cls, row: NetworkRow) -> Network:
         return cls(id=to_global_id("Network", row.id), name=row.name, short_name=row.short_name,
-                   founded_on=row.founded_on, description=row.description, row=row)
+                   founded_on=row.founded_on, description=row.description, website=row.website, row=row)
 
     @strawberry.field
     async def commissions(self, info: Info) -> list[Commission]:

@@ -34,6 +34,7 @@ from citynet.graphql.errors import (
 )
 from citynet.graphql.ids import from_global_id
 from citynet.graphql.mutations import _run
+from citynet.services.attribution import name_command
 from citynet.graphql.types import Position
 from citynet.graphql.workshop_types import (
     DelegateFunction,
@@ -348,6 +349,7 @@ class WorkshopMutations:
 
     @strawberry.mutation(description="Register a delegate of a partner city; past capacity they join the waitlist.")
     async def register_delegate(self, info: Info, input: RegisterDelegateInput) -> RegistrationResult:
+        name_command(info.field_name)
         try:
             wid, city = _workshop_id(input.workshop_id), _city_id(input.city_id)
             recorded = await anyio.to_thread.run_sync(

@@ -19,6 +19,7 @@ from strawberry.litestar import make_graphql_controller
 from citynet.graphql.context import Context, make_context
 from citynet.graphql.schema import build_schema
 from citynet.infra.calendar_feeds import calendar_router
+from citynet.infra.request_id import request_id_middleware
 from citynet.infra.settings import Settings
 from citynet.services.demo import load_demo
 from citynet.services.projector import ProjectorThread
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
         route_handlers=[_graphql_controller(settings), health, ready, calendar_router],
         lifespan=[lifespan],
         cors_config=cors,
+        middleware=[request_id_middleware],
         openapi_config=None,
         debug=False,
     )

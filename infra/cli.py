@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import click
 from rich.console import Console
@@ -25,6 +26,34 @@ def _services(settings: Settings):  # type: ignore[no-untyped-def]
     from citynet.services.runtime import Citynet
 
     return Citynet(settings.effective_database_url)
+
+
+def _cli_actor():  # type: ignore[no-untyped-def]
+    """Events written from the command line are attributed to the operating-system user."""
+    import getpass
+
+    from citynet.services.attribution import Actor
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        user = "unknown"
+    return Actor(f"cli:{user}", "admin")
+
+
+def _progress(label: str, total: int) -> tuple[Progress, Any]:
+    progress = Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(), console=err,
+    )
+    task = progress.add_task(label, total=max(total, 1), rate="")
+
+    def advance(position: int, latest: int | None = None) -> None:
+        speed = progress.tasks[task].speed
+        progress.update(task, completed=position, total=max(latest or total, 1),
+                        rate=f"{speed:,.0f} positions/s" if speed else "")
+
+    return progress, advance
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,9 +87,12 @@ def seed(demo: bool) -> None:
     """Load demo data. A second run adds no event."""
     from citynet.services.demo import load_demo
 
+    from citynet.services.attribution import acting
+
     services = _services(_settings())
     try:
-        added = load_demo(services)
+        with acting(_cli_actor(), "seedDemo"):
+            added = load_demo(services)
     finally:
         services.close()
     click.echo(f"demo data loaded: {added} events added")
@@ -73,30 +105,110 @@ def projections() -> None:
 
 @projections.command()
 def rebuild() -> None:
-    """Rebuild every read model from the first event."""
+    """Rebuild every read model from the first event into fresh tables, then swap them in."""
+    from citynet.services.rebuild import rebuild
+
     services = _services(_settings())
     try:
-        head = services.projector.head()
-        with Progress(
-            TextColumn("rebuilding read models"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            console=err,
-        ) as progress:
-            task = progress.add_task("rebuild", total=head or 1, rate="")
-
-            def advance(position: int, latest: int) -> None:
-                speed = progress.tasks[task].speed
-                progress.update(task, completed=position, total=max(latest, 1),
-                                rate=f"{speed:,.0f} positions/s" if speed else "")
-
-            position = services.projector.rebuild(progress=advance)
-            progress.update(task, completed=max(position, 1))
+        progress, advance = _progress("rebuilding read models", services.projector.head())
+        with progress:
+            position = rebuild(services, progress=advance)
     finally:
         services.close()
     click.echo(f"read models rebuilt up to position {position}")
+
+
+@projections.command("verify")
+def verify_projections() -> None:
+    """Rebuild into scratch tables and report every difference from the live read models."""
+    from citynet.services.rebuild import verify
+
+    services = _services(_settings())
+    try:
+        progress, advance = _progress("rebuilding into scratch tables", services.projector.head())
+        with progress:
+            report = verify(services, progress=advance)
+    finally:
+        services.close()
+    for d in report.differences:
+        click.echo(f"{d.table} {d.key}: {d.kind}{' ' + ', '.join(d.columns) if d.columns else ''}")
+    click.echo(f"compared {report.rows_compared} rows in {report.tables} tables at position {report.position}: "
+               f"{len(report.differences)} difference(s)")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.group()
+def events() -> None:
+    """The event log."""
+
+
+@events.command("export")
+@click.option("--aggregate-id", default=None, help="Only this aggregate (its UUID).")
+@click.option("--aggregate-type", multiple=True, help="Only these types (Network, Workshop, ActionPlan ...).")
+@click.option("--event-type", multiple=True, help="Only these event types (MemberAdmitted ...).")
+@click.option("--actor", default=None, help="Only events caused by this actor id.")
+@click.option("--since", default=None, help="ISO 8601 date-time with offset.")
+@click.option("--until", default=None, help="ISO 8601 date-time with offset.")
+def export_events(aggregate_id: str | None, aggregate_type: tuple[str, ...], event_type: tuple[str, ...],
+                  actor: str | None, since: str | None, until: str | None) -> None:
+    """Write the history (or a filtered part) as NDJSON to standard output, streaming."""
+    from datetime import datetime
+    from uuid import UUID
+
+    from citynet.domain.errors import InvalidInput
+    from citynet.services.history import ExportFilter, export_lines
+
+    def moment(name: str, value: str | None) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not an ISO 8601 date-time", param_hint=f"--{name}") from None
+        if parsed.tzinfo is None:
+            raise click.BadParameter("give an offset, e.g. 2026-01-01T00:00:00+00:00", param_hint=f"--{name}")
+        return parsed
+
+    try:
+        wanted = UUID(aggregate_id) if aggregate_id else None
+    except ValueError:
+        raise click.BadParameter(f"{aggregate_id!r} is not a UUID", param_hint="--aggregate-id") from None
+    try:
+        criteria = ExportFilter(wanted, aggregate_type, event_type, actor, moment("since", since), moment("until", until))
+    except InvalidInput as e:
+        raise click.BadParameter(e.reason, param_hint="--until") from None
+    services = _services(_settings())
+    try:
+        out = sys.stdout
+        for line in export_lines(services.app, criteria):
+            out.write(line)
+            out.write("\n")
+    finally:
+        services.close()
+
+
+@main.group()
+def audit() -> None:
+    """Integrity of the history."""
+
+
+@audit.command("verify")
+def verify_audit() -> None:
+    """Recompute the hash chain; report the first position where the history no longer matches."""
+    from citynet.services.audit_chain import verify
+
+    services = _services(_settings())
+    try:
+        report = verify(services.app.recorder, services.sync_engine)
+    finally:
+        services.close()
+    if report.ok:
+        pending = f"; events from position {report.pending_from} are not chained yet" if report.pending_from else ""
+        click.echo(f"history intact: {report.checked} events, head {report.head_position} {report.head_link}{pending}")
+        return
+    click.echo(f"history does NOT match at position {report.first_bad_position}: {report.reason} "
+               f"({report.checked} events verified before it)", err=True)
+    sys.exit(1)
 
 
 @main.group()

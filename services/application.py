@@ -20,13 +20,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoding
 
 from citynet.domain.city import City
 from citynet.domain.network import Commission, Network
 from citynet.domain.values import MemberRole
 from citynet.services.errors import AlreadyExists, Conflict, NotFound
 from citynet.services.agreements import AgreementCommands
+from citynet.services.attribution import AttributingMapper, begin_save
 from citynet.services.workshops import WorkshopCommands
 
 A = TypeVar("A", bound=Aggregate)
@@ -58,6 +59,10 @@ class Recorded:
 class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID]):
     name = "Citynet"
 
+    def construct_mapper(self) -> Mapper[UUID]:
+        # The factory adds any configured cipher and compressor, as for the default mapper.
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=AttributingMapper)
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
@@ -71,8 +76,10 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
 
     # -- networks -----------------------------------------------------------
 
-    def found_network(self, name: str, short_name: str, founded_on: date, description: str = "") -> Recorded:
-        network = Network.found(name, short_name, founded_on, description)
+    def found_network(
+        self, name: str, short_name: str, founded_on: date, description: str = "", website: str = ""
+    ) -> Recorded:
+        network = Network.found(name, short_name, founded_on, description, website)
         message = f"a network with the short name {network.short_name!r} already exists"
         self._refuse_existing(Network, network.id, message)
         return self._save_new(network, message)
@@ -159,5 +166,6 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
         raise Conflict(cls.__name__, aggregate_id, MAX_ATTEMPTS)
 
     def _save(self, *aggregates: Aggregate) -> int:
+        begin_save()
         recordings = self.save(*aggregates)
         return max(r.notification.id for r in recordings)

@@ -21,12 +21,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from citynet.services.application import CitynetApplication
-from citynet.services.readmodel.tables import READ_MODEL_TABLES, metadata, projection_positions
+from citynet.services.readmodel.tables import metadata, projection_positions
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class Projector:
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
-    def catch_up(self, progress: Progress | None = None) -> int:
+    def catch_up(self, progress: Progress | None = None, upto: int | None = None) -> int:
         """Apply every event recorded after the stored position; return the new position.
 
         Events are read before the position is locked, so the write lock is
@@ -88,7 +88,7 @@ class Projector:
         with self._lock:
             while True:
                 position = self.position()
-                notifications = self._select_after(position)
+                notifications = self._select_after(position, upto)
                 if not notifications:
                     return position
                 with self.engine.begin() as conn:
@@ -98,24 +98,6 @@ class Projector:
                 self._known = notifications[-1].id
                 if progress:
                     progress(self._known, self.head())
-
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Recompute every read model from the first event, in one transaction.
-
-        Readers keep seeing the old rows until the commit (on SQLite, writers
-        wait for the write lock meanwhile)."""
-        with self._lock, self.engine.begin() as conn:
-            self._lock_position(conn)
-            for table in reversed(READ_MODEL_TABLES):
-                conn.execute(delete(table))
-            position = 0
-            head = self.head()
-            while (applied := self._apply_batch(conn, position)) is not None:
-                position = applied
-                if progress:
-                    progress(position, head)
-        self._known = position
-        return position
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Block until the read models include ``position`` (bounded)."""
@@ -143,16 +125,19 @@ class Projector:
         )
         return int(conn.execute(self._select_position()).scalar_one())
 
-    def _select_after(self, position: int) -> Sequence[Any]:
+    def _select_after(self, position: int, upto: int | None = None) -> Sequence[Any]:
         return self.app.recorder.select_notifications(
-            start=position, limit=self.batch_size, inclusive_of_start=False
+            start=position, limit=self.batch_size, stop=upto, inclusive_of_start=False
         )
 
     def _apply(self, conn: Connection, notifications: Sequence[Any]) -> None:
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
             for projection in self.projections:
-                projection.apply(conn, event, notification.id)
+                if hasattr(projection, "apply_raw"):
+                    projection.apply_raw(conn, notification)  # wants the stored bytes, not the object
+                else:
+                    projection.apply(conn, event, notification.id)
         conn.execute(
             update(projection_positions)
             .where(projection_positions.c.name == self.TRACKING_NAME)

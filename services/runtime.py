@@ -20,12 +20,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from citynet.domain.errors import DomainError
+from citynet.services.audit_chain import ChainProjection, audit_metadata
 from citynet.services.application import CitynetApplication, Recorded
 from citynet.services.readmodel.tables import registrations
 from citynet.services.projector import Projector
 from citynet.services.people import PeopleVault
 from citynet.services.readmodel.agreement_projection import AgreementProjection
 from citynet.services.readmodel.directory import DirectoryProjection
+from citynet.services.readmodel.event_log_projection import EventLogProjection
 from citynet.services.readmodel.workshop_projection import WorkshopProjection
 from citynet.services.readmodel.queries import ReadModel
 from citynet.services.storage import Storage, parse_database_url
@@ -60,7 +62,11 @@ class Citynet:
         self.sync_engine, self.async_engine = _engines(self.storage)
         # Event tables first: the projector reads them during setup checks.
         self.app = CitynetApplication(env=self.storage.eventsourcing_env)
-        self.projector = Projector(self.app, self.sync_engine, [DirectoryProjection(), WorkshopProjection(), AgreementProjection()])
+        self.projector = Projector(self.app, self.sync_engine, [
+            DirectoryProjection(), WorkshopProjection(), AgreementProjection(),
+            EventLogProjection(self.app.mapper.transcoder), ChainProjection(),
+        ])
+        audit_metadata.create_all(self.sync_engine)
         self.projector.setup()
         self.people = PeopleVault(self.sync_engine)
         self.people.setup()

@@ -47,6 +47,7 @@ def _network_founded(conn: Connection, e: Network.Founded, position: int) -> Non
             short_name=e.short_name,
             founded_on=e.founded_on,
             description=e.description,
+            website=e.website,
         )
     )
 

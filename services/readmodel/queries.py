@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from citynet.services.readmodel.agreement_queries import AgreementQueries
+from citynet.services.readmodel.audit_queries import AuditQueries
 from citynet.services.readmodel.workshop_queries import WorkshopQueries
 from citynet.services.readmodel.paging import Page, check_first, decode_cursor, encode_cursor
 from citynet.services.readmodel.tables import (
@@ -40,6 +41,7 @@ class NetworkRow:
     short_name: str
     founded_on: date
     description: str
+    website: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,14 +69,14 @@ def _city(r: Any) -> CityRow:
 
 
 def _network(r: Any) -> NetworkRow:
-    return NetworkRow(r.id, r.name, r.short_name, r.founded_on, r.description)
+    return NetworkRow(r.id, r.name, r.short_name, r.founded_on, r.description, r.website)
 
 
 def _commission(r: Any) -> CommissionRow:
     return CommissionRow(r.id, r.network_id, r.name, r.head_city_id)
 
 
-class ReadModel(WorkshopQueries, AgreementQueries):
+class ReadModel(WorkshopQueries, AgreementQueries, AuditQueries):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 

@@ -49,6 +49,7 @@ networks = Table(
     Column("short_name", String(30), nullable=False),
     Column("founded_on", Date, nullable=False),
     Column("description", Text, nullable=False),
+    Column("website", Text, nullable=False, server_default=""),
     Index("rm_networks_name", "name", "id"),
 )
 
@@ -293,3 +294,28 @@ READ_MODEL_TABLES += [
     agreements, agreement_networks, agreement_partners, plan_workshops, agreement_versions, endorsements,
     action_tracking, action_log,
 ]
+
+
+# -- audit ----------------------------------------------------------------------------
+
+# Browsable history: one row per stored event, with its attribution. A read model
+# like the others (rebuilt from the log); the log itself stays the source of truth.
+event_log = Table(
+    "rm_event_log",
+    metadata,
+    Column("position", BigInteger, primary_key=True),
+    Column("originator_id", String(36), nullable=False, index=True),
+    Column("originator_version", Integer, nullable=False),
+    Column("aggregate_type", String(40), nullable=False, index=True),
+    Column("event_type", String(60), nullable=False, index=True),
+    Column("recorded_at", String(40), nullable=False, index=True),
+    Column("actor_id", String(200), nullable=False, index=True),
+    Column("actor_role", String(40), nullable=False),
+    Column("actor_city_id", String(36), nullable=True, index=True),
+    Column("correlation_id", String(100), nullable=False),
+    Column("causation_id", String(100), nullable=False),
+    Column("command", String(60), nullable=False),
+    Column("data", Text, nullable=False),  # JSON
+)
+
+READ_MODEL_TABLES += [event_log]
