@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta, timezone
 from uuid import uuid4
 
@@ -31,9 +32,9 @@ def tamper(citynet: Citynet, position: int) -> None:
     table, column = events_table(citynet)
     with citynet.sync_engine.begin() as conn:
         state = bytes(conn.execute(text(f"SELECT state FROM {table} WHERE {column} = :p"), {"p": position}).scalar_one())
-        marker = state.find(b'"name": "')
+        named = re.search(rb'"name":\s*"', state)
         # A letter of the name when there is one (the event still decodes), else inside the first string value.
-        i = marker + len(b'"name": "') if marker >= 0 else state.index(b'"', state.index(b":") + 1) + 1
+        i = named.end() if named else state.index(b'"', state.index(b":") + 1) + 1
         altered = state[:i] + bytes([state[i] ^ 0x01]) + state[i + 1:]
         conn.execute(text(f"UPDATE {table} SET state = :s WHERE {column} = :p"), {"s": altered, "p": position})
 
