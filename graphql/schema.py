@@ -20,7 +20,7 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
-from citynet.domain.errors import DomainError, InvalidInput
+from citynet.domain.errors import DomainError, InvalidInput, NotFound
 from citynet.graphql.errors import ERROR_TYPES
 from strawberry.tools import merge_types
 
@@ -49,7 +49,10 @@ def _is_unexpected(error: GraphQLError) -> bool:
 def _domain_extensions(error: DomainError) -> dict[str, object]:
     if isinstance(error, InvalidInput):
         return {"code": "BAD_USER_INPUT", "field": error.field}
-    return {"code": type(error).__name__.upper()}
+    extensions: dict[str, object] = {"code": "NOT_FOUND" if isinstance(error, NotFound) else type(error).__name__.upper()}
+    if getattr(error, "field", None):
+        extensions["field"] = error.field  # type: ignore[attr-defined]
+    return extensions
 
 
 class ErrorPolicy(MaskErrors):

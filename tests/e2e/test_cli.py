@@ -112,3 +112,37 @@ def test_serve_demo_serves_graphiql(env: dict[str, str]) -> None:
 def test_production_profile_refuses_sqlite(tmp_path: Path) -> None:
     result = citynet({"CITYNET_PROFILE": "production", "CITYNET_DATA_DIR": str(tmp_path)}, "seed", "--demo")
     assert result.returncode != 0 and "production profile needs" in result.stderr
+
+
+def _tamper(env: dict[str, str], position: int) -> None:
+    url = env.get("CITYNET_DATABASE_URL") or ""
+    if url.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("UPDATE citynet_events SET state = overlay(state placing '\\x21'::bytea from 30 for 1) "
+                         "WHERE notification_id = %s", (position,))
+        return
+    import sqlite3
+
+    path = Path(env["CITYNET_DATA_DIR"]) / "citynet.sqlite3"
+    with sqlite3.connect(path) as conn:
+        state = conn.execute("SELECT state FROM stored_events WHERE rowid = ?", (position,)).fetchone()[0]
+        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (state[:29] + b"!" + state[30:], position))
+
+
+def test_audit_commands(env: dict[str, str]) -> None:
+    assert citynet(env, "seed", "--demo").returncode == 0
+    verified = citynet(env, "projections", "verify")
+    assert verified.returncode == 0 and "0 difference(s)" in verified.stdout, verified.stdout + verified.stderr
+    exported = citynet(env, "events", "export", "--aggregate-type", "Workshop", "--event-type", "DelegateRegistered")
+    lines = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert exported.returncode == 0 and len(lines) == 10 and all(e["metadata"]["command"] == "seedDemo" for e in lines)
+    assert all(e["metadata"]["actor"]["id"].startswith("cli:") for e in lines)
+    bad = citynet(env, "events", "export", "--since", "yesterday")
+    assert bad.returncode == 2 and "--since" in bad.stderr
+    intact = citynet(env, "audit", "verify")
+    assert intact.returncode == 0 and "history intact" in intact.stdout
+    _tamper(env, 57)
+    broken = citynet(env, "audit", "verify")
+    assert broken.returncode == 1 and "position 57" in broken.stderr
