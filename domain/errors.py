@@ -144,3 +144,11 @@ class AlreadyEndorsed(DomainError):
         self.version = version
         self.city_id = city_id
         self.decision = decision
+
+
+class NotAllowed(DomainError):
+    """The actor lacks a permission; ``permission`` names it."""
+
+    def __init__(self, permission: str, message: str | None = None) -> None:
+        super().__init__(message or f"not allowed: this needs the permission {permission!r}")
+        self.permission = permission

@@ -27,6 +27,7 @@ from citynet.graphql.agreement_types import (
 )
 from citynet.graphql.context import Info
 from citynet.graphql.errors import (
+    NotAllowed,
     AlreadyEndorsed,
     Conflict,
     InvalidInput,
@@ -219,9 +220,9 @@ class DocumentPayload:
 
 
 ERRORS = (InvalidInput, NotFound, NotAPartner, VersionFrozen, VersionSuperseded, InvalidTransition, Conflict)
-ActionPlanResult = Annotated[Union[ActionPlanPayload, *ERRORS], strawberry.union("ActionPlanResult")]
-ProtocolResult = Annotated[Union[ProtocolPayload, *ERRORS], strawberry.union("ProtocolResult")]
-DocumentResult = Annotated[Union[DocumentPayload, AlreadyEndorsed, *ERRORS], strawberry.union("DocumentResult")]
+ActionPlanResult = Annotated[Union[ActionPlanPayload, NotAllowed, *ERRORS], strawberry.union("ActionPlanResult")]
+ProtocolResult = Annotated[Union[ProtocolPayload, NotAllowed, *ERRORS], strawberry.union("ProtocolResult")]
+DocumentResult = Annotated[Union[DocumentPayload, NotAllowed, AlreadyEndorsed, *ERRORS], strawberry.union("DocumentResult")]
 
 
 async def _document(info: Info, document_id: UUID) -> Any:

@@ -18,6 +18,7 @@ from citynet.graphql.agreement_types import (
 from citynet.graphql.context import Info
 from citynet.graphql.ids import from_global_id
 from citynet.graphql.types import Connection, to_connection
+from citynet.services import authz
 from citynet.services.plan_reports import owed_by
 
 
@@ -35,14 +36,15 @@ class AgreementQuery:
     ) -> Connection[ActionPlan]:
         page = await info.context.services.reads.agreements_page(
             "plan", first, after, network_id=_optional_id(network_id, "Network", "networkId"),
-            city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()))
+            city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()),
+            adopted_only=authz.is_public(info.context.actor))
         return to_connection(page, ActionPlan.from_row)
 
     @strawberry.field
     async def action_plan(self, info: Info, id: strawberry.ID) -> ActionPlan | None:
         (plan_id,) = from_global_id(id, "ActionPlan", "id")
         row = await info.context.load.agreements.agreement.load(str(plan_id))
-        if row is None or row.kind != "plan":
+        if row is None or row.kind != "plan" or (authz.is_public(info.context.actor) and row.adopted_version is None):
             raise GraphQLError(f"id: ActionPlan {id!r} not found", extensions={"code": "NOT_FOUND", "field": "id"})
         return ActionPlan.from_row(row)
 
@@ -56,19 +58,22 @@ class AgreementQuery:
         page = await info.context.services.reads.agreements_page(
             "protocol", first, after, network_id=_optional_id(network_id, "Network", "networkId"),
             city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()),
-            crisis_type=crisis_type.value if crisis_type else None)
+            crisis_type=crisis_type.value if crisis_type else None, adopted_only=authz.is_public(info.context.actor))
         return to_connection(page, Protocol.from_row)
 
     @strawberry.field
     async def protocol(self, info: Info, id: strawberry.ID) -> Protocol | None:
         (protocol_id,) = from_global_id(id, "Protocol", "id")
         row = await info.context.load.agreements.agreement.load(str(protocol_id))
-        if row is None or row.kind != "protocol":
+        if row is None or row.kind != "protocol" or (
+            authz.is_public(info.context.actor) and row.adopted_version is None
+        ):
             raise GraphQLError(f"id: Protocol {id!r} not found", extensions={"code": "NOT_FOUND", "field": "id"})
         return Protocol.from_row(row)
 
     @strawberry.field(description="What a city owes: open actions it leads or supports, overdue first.")
     async def owed_actions(self, info: Info, city_id: strawberry.ID, today: date | None = None) -> list[OwedAction]:
+        authz.require("plan:read-obligations", not authz.is_public(info.context.actor))
         city = str(from_global_id(city_id, "City", "cityId")[0])
         day = today or date.today()
         owed = await owed_by(info.context.services.reads, city, day)

@@ -12,6 +12,7 @@ from citynet.domain.agreement import VersionStatus as DomainVersionStatus
 from citynet.domain.plan import ActionStatus as DomainActionStatus
 from citynet.domain.protocol import CrisisType as DomainCrisisType
 from citynet.graphql.context import Info
+from citynet.services import authz
 from citynet.graphql.ids import to_global_id
 from citynet.graphql.types import City, Network, Node, city_by_id
 from citynet.graphql.workshop_types import Workshop
@@ -201,7 +202,11 @@ class AgreementDocument(Node):
     row: strawberry.Private[AgreementRow]
 
     async def _versions(self, info: Info) -> list[VersionRow]:
-        return await info.context.load.agreements.versions.load(self.row.id)  # type: ignore[no-any-return]
+        """All versions; anonymous readers see adopted versions only (drafts are the partners' business)."""
+        rows: list[VersionRow] = await info.context.load.agreements.versions.load(self.row.id)
+        if authz.is_public(info.context.actor):
+            return [v for v in rows if v.status == "adopted"]
+        return rows
 
     async def _required(self, info: Info) -> int:
         partners = await info.context.load.agreements.partner_ids.load(self.row.id)
@@ -275,6 +280,10 @@ class ActionPlan(AgreementDocument):
 async def plan_actions(info: Info, plan_id: str, today: date | None = None) -> list[Action]:
     today = today or date.today()
     versions = await info.context.load.agreements.versions.load(plan_id)
+    if authz.is_public(info.context.actor):
+        versions = [v for v in versions if v.status == "adopted"] or versions[:0]
+        if not versions:
+            return []
     content = versions[-1].content
     tracking_rows = await info.context.load.agreements.tracking.load(plan_id)
     values, _ = rollup(content, tracking_rows)

@@ -13,10 +13,14 @@ from citynet.domain.errors import InvalidInput
 from citynet.graphql.context import Info
 from citynet.graphql.ids import decode_any
 from citynet.graphql.types import Connection, Position, to_connection
-from citynet.services import audit_chain
+from citynet.services import audit_chain, authz
 from citynet.services.history import as_of
 from citynet.services.readmodel.audit_queries import EventFilter as Criteria
 from citynet.services.readmodel.audit_queries import EventRow
+
+
+def _require_history(info: Info) -> None:
+    authz.require("history:read", authz.can_read_history(info.context.actor))
 
 
 def aggregate_uuid(value: str, field: str) -> UUID:
@@ -99,11 +103,13 @@ class AuditQuery:
     @strawberry.field(description="All events in global order, filtered; cursor pagination.")
     async def events(self, info: Info, first: int | None = None, after: str | None = None,
                      filter: EventFilter | None = None) -> Connection[AuditEvent]:
+        _require_history(info)
         page = await info.context.services.reads.events_page(first, after, (filter or EventFilter()).to_criteria())
         return to_connection(page, AuditEvent.from_row)
 
     @strawberry.field(description="The full history of one record, oldest first.")
     async def aggregate_history(self, info: Info, id: strawberry.ID) -> list[AuditEvent]:
+        _require_history(info)
         rows = await info.context.services.reads.history_of(str(aggregate_uuid(id, "id")))
         if not rows:
             raise InvalidInput("id", f"{id!r}: no such record")
@@ -112,6 +118,7 @@ class AuditQuery:
     @strawberry.field(description="A network, workshop, plan (any record) as it was at a version or a moment.")
     async def as_of(self, info: Info, id: strawberry.ID, version: int | None = None,
                     at: datetime | None = None) -> Snapshot:
+        _require_history(info)
         aggregate_id = aggregate_uuid(id, "id")
         if version is None and at is None:
             raise InvalidInput("at", "give a version or a moment")
@@ -121,5 +128,6 @@ class AuditQuery:
 
     @strawberry.field(description="The head of the tamper-evident hash chain.")
     async def audit_head(self, info: Info) -> AuditHead:
+        _require_history(info)
         position, link = await anyio.to_thread.run_sync(audit_chain.head, info.context.services.sync_engine)
         return AuditHead(position=position, hash=link)

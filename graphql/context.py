@@ -8,12 +8,14 @@ import strawberry
 from strawberry.litestar import BaseContext
 
 from citynet.graphql.loaders import Loaders
+from citynet.services.attribution import ANONYMOUS, Actor
 from citynet.services.runtime import Citynet
 
 
 class Context(BaseContext, kw_only=True):
     citynet: Any  # Citynet; typed as Any so msgspec need not know the class
     loaders: Any  # Loaders
+    actor: Any = ANONYMOUS  # services.attribution.Actor: who this request acts as
 
     @property
     def services(self) -> Citynet:
@@ -24,8 +26,8 @@ class Context(BaseContext, kw_only=True):
         return self.loaders  # type: ignore[no-any-return]
 
 
-def make_context(citynet: Citynet) -> Context:
-    return Context(citynet=citynet, loaders=Loaders(citynet.reads))
+def make_context(citynet: Citynet, actor: Actor = ANONYMOUS) -> Context:
+    return Context(citynet=citynet, loaders=Loaders(citynet.reads), actor=actor)
 
 
 Info = strawberry.Info[Context, None]

@@ -121,8 +121,14 @@ class AlreadyEndorsed(UserError):
     decision: str
 
 
+@strawberry.type(description="The caller lacks a permission (named); nothing was stored.")
+class NotAllowed(UserError):
+    message: str
+    permission: str
+
+
 ERROR_TYPES = (
-    VersionFrozen, VersionSuperseded, AlreadyEndorsed,
+    NotAllowed, VersionFrozen, VersionSuperseded, AlreadyEndorsed,
     InvalidInput, NotFound, AlreadyExists, AlreadyMember, NotAMember, Conflict, InvalidTransition,
     RegistrationClosed, NotAPartner, DateConflict, SessionOverlap, AlreadyRegistered, CapacityBelowRegistered,
 )
@@ -135,6 +141,8 @@ def _global(kind: str, id: object) -> strawberry.ID | None:
 def to_user_error(error: domain.DomainError) -> UserError:
     if isinstance(error, domain.InvalidInput):
         return InvalidInput(message=error.message, field=error.field)
+    if isinstance(error, domain.NotAllowed):
+        return NotAllowed(message=error.message, permission=error.permission)
     if isinstance(error, domain.NotFound):
         return NotFound(message=error.message, field=error.field or "id", id=_global(error.kind, error.id))
     if isinstance(error, domain.AlreadyExists):

@@ -15,10 +15,11 @@ import anyio.to_thread
 import strawberry
 
 from citynet.domain.errors import DomainError
-from citynet.services.attribution import name_command
+from citynet.services.attribution import name_command, set_actor
 from citynet.domain.values import MemberRole as DomainMemberRole
 from citynet.graphql.context import Info
 from citynet.graphql.errors import (
+    NotAllowed,
     AlreadyExists,
     AlreadyMember,
     Conflict,
@@ -129,30 +130,51 @@ class RecordMemberLeftPayload:
 
 
 RegisterCityResult = Annotated[
-    Union[RegisterCityPayload, InvalidInput, AlreadyExists, Conflict], strawberry.union("RegisterCityResult")
+    Union[RegisterCityPayload, NotAllowed, InvalidInput, AlreadyExists, Conflict], strawberry.union("RegisterCityResult")
 ]
 FoundNetworkResult = Annotated[
-    Union[FoundNetworkPayload, InvalidInput, AlreadyExists, Conflict], strawberry.union("FoundNetworkResult")
+    Union[FoundNetworkPayload, NotAllowed, InvalidInput, AlreadyExists, Conflict], strawberry.union("FoundNetworkResult")
 ]
 AddCommissionResult = Annotated[
-    Union[CommissionPayload, InvalidInput, NotFound, AlreadyExists, Conflict], strawberry.union("AddCommissionResult")
+    Union[CommissionPayload, NotAllowed, InvalidInput, NotFound, AlreadyExists, Conflict], strawberry.union("AddCommissionResult")
 ]
 AdmitMemberResult = Annotated[
-    Union[MembershipPayload, InvalidInput, NotFound, AlreadyMember, Conflict], strawberry.union("AdmitMemberResult")
+    Union[MembershipPayload, NotAllowed, InvalidInput, NotFound, AlreadyMember, Conflict], strawberry.union("AdmitMemberResult")
 ]
 ChangeMemberRoleResult = Annotated[
-    Union[MembershipPayload, InvalidInput, NotFound, NotAMember, Conflict], strawberry.union("ChangeMemberRoleResult")
+    Union[MembershipPayload, NotAllowed, InvalidInput, NotFound, NotAMember, Conflict], strawberry.union("ChangeMemberRoleResult")
 ]
 RecordMemberLeftResult = Annotated[
-    Union[RecordMemberLeftPayload, InvalidInput, NotFound, NotAMember, Conflict],
+    Union[RecordMemberLeftPayload, NotAllowed, InvalidInput, NotFound, NotAMember, Conflict],
     strawberry.union("RecordMemberLeftResult"),
 ]
 CommissionMemberResult = Annotated[
-    Union[CommissionPayload, InvalidInput, NotFound, NotAMember, AlreadyExists, Conflict],
+    Union[CommissionPayload, NotAllowed, InvalidInput, NotFound, NotAMember, AlreadyExists, Conflict],
     strawberry.union("CommissionMemberResult"),
 ]
 
+@strawberry.input
+class ErasePersonInput:
+    person_id: strawberry.ID = strawberry.field(description="The delegate's personId (pseudonymous).")
+
+
+@strawberry.type
+class ErasePersonPayload:
+    person_id: strawberry.ID
+    position: Position  # type: ignore[valid-type]
+
+
+ErasePersonResult = Annotated[
+    Union[ErasePersonPayload, NotAllowed, InvalidInput, NotFound], strawberry.union("ErasePersonResult")
+]
+
 # -- helpers ----------------------------------------------------------------------
+
+
+def bind(info: Info) -> None:
+    """The service layer reads the actor and command from the context: bind this request's."""
+    set_actor(info.context.actor)
+    name_command(info.field_name)  # attributed in every event this mutation stores
 
 
 async def _run(
@@ -161,7 +183,7 @@ async def _run(
     payload: Callable[[Recorded], Awaitable[Any]],
 ) -> Any:
     """Decode inputs and run the command in a worker thread; map refusals to typed errors."""
-    name_command(info.field_name)  # attributed in every event this mutation stores
+    bind(info)
     try:
         handler = command()
         recorded = await anyio.to_thread.run_sync(info.context.services.execute, handler)
@@ -277,6 +299,17 @@ class Mutation:
             return lambda app: app.assign_commission_member(network_id, commission_id, city_id)
 
         return await _run(info, command, lambda r: _commission_payload(info, r))
+
+    @strawberry.mutation(description="Erase a person's name and e-mail for good (admins). The history keeps the "
+                                     "pseudonymous id and who erased it when; the hash chain still verifies.")
+    async def erase_person(self, info: Info, input: ErasePersonInput) -> ErasePersonResult:
+        bind(info)
+        try:
+            (person_id,) = from_global_id(input.person_id, "Person", "personId")
+            recorded = await anyio.to_thread.run_sync(info.context.services.erase_person, person_id)
+        except DomainError as error:
+            return to_user_error(error)
+        return ErasePersonPayload(person_id=input.person_id, position=recorded.position)
 
     @strawberry.mutation(description="Name the member city that heads a commission.")
     async def name_commission_head(self, info: Info, input: CommissionMemberInput) -> CommissionMemberResult:

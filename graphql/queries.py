@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from datetime import date
 
@@ -13,7 +14,9 @@ from citynet.graphql.context import Info
 from citynet.graphql.ids import decode_any, from_global_id
 from citynet.graphql.types import City, Commission, Connection, Network, Node, Position, to_connection
 from citynet.graphql.workshop_types import Registration, Session, Workshop, WorkshopStatus
+from citynet.services import authz
 from citynet.services.readmodel.workshop_queries import WorkshopFilter as Criteria
+from citynet.services.readmodel.workshop_queries import WorkshopRow
 
 
 @strawberry.enum(description="Which workshops by time: those not yet over, those over, or all.")
@@ -48,6 +51,10 @@ class WorkshopFilter:
         )
 
 
+def _visible_workshop(info: Info, row: WorkshopRow) -> bool:
+    return not authz.is_public(info.context.actor) or row.status in authz.PUBLISHED_WORKSHOP_STATUSES
+
+
 def _not_found(kind: str, field: str, value: str) -> GraphQLError:
     return GraphQLError(f"{field}: {kind} {value!r} not found", extensions={"code": "NOT_FOUND", "field": field})
 
@@ -72,7 +79,7 @@ class Query:
             return Commission.from_row(row) if row and row.network_id == parts[0] else None
         if kind == "Workshop" and len(parts) == 1:
             workshop = await load.workshops.workshop.load(parts[0])
-            return Workshop.from_row(workshop) if workshop else None
+            return Workshop.from_row(workshop) if workshop and _visible_workshop(info, workshop) else None
         if kind == "Registration" and len(parts) == 2:
             regs = await load.workshops.registrations.load(parts[0])
             found = next((r for r in regs if r.id == parts[1]), None)
@@ -82,6 +89,8 @@ class Query:
 
             document = await load.agreements.agreement.load(parts[0])
             if document is None or document.kind != ("plan" if kind == "ActionPlan" else "protocol"):
+                return None
+            if authz.is_public(info.context.actor) and document.adopted_version is None:
                 return None
             return ActionPlan.from_row(document) if kind == "ActionPlan" else Protocol.from_row(document)
         if kind == "Session" and len(parts) == 2:
@@ -137,6 +146,10 @@ class Query:
         self, info: Info, first: int | None = None, after: str | None = None, filter: WorkshopFilter | None = None
     ) -> Connection[Workshop]:
         criteria = (filter or WorkshopFilter()).to_criteria(date.today())
+        if authz.is_public(info.context.actor):  # anonymous readers see published workshops only
+            wanted = criteria.statuses or authz.PUBLISHED_WORKSHOP_STATUSES
+            criteria = dataclasses.replace(
+                criteria, statuses=tuple(s for s in wanted if s in authz.PUBLISHED_WORKSHOP_STATUSES) or ("none",))
         page = await info.context.services.reads.workshops_page(first, after, criteria)
         return to_connection(page, Workshop.from_row)
 
@@ -144,7 +157,7 @@ class Query:
     async def workshop(self, info: Info, id: strawberry.ID) -> Workshop | None:
         (workshop_id,) = from_global_id(id, "Workshop", "id")
         row = await info.context.load.workshops.workshop.load(str(workshop_id))
-        if row is None:
+        if row is None or not _visible_workshop(info, row):
             raise _not_found("Workshop", "id", id)
         return Workshop.from_row(row)
 

@@ -20,7 +20,7 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
-from citynet.domain.errors import DomainError, InvalidInput, NotFound
+from citynet.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from citynet.graphql.errors import ERROR_TYPES
 from strawberry.tools import merge_types
 
@@ -49,6 +49,8 @@ def _is_unexpected(error: GraphQLError) -> bool:
 def _domain_extensions(error: DomainError) -> dict[str, object]:
     if isinstance(error, InvalidInput):
         return {"code": "BAD_USER_INPUT", "field": error.field}
+    if isinstance(error, NotAllowed):
+        return {"code": "FORBIDDEN", "permission": error.permission}
     extensions: dict[str, object] = {"code": "NOT_FOUND" if isinstance(error, NotFound) else type(error).__name__.upper()}
     if getattr(error, "field", None):
         extensions["field"] = error.field  # type: ignore[attr-defined]
@@ -81,6 +83,7 @@ def build_schema(
     max_aliases: int = 15,
     max_tokens: int = 2000,
     introspection: bool = True,
+    field_suggestions: bool = True,
 ) -> strawberry.Schema:
     # Limits are built once as validation rules and added per request, so the
     # validation cache still hits. Extensions are factories: one instance per
@@ -103,7 +106,7 @@ def build_schema(
         mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations)),
         types=[City, Network, Commission, Workshop, Session, Registration, ActionPlan, Protocol, *ERROR_TYPES],
         extensions=extensions,
-        config=StrawberryConfig(),
+        config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )
 
 

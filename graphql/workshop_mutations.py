@@ -20,6 +20,7 @@ from citynet.domain.workshop_values import SessionKind as DomainSessionKind
 from citynet.domain.workshop_values import WorkshopFormat as DomainWorkshopFormat
 from citynet.graphql.context import Info
 from citynet.graphql.errors import (
+    NotAllowed,
     AlreadyRegistered,
     CapacityBelowRegistered,
     Conflict,
@@ -33,8 +34,7 @@ from citynet.graphql.errors import (
     to_user_error,
 )
 from citynet.graphql.ids import from_global_id
-from citynet.graphql.mutations import _run
-from citynet.services.attribution import name_command
+from citynet.graphql.mutations import _run, bind
 from citynet.graphql.types import Position
 from citynet.graphql.workshop_types import (
     DelegateFunction,
@@ -210,16 +210,16 @@ class RegistrationPayload:
 
 
 WorkshopResult = Annotated[
-    Union[WorkshopPayload, InvalidInput, NotFound, InvalidTransition, NotAPartner, DateConflict,
+    Union[WorkshopPayload, NotAllowed, InvalidInput, NotFound, InvalidTransition, NotAPartner, DateConflict,
           CapacityBelowRegistered, RegistrationClosed, Conflict],
     strawberry.union("WorkshopResult"),
 ]
 SessionResult = Annotated[
-    Union[SessionPayload, InvalidInput, NotFound, InvalidTransition, SessionOverlap, Conflict],
+    Union[SessionPayload, NotAllowed, InvalidInput, NotFound, InvalidTransition, SessionOverlap, Conflict],
     strawberry.union("SessionResult"),
 ]
 RegistrationResult = Annotated[
-    Union[RegistrationPayload, InvalidInput, NotFound, RegistrationClosed, NotAPartner, AlreadyRegistered,
+    Union[RegistrationPayload, NotAllowed, InvalidInput, NotFound, RegistrationClosed, NotAPartner, AlreadyRegistered,
           DateConflict, Conflict],
     strawberry.union("RegistrationResult"),
 ]
@@ -349,7 +349,7 @@ class WorkshopMutations:
 
     @strawberry.mutation(description="Register a delegate of a partner city; past capacity they join the waitlist.")
     async def register_delegate(self, info: Info, input: RegisterDelegateInput) -> RegistrationResult:
-        name_command(info.field_name)
+        bind(info)
         try:
             wid, city = _workshop_id(input.workshop_id), _city_id(input.city_id)
             recorded = await anyio.to_thread.run_sync(

@@ -35,6 +35,7 @@ from citynet.domain.workshop_values import (
     WorkshopStatus as DomainWorkshopStatus,
 )
 from citynet.graphql.context import Info
+from citynet.services import authz
 from citynet.graphql.ids import to_global_id
 from citynet.graphql.types import City, Connection, Network, Node, city_by_id, to_connection
 from citynet.services.readmodel.paging import page_in_memory
@@ -102,10 +103,14 @@ class Registration(Node):
                    status=DomainRegistrationStatus(row.status),
                    registered_at=datetime.fromisoformat(row.registered_at), position=position, row=row)
 
-    @strawberry.field
-    def delegate(self) -> Delegate:
-        return Delegate(person_id=to_global_id("Person", self.row.person_id), name=self.row.name,
-                        email=self.row.email, function=DomainDelegateFunction(self.row.function))
+    @strawberry.field(description="Name and e-mail only for the workshop's coordinators, the delegate's city and "
+                                  "admins; everyone else sees the pseudonymous person id.")
+    async def delegate(self, info: Info) -> Delegate:
+        networks = await info.context.load.workshops.network_ids.load(self.row.workshop_id)
+        visible = authz.can_see_personal_data(networks, self.row.city_id, info.context.actor)
+        return Delegate(person_id=to_global_id("Person", self.row.person_id),
+                        name=self.row.name if visible else None, email=self.row.email if visible else None,
+                        function=DomainDelegateFunction(self.row.function))
 
     @strawberry.field
     async def city(self, info: Info) -> City:

@@ -8,19 +8,24 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
-from litestar import Litestar, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Scope
+from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.litestar import make_graphql_controller
+from strawberry.types.unset import UNSET
 
 from citynet.graphql.context import Context, make_context
 from citynet.graphql.schema import build_schema
+from citynet.infra.auth import AuthError, actor_from_header
 from citynet.infra.calendar_feeds import calendar_router
 from citynet.infra.request_id import request_id_middleware
 from citynet.infra.settings import Settings
+from citynet.services.attribution import ANONYMOUS, set_actor
 from citynet.services.demo import load_demo
 from citynet.services.projector import ProjectorThread
 from citynet.services.runtime import Citynet
@@ -28,6 +33,11 @@ from citynet.services.runtime import Citynet
 log = logging.getLogger(__name__)
 
 MIN_POSITION_HEADER = "x-citynet-min-position"
+
+
+def _header(scope: Scope, name: str) -> str | None:
+    wanted = name.encode()
+    return next((v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == wanted), None)
 
 
 def _min_position(scope: Scope) -> int | None:
@@ -46,10 +56,15 @@ def _graphql_controller(settings: Settings) -> type:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         introspection=settings.introspection,
+        field_suggestions=not settings.is_production,
     )
+
+    tokens = settings.token_config
 
     async def context_getter(state: State, scope: Scope) -> Context:
         citynet: Citynet = state.citynet
+        actor = actor_from_header(_header(scope, "authorization"), tokens) if scope["type"] == "http" else ANONYMOUS
+        set_actor(actor)
         wanted = _min_position(scope)
         if wanted is not None and citynet.projector.known_position < wanted:
             reached = await anyio.to_thread.run_sync(
@@ -60,7 +75,7 @@ def _graphql_controller(settings: Settings) -> type:
                     status_code=503,
                     detail=f"read models have not reached position {wanted} within {settings.read_wait_seconds}s",
                 )
-        return make_context(citynet)
+        return make_context(citynet, actor)
 
     base = make_graphql_controller(
         schema,
@@ -73,7 +88,17 @@ def _graphql_controller(settings: Settings) -> type:
     class GraphQLController(base):  # type: ignore[valid-type,misc]
         """GraphQL over HTTP status codes: a request that could not be parsed or
         validated (no data at all) is a 400; a masked internal error is a 500;
-        typed domain errors travel in a 200 response."""
+        typed domain errors travel in a 200 response. Over WebSocket the token
+        comes in the connection_init payload (``{"authorization": "Bearer ..."}``)."""
+
+        async def on_ws_connect(self, context: Context) -> Any:
+            params = context.connection_params if isinstance(context.connection_params, dict) else {}
+            header = params.get("authorization") or params.get("Authorization")
+            try:
+                context.actor = actor_from_header(header, tokens)
+            except AuthError as e:
+                raise ConnectionRejectionError({"reason": str(e.detail)}) from None
+            return UNSET
 
         def create_response(self, response_data: Any, sub_response: Response) -> Response:
             response = super().create_response(response_data, sub_response)
@@ -132,11 +157,26 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
                 await services.aclose()
 
     cors = CORSConfig(allow_origins=list(settings.allowed_origins)) if settings.allowed_origins else None
+    tokens = settings.token_config
+
+    def identity(request: Request[Any, Any, Any]) -> str:
+        """Rate limits count per verified identity, else per client address."""
+        try:
+            actor = actor_from_header(request.headers.get("authorization"), tokens)
+        except AuthError:
+            actor = ANONYMOUS
+        if actor is ANONYMOUS:
+            return f"ip:{get_remote_address(request)}"
+        return f"sub:{actor.id}"
+
+    rate_limit = RateLimitConfig(rate_limit=("minute", settings.rate_limit_per_minute),
+                                 identifier_for_request=identity, exclude=["/health", "/ready"])
     return Litestar(
         route_handlers=[_graphql_controller(settings), health, ready, calendar_router],
         lifespan=[lifespan],
         cors_config=cors,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, rate_limit.middleware],
+        request_max_body_size=settings.max_body_bytes,
         openapi_config=None,
         debug=False,
     )

@@ -211,6 +211,40 @@ def verify_audit() -> None:
     sys.exit(1)
 
 
+@main.command()
+@click.option("--role", required=True,
+              type=click.Choice(["admin", "coordinator", "city_representative", "auditor"]), help="The token's role.")
+@click.option("--city", default=None, help="City id (global id or UUID): required for city_representative.")
+@click.option("--network", "networks", multiple=True, help="Network id (global id or UUID); repeat for several.")
+@click.option("--subject", default=None, help="Who the token stands for (default: dev-<role>).")
+@click.option("--minutes", type=int, default=60 * 12, show_default=True, help="Lifetime.")
+def token(role: str, city: str | None, networks: tuple[str, ...], subject: str | None, minutes: int) -> None:
+    """Mint a development token (signed with the configured secret or private key)."""
+    from uuid import UUID
+
+    from citynet.graphql.ids import decode_any
+    from citynet.infra.auth import mint
+
+    settings = _settings()
+    if settings.is_production:
+        raise click.UsageError("tokens for production come from your identity provider, not from this command")
+
+    def uuid_of(value: str, option: str) -> str:
+        decoded = decode_any(value)
+        try:
+            return str(UUID(decoded[1][-1])) if decoded and decoded[1] else str(UUID(value))
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not an id", param_hint=option) from None
+
+    if role == "city_representative" and not city:
+        raise click.UsageError("a city_representative token needs --city")
+    if role == "coordinator" and not networks:
+        raise click.UsageError("a coordinator token needs --network")
+    click.echo(mint(settings.token_config, subject=subject or f"dev-{role}", role=role,
+                    city_id=uuid_of(city, "--city") if city else None,
+                    network_ids=tuple(uuid_of(n, "--network") for n in networks), minutes=minutes))
+
+
 @main.group()
 def schema() -> None:
     """The GraphQL schema."""

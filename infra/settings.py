@@ -48,6 +48,22 @@ class Settings:
     read_wait_seconds: float = 5.0
     projection_poll_seconds: float = 1.0
     log_level: str = "INFO"
+    jwt_algorithm: str = "HS256"
+    jwt_secret: str = field(default="", repr=False)
+    jwt_public_key: str = field(default="", repr=False)
+    jwt_private_key: str = field(default="", repr=False)
+    jwt_issuer: str = "citynet"
+    jwt_audience: str = "citynet-api"
+    rate_limit_per_minute: int = 600
+    max_body_bytes: int = 100_000
+
+    @property
+    def token_config(self):  # type: ignore[no-untyped-def]
+        from citynet.infra.auth import DEV_SECRET, TokenConfig
+
+        secret = self.jwt_secret or ("" if self.is_production else DEV_SECRET)
+        return TokenConfig(self.jwt_algorithm, secret, self.jwt_public_key, self.jwt_private_key,
+                           self.jwt_issuer, self.jwt_audience)
 
     @property
     def effective_database_url(self) -> str:
@@ -70,9 +86,28 @@ class Settings:
                 raise SettingsError("the production profile needs CITYNET_DATABASE_URL=postgresql://...")
             if self.graphiql or self.introspection:
                 raise SettingsError("the production profile runs with GraphiQL and introspection off")
+        self._check_secrets()
+        if self.rate_limit_per_minute < 1 or self.max_body_bytes < 1024:
+            raise SettingsError("CITYNET_RATE_LIMIT_PER_MINUTE must be >= 1 and CITYNET_MAX_BODY_BYTES >= 1024")
         if not 1 <= self.port <= 65535:
             raise SettingsError(f"CITYNET_PORT must be 1-65535, not {self.port}")
         return self
+
+    def _check_secrets(self) -> None:
+        from citynet.infra.auth import ASYMMETRIC, DEV_SECRET, SUPPORTED
+
+        if self.jwt_algorithm not in SUPPORTED:
+            raise SettingsError(f"CITYNET_JWT_ALGORITHM must be one of {', '.join(SUPPORTED)}")
+        if not self.is_production:
+            return
+        # Never name the secret's value in these messages: they end up in logs.
+        if self.jwt_algorithm in ASYMMETRIC:
+            if not self.jwt_public_key:
+                raise SettingsError(f"the production profile with {self.jwt_algorithm} needs CITYNET_JWT_PUBLIC_KEY")
+        elif not self.jwt_secret or self.jwt_secret == DEV_SECRET or len(self.jwt_secret) < 32:
+            raise SettingsError(
+                "the production profile needs CITYNET_JWT_SECRET: at least 32 characters, not the development default"
+            )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -98,4 +133,12 @@ class Settings:
             read_wait_seconds=float(get("CITYNET_READ_WAIT_SECONDS", "5")),
             projection_poll_seconds=float(get("CITYNET_PROJECTION_POLL_SECONDS", "1")),
             log_level=get("CITYNET_LOG_LEVEL", "INFO").upper(),
+            jwt_algorithm=get("CITYNET_JWT_ALGORITHM", "HS256").strip().upper(),
+            jwt_secret=get("CITYNET_JWT_SECRET", ""),
+            jwt_public_key=get("CITYNET_JWT_PUBLIC_KEY", ""),
+            jwt_private_key=get("CITYNET_JWT_PRIVATE_KEY", ""),
+            jwt_issuer=get("CITYNET_JWT_ISSUER", "citynet"),
+            jwt_audience=get("CITYNET_JWT_AUDIENCE", "citynet-api"),
+            rate_limit_per_minute=_int("CITYNET_RATE_LIMIT_PER_MINUTE", get("CITYNET_RATE_LIMIT_PER_MINUTE", "600")),
+            max_body_bytes=_int("CITYNET_MAX_BODY_BYTES", get("CITYNET_MAX_BODY_BYTES", "100000")),
         ).validated()

@@ -17,6 +17,7 @@ from citynet.domain.network import Network
 from citynet.domain.plan import ActionPlan
 from citynet.domain.protocol import Protocol
 from citynet.domain.workshop import Workshop
+from citynet.services import authz
 
 if TYPE_CHECKING:
     from citynet.services.application import CitynetApplication, Recorded
@@ -26,6 +27,7 @@ class AgreementCommands:
     """``self`` is the CitynetApplication."""
 
     def _check_refs(self: CitynetApplication, network_ids: list[UUID], partner_city_ids: list[UUID]) -> None:
+        authz.require_manager("agreement:draft", network_ids)
         for network_id in network_ids:
             self.get(Network, network_id, "networkIds")
         for city_id in partner_city_ids:
@@ -36,11 +38,22 @@ class AgreementCommands:
 
         return Recorded(aggregate.id, self._save_new(aggregate, "a document with this id already exists").position)
 
-    def _on(self: CitynetApplication, cls: type, document_id: UUID, decide: Callable[[Any], Any]) -> Recorded:
+    def _on(
+        self: CitynetApplication, cls: type, document_id: UUID, decide: Callable[[Any], Any],
+        permission: Callable[[Any], None] | None = None,
+    ) -> Recorded:
+        """Run a decision on a plan or protocol; by default only its networks' coordinators (and admins) may."""
         from citynet.services.application import Recorded
 
+        def guarded(document: Any) -> Any:
+            if permission is None:
+                authz.require_manager("agreement:manage", document.network_ids)
+            else:
+                permission(document)
+            return decide(document)
+
         field = {ActionPlan: "planId", Protocol: "protocolId"}.get(cls, "documentId")
-        return Recorded(document_id, self._change(cls, document_id, field, decide))
+        return Recorded(document_id, self._change(cls, document_id, field, guarded))
 
     # -- plans -------------------------------------------------------------------------------
 
@@ -77,7 +90,12 @@ class AgreementCommands:
     def report_progress(
         self: CitynetApplication, plan_id: UUID, action_id: UUID, progress: int, note: str, status: str | None = None
     ) -> Recorded:
-        return self._on(ActionPlan, plan_id, lambda p: p.report_progress(action_id, progress, note, status))
+        def may_report(plan: ActionPlan) -> None:
+            # The city that leads the action now reports on it (and the plan's managers).
+            lead = plan.lead_of(action_id) if str(action_id) in plan.latest.content["actions"] else None
+            authz.require_manager_or_city("action:report", plan.network_ids, lead)
+
+        return self._on(ActionPlan, plan_id, lambda p: p.report_progress(action_id, progress, note, status), may_report)
 
     def hand_over_action(
         self: CitynetApplication, plan_id: UUID, action_id: UUID, to_city_id: UUID, reason: str
@@ -120,4 +138,5 @@ class AgreementCommands:
         signatory_role: str,
     ) -> Recorded:
         return self._on(Agreement, document_id,
-                        lambda d: d.answer(version, city_id, decision, signed_by, signatory_role))
+                        lambda d: d.answer(version, city_id, decision, signed_by, signatory_role),
+                        lambda d: authz.require_city("agreement:endorse", city_id))

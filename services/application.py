@@ -26,6 +26,7 @@ from citynet.domain.city import City
 from citynet.domain.network import Commission, Network
 from citynet.domain.values import MemberRole
 from citynet.services.errors import AlreadyExists, Conflict, NotFound
+from citynet.services import authz
 from citynet.services.agreements import AgreementCommands
 from citynet.services.attribution import AttributingMapper, begin_save
 from citynet.services.workshops import WorkshopCommands
@@ -70,6 +71,7 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
     # -- cities -------------------------------------------------------------
 
     def register_city(self, name: str, country_code: str, time_zone: str) -> Recorded:
+        authz.require_admin("city:register")
         city = City.register(name, country_code, time_zone)
         self._refuse_existing(City, city.id, f"{city.name} ({city.country_code}) is already registered")
         return self._save_new(city, f"{city.name} ({city.country_code}) is already registered")
@@ -79,29 +81,35 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
     def found_network(
         self, name: str, short_name: str, founded_on: date, description: str = "", website: str = ""
     ) -> Recorded:
+        authz.require_admin("network:found")
         network = Network.found(name, short_name, founded_on, description, website)
         message = f"a network with the short name {network.short_name!r} already exists"
         self._refuse_existing(Network, network.id, message)
         return self._save_new(network, message)
 
     def add_commission(self, network_id: UUID, name: str) -> Recorded:
+        authz.require_manager("network:manage", [network_id])
         added: list[Commission] = []
         position = self._change(Network, network_id, "networkId", lambda n: added.append(n.add_commission(name)))
         return Recorded(added[-1].id, position)
 
     def admit_member(self, network_id: UUID, city_id: UUID, role: MemberRole | str, since: date) -> Recorded:
+        authz.require_manager("network:manage", [network_id])
         self.get(City, city_id, "cityId")
         return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.admit(city_id, role, since)))
 
     def change_member_role(self, network_id: UUID, city_id: UUID, role: MemberRole | str, on: date) -> Recorded:
+        authz.require_manager("network:manage", [network_id])
         self.get(City, city_id, "cityId")
         return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.change_role(city_id, role, on)))
 
     def record_member_left(self, network_id: UUID, city_id: UUID, on: date) -> Recorded:
+        authz.require_manager("network:manage", [network_id])
         self.get(City, city_id, "cityId")
         return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.record_departure(city_id, on)))
 
     def assign_commission_member(self, network_id: UUID, commission_id: UUID, city_id: UUID) -> Recorded:
+        authz.require_manager("network:manage", [network_id])
         self.get(City, city_id, "cityId")
         position = self._change(
             Network, network_id, "commissionId", lambda n: n.assign_to_commission(commission_id, city_id)
@@ -109,6 +117,7 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
         return Recorded(commission_id, position)
 
     def name_commission_head(self, network_id: UUID, commission_id: UUID, city_id: UUID) -> Recorded:
+        authz.require_manager("network:manage", [network_id])
         self.get(City, city_id, "cityId")
         position = self._change(
             Network, network_id, "commissionId", lambda n: n.name_commission_head(commission_id, city_id)

@@ -27,12 +27,15 @@ from eventsourcing.utils import get_topic
 
 @dataclass(frozen=True)
 class Actor:
+    """Who acts: a role, and the city or networks it acts for (see services/authz.py)."""
+
     id: str
     role: str
     city_id: str | None = None
+    network_ids: tuple[str, ...] = ()
 
 
-SYSTEM = Actor("system", "system")
+SYSTEM = Actor("system", "system")  # the CLI and the demo loader: trusted operators
 ANONYMOUS = Actor("anonymous", "anonymous")
 
 
@@ -66,6 +69,15 @@ def set_request(actor: Actor, correlation_id: str) -> None:
     _context.set(CommandContext(actor=actor, correlation_id=correlation_id))
 
 
+def set_actor(actor: Actor) -> None:
+    """Once the request's credentials are checked, the actor it acts as."""
+    ctx = _context.get()
+    if ctx is None:
+        _context.set(CommandContext(actor=actor))
+    else:
+        ctx.actor = actor
+
+
 def name_command(command: str) -> None:
     ctx = _context.get()
     if ctx is None:
@@ -88,8 +100,10 @@ def metadata_for(originator_id: Any, originator_version: int) -> dict[str, Any]:
         causation = ctx.correlation_id
     else:
         causation = ctx.first_event
+    actor = asdict(ctx.actor)
+    actor["network_ids"] = list(actor["network_ids"])
     return {
-        "actor": asdict(ctx.actor),
+        "actor": actor,
         "correlation_id": ctx.correlation_id,
         "causation_id": causation,
         "command": ctx.command,

@@ -63,6 +63,24 @@ class PeopleVault:
                 return Person(person_id, name, email)
         raise RuntimeError("could not identify person")  # pragma: no cover
 
+    def exists(self, person_id: UUID) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(people.c.person_id).where(people.c.person_id == str(person_id))).first() is not None
+
     def forget(self, person_id: UUID) -> None:
         with self.engine.begin() as conn:
             conn.execute(people.delete().where(people.c.person_id == str(person_id)))
+
+    def erase(self, person_id: UUID) -> None:
+        """Delete the row and leave no readable copy in the database files.
+
+        SQLite runs with secure_delete (freed pages are zeroed) and the WAL is
+        checkpointed; PostgreSQL rewrites the table (VACUUM FULL) so that the
+        dead tuple is gone from the data files."""
+        self.forget(person_id)
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM FULL pd_people")

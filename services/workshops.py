@@ -18,6 +18,7 @@ from citynet.domain.errors import DateConflict, InvalidInput, NotFound
 from citynet.domain.network import Network
 from citynet.domain.workshop import DATED, Workshop
 from citynet.domain.workshop_values import PollAnswer
+from citynet.services import authz
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
@@ -51,6 +52,7 @@ class WorkshopCommands:
     ) -> Recorded:
         from citynet.services.application import Recorded
 
+        authz.require_manager("workshop:propose", network_ids)
         for network_id in network_ids:
             self.get(Network, network_id, "networkIds")
         for city_id in partner_city_ids:
@@ -72,7 +74,11 @@ class WorkshopCommands:
     def answer_date_poll(
         self: CitynetApplication, workshop_id: UUID, city_id: UUID, answers: dict[int, PollAnswer | str]
     ) -> Recorded:
-        return self._on_workshop(workshop_id, lambda w: w.answer_poll(city_id, answers))
+        def decide(w: Workshop) -> None:
+            authz.require_manager_or_city("poll:answer", w.network_ids, city_id)
+            w.answer_poll(city_id, answers)
+
+        return self._on_workshop(workshop_id, decide, check=False)
 
     def close_date_poll(self: CitynetApplication, workshop_id: UUID, candidate: int) -> Recorded:
         def decide(w: Workshop) -> list[Aggregate]:
@@ -145,6 +151,7 @@ class WorkshopCommands:
         made: list[UUID] = []
 
         def decide(w: Workshop) -> list[Aggregate]:
+            authz.require_manager_or_city("delegate:register", w.network_ids, city_id)
             calendar = self._person_calendar_checked(w, person_id)
             made.append(w.register(registration_id=registration_id, person_id=person_id, city_id=city_id,
                                    function=function).id)
@@ -158,6 +165,8 @@ class WorkshopCommands:
     def withdraw_registration(self: CitynetApplication, workshop_id: UUID, registration_id: UUID) -> Recorded:
         def decide(w: Workshop) -> list[Aggregate]:
             registration = w.registrations.get(registration_id)
+            authz.require_manager_or_city("delegate:withdraw", w.network_ids,
+                                          registration.city_id if registration else None)
             w.withdraw(registration_id)
             assert registration is not None
             calendar = self._existing_calendar(PERSON, registration.person_id)
@@ -166,7 +175,7 @@ class WorkshopCommands:
             calendar.release(w.id)
             return [calendar]
 
-        return self._on_workshop_with(workshop_id, decide)
+        return self._on_workshop_with(workshop_id, decide, check=False)
 
     def set_workshop_capacity(self: CitynetApplication, workshop_id: UUID, capacity: int, excess: str = "refuse") -> Recorded:
         return self._on_workshop(workshop_id, lambda w: w.set_capacity(capacity, excess))
@@ -176,19 +185,28 @@ class WorkshopCommands:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _on_workshop(self: CitynetApplication, workshop_id: UUID, decide: Callable[[Workshop], Any]) -> Recorded:
+    def _on_workshop(
+        self: CitynetApplication, workshop_id: UUID, decide: Callable[[Workshop], Any], check: bool = True
+    ) -> Recorded:
         def only(w: Workshop) -> list[Aggregate]:
             decide(w)
             return []
 
-        return self._on_workshop_with(workshop_id, only)
+        return self._on_workshop_with(workshop_id, only, check)
 
     def _on_workshop_with(
-        self: CitynetApplication, workshop_id: UUID, decide: Callable[[Workshop], list[Aggregate]]
+        self: CitynetApplication, workshop_id: UUID, decide: Callable[[Workshop], list[Aggregate]],
+        check: bool = True,
     ) -> Recorded:
+        """Run a decision on a workshop; by default only its networks' coordinators (and admins) may."""
         from citynet.services.application import Recorded
 
-        return Recorded(workshop_id, self._change_together(Workshop, workshop_id, "workshopId", decide))
+        def guarded(w: Workshop) -> list[Aggregate]:
+            if check:
+                authz.require_manager("workshop:manage", w.network_ids)
+            return decide(w)
+
+        return Recorded(workshop_id, self._change_together(Workshop, workshop_id, "workshopId", guarded))
 
     def _existing_calendar(self: CitynetApplication, kind: str, owner_id: UUID) -> Calendar | None:
         try:

@@ -23,6 +23,7 @@ from psycopg import sql
 from litestar.testing import TestClient
 
 from citynet.infra.app import create_app
+from citynet.infra.auth import mint
 from citynet.infra.settings import Settings
 from citynet.services.runtime import Citynet
 
@@ -95,12 +96,29 @@ def citynet(database_url: str, loop: asyncio.AbstractEventLoop) -> Iterator[City
     services.close()
 
 
+def mint_token(settings: Settings, role: str, city: str | None = None, networks: tuple[str, ...] = ()) -> str:
+    return mint(settings.token_config, subject=f"test-{role}", role=role, city_id=city, network_ids=networks)
+
+
 class GraphQLClient:
-    def __init__(self, client: TestClient) -> None:
+    """Acts as an admin unless told otherwise (``as_actor``): most tests are about behaviour, not access."""
+
+    def __init__(self, client: TestClient, settings: Settings, token: str | None = "admin") -> None:
         self.http = client
+        self.settings = settings
+        self.token = mint_token(settings, "admin") if token == "admin" else token
+
+    def as_actor(self, role: str, city: str | None = None, networks: tuple[str, ...] = ()) -> GraphQLClient:
+        """Another identity on the same app; role "anonymous" sends no token."""
+        token = None if role == "anonymous" else mint_token(self.settings, role, city, networks)
+        return GraphQLClient(self.http, self.settings, token)
 
     def post(self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        return self.http.post("/graphql", json={"query": query, "variables": variables or {}}, **kwargs)
+        headers = dict(kwargs.pop("headers", {}))
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers,
+                              **kwargs)
 
     def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run an operation that must succeed at the GraphQL level; return its data."""
@@ -117,7 +135,7 @@ def api(database_url: str) -> Iterator[GraphQLClient]:
     # closed on shutdown, async pools bound to the app's loop.
     settings = Settings(database_url=database_url, projection_poll_seconds=0.2)
     with TestClient(app=create_app(settings)) as client:
-        yield GraphQLClient(client)
+        yield GraphQLClient(client, settings)
 
 
 @pytest.fixture

@@ -96,8 +96,11 @@ class AgreementQueries:
     async def agreements_page(
         self, kind: str, first: int | None, after: str | None, *, network_id: str | None = None,
         city_id: str | None = None, statuses: tuple[str, ...] = (), crisis_type: str | None = None,
+        adopted_only: bool = False,
     ) -> Page[AgreementRow]:
         conditions = [agreements.c.kind == kind]
+        if adopted_only:
+            conditions.append(agreements.c.adopted_version.is_not(None))
         if network_id:
             conditions.append(exists().where(and_(agreement_networks.c.agreement_id == agreements.c.id,
                                                   agreement_networks.c.network_id == network_id)))

@@ -22,7 +22,7 @@ def test_request_id_is_returned_and_attributed(api: Any, services: Any) -> None:
     event = history[0]
     assert (event["eventType"], event["aggregateType"], event["command"]) == ("Registered", "City", "registerCity")
     assert event["correlationId"] == event["causationId"] == "partner-req-000123"
-    assert event["actor"] == {"id": "anonymous", "role": "anonymous", "cityId": None}
+    assert event["actor"] == {"id": "test-admin", "role": "admin", "cityId": None}
     assert event["data"]["name"] == "Kiel" and event["recordedAt"].endswith("+00:00")
     fresh = api.http.get("/health")
     assert len(fresh.headers["x-request-id"]) == 36  # a new UUID when none (or a malformed one) was sent

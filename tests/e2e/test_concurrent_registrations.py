@@ -10,14 +10,19 @@ from typing import Any
 
 import pytest
 
+from citynet.infra.auth import mint
+from citynet.infra.settings import Settings
 from tests.e2e.test_cli import Server
+
+# The server runs with the development secret, as a newcomer's would.
+ADMIN = mint(Settings().token_config, subject="e2e-admin", role="admin")
 
 
 def post(port: int, query: str, variables: dict[str, Any] | None = None) -> Any:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
         data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", "authorization": f"Bearer {ADMIN}"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         body = json.loads(response.read())

@@ -60,11 +60,11 @@ def test_rebuild_never_rewrites_the_chain(citynet: Citynet) -> None:
 
 
 def test_every_event_is_attributed(citynet: Citynet) -> None:
-    with acting(Actor("coordinator-7", "coordinator", "c1"), "registerCity", correlation_id="req-12345678"):
+    with acting(Actor("admin-7", "admin", "c1"), "registerCity", correlation_id="req-12345678"):
         citynet.execute(lambda app: app.register_city("Kiel", "DE", "Europe/Berlin"))
     with citynet.sync_engine.connect() as conn:
         row = conn.execute(select(event_log).order_by(event_log.c.position.desc()).limit(1)).one()
-    assert (row.actor_id, row.actor_role, row.actor_city_id) == ("coordinator-7", "coordinator", "c1")
+    assert (row.actor_id, row.actor_role, row.actor_city_id) == ("admin-7", "admin", "c1")
     assert (row.correlation_id, row.causation_id, row.command) == ("req-12345678", "req-12345678", "registerCity")
     assert row.aggregate_type == "City" and row.event_type == "Registered"
     assert datetime.fromisoformat(row.recorded_at).tzinfo is not None

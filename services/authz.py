@@ -1,0 +1,99 @@
+"""Who may do what. Enforced here, in the service layer, whatever the caller.
+
+Roles:
+- admin: everything;
+- coordinator (of one or more networks): manages those networks, and the
+  workshops, polls, plans and protocols those networks organise;
+- city_representative (of one city): registers and withdraws that city's
+  delegates, answers date polls and endorses for that city, reports progress
+  on actions that city leads;
+- auditor: reads everything, history included, personal data only as
+  pseudonymous ids; changes nothing;
+- anonymous: reads networks, cities, published workshops and adopted plans;
+  no personal data; changes nothing.
+- system: the CLI and the demo loader (operators on the machine): as admin.
+
+A refusal is ``NotAllowed`` naming the missing permission; nothing is stored.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from uuid import UUID
+
+from citynet.domain.errors import NotAllowed
+from citynet.services.attribution import Actor, current
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    CITY_REPRESENTATIVE = "city_representative"
+    AUDITOR = "auditor"
+    ANONYMOUS = "anonymous"
+    SYSTEM = "system"
+
+
+def actor() -> Actor:
+    return current().actor
+
+
+def is_admin(a: Actor | None = None) -> bool:
+    return (a or actor()).role in (Role.ADMIN.value, Role.SYSTEM.value)
+
+
+def coordinates(network_ids: Iterable[UUID | str], a: Actor | None = None) -> bool:
+    a = a or actor()
+    return a.role == Role.COORDINATOR.value and bool({str(n) for n in network_ids} & set(a.network_ids))
+
+
+def represents(city_id: UUID | str | None, a: Actor | None = None) -> bool:
+    a = a or actor()
+    return city_id is not None and a.role == Role.CITY_REPRESENTATIVE.value and a.city_id == str(city_id)
+
+
+def require(permission: str, allowed: bool) -> None:
+    if not allowed:
+        a = actor()
+        raise NotAllowed(permission, f"not allowed: {a.role} {a.id!r} lacks the permission {permission!r}")
+
+
+def require_admin(permission: str) -> None:
+    require(permission, is_admin())
+
+
+def require_manager(permission: str, network_ids: Iterable[UUID | str]) -> None:
+    """Admins, and coordinators of one of the networks concerned."""
+    require(permission, is_admin() or coordinates(network_ids))
+
+
+def require_manager_or_city(permission: str, network_ids: Iterable[UUID | str], city_id: UUID | str | None) -> None:
+    """Managers as above, and the representatives of the city concerned."""
+    require(permission, is_admin() or coordinates(network_ids) or represents(city_id))
+
+
+def require_city(permission: str, city_id: UUID | str) -> None:
+    """Only the city itself (or an admin) may speak for it: endorsements, poll answers."""
+    require(permission, is_admin() or represents(city_id))
+
+
+# -- reading ----------------------------------------------------------------------------
+
+
+def can_read_history(a: Actor | None = None) -> bool:
+    return (a or actor()).role in (Role.ADMIN.value, Role.SYSTEM.value, Role.AUDITOR.value)
+
+
+def is_public(a: Actor | None = None) -> bool:
+    return (a or actor()).role == Role.ANONYMOUS.value
+
+
+def can_see_personal_data(workshop_network_ids: Iterable[UUID | str], delegate_city_id: str,
+                          a: Actor | None = None) -> bool:
+    """A delegate's name and e-mail: that workshop's coordinators, the delegate's city, admins."""
+    a = a or actor()
+    return is_admin(a) or coordinates(workshop_network_ids, a) or represents(delegate_city_id, a)
+
+
+PUBLISHED_WORKSHOP_STATUSES = ("scheduled", "confirmed", "held", "cancelled")
