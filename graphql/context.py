@@ -16,6 +16,7 @@ class Context(BaseContext, kw_only=True):
     citynet: Any  # Citynet; typed as Any so msgspec need not know the class
     loaders: Any  # Loaders
     actor: Any = ANONYMOUS  # services.attribution.Actor: who this request acts as
+    connection_params: Any = None  # WebSocket connection_init payload (carries the token)
 
     @property
     def services(self) -> Citynet:

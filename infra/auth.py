@@ -68,8 +68,11 @@ def actor_from_header(header: str | None, config: TokenConfig) -> Actor:
 
 
 def actor_from_token(encoded: str, config: TokenConfig) -> Actor:
-    token = Token.decode(encoded, config.verifying_key, config.algorithm, audience=config.audience,
-                         issuer=config.issuer, require_claims=["iss", "aud"])
+    try:
+        token = Token.decode(encoded, config.verifying_key, config.algorithm, audience=config.audience,
+                             issuer=config.issuer, require_claims=["iss", "aud"])
+    except NotAuthorizedException as e:  # bad signature, expired, wrong issuer or audience
+        raise AuthError(str(e.detail)) from None
     role = str(token.extras.get("role", ""))
     if role not in ASSIGNABLE_ROLES:
         raise AuthError(f"token role must be one of {', '.join(ASSIGNABLE_ROLES)}")

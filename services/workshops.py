@@ -159,7 +159,7 @@ class WorkshopCommands:
             calendar.book(w.id, w.dates.start, w.dates.end)
             return [calendar]
 
-        recorded = self._on_workshop_with(workshop_id, decide)
+        recorded = self._on_workshop_with(workshop_id, decide, check=False)
         return Recorded(made[-1], recorded.position)
 
     def withdraw_registration(self: CitynetApplication, workshop_id: UUID, registration_id: UUID) -> Recorded:
