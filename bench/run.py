@@ -26,6 +26,7 @@ from litestar.testing import TestClient
 from psycopg import sql
 
 from citynet.infra.app import create_app
+from citynet.infra.auth import mint
 from citynet.infra.settings import Settings
 from citynet.services.demo import load_demo
 
@@ -47,7 +48,7 @@ def rate(n: int, action: Callable[[int], None]) -> float:
 
 def plain_app(database_url: str) -> Litestar:
     """A plain Litestar endpoint serving the same rows, no GraphQL."""
-    base = create_app(Settings(database_url=database_url))
+    base = create_app(Settings(database_url=database_url, rate_limit_per_minute=1_000_000))
 
     @get("/plain/networks")
     async def networks(state: State) -> list[dict]:
@@ -100,8 +101,10 @@ def main() -> None:
             mutation = """mutation($input: RegisterCityInput!) { registerCity(input: $input) {
                 __typename ... on RegisterCityPayload { position } } }"""
 
+            admin = {"Authorization": f"Bearer {mint(Settings().token_config, subject='bench', role='admin')}"}
+
             def create_city(i: int) -> None:
-                r = client.post("/graphql", json={"query": mutation, "variables": {
+                r = client.post("/graphql", headers=admin, json={"query": mutation, "variables": {
                     "input": {"name": f"Bench City {i + 1}", "countryCode": "DE", "timeZone": "Europe/Berlin"}}})
                 assert r.json()["data"]["registerCity"]["__typename"] == "RegisterCityPayload"
 
