@@ -235,18 +235,31 @@ def _created(r: Recorded, document_id: UUID) -> strawberry.ID | None:
     return strawberry.ID(str(r.id)) if r.id != document_id else None
 
 
-async def _on_plan(info: Info, plan_id: list[UUID], command: Callable[[], Command]) -> Any:
-    async def payload(r: Recorded) -> ActionPlanPayload:
-        return ActionPlanPayload(action_plan=await _document(info, plan_id[0]), position=r.position,
-                                 affected_id=_created(r, plan_id[0]))
-
-    return await _run(info, command, payload)
+ID_FIELD = {"ActionPlan": "planId", "Protocol": "protocolId"}
 
 
-async def _on_protocol(info: Info, protocol_id: list[UUID], command: Callable[[], Command]) -> Any:
-    async def payload(r: Recorded) -> ProtocolPayload:
-        return ProtocolPayload(protocol=await _document(info, protocol_id[0]), position=r.position,
-                               affected_id=_created(r, protocol_id[0]))
+async def _on_agreement(info: Info, kind: str, raw_id: str | None, make: Callable[[UUID], Command]) -> Any:
+    """Decode the plan or protocol id (none when drafting one), run the command, return the document."""
+    document: list[UUID] = []
+
+    def command() -> Command:
+        if raw_id is not None:
+            document.append(from_global_id(raw_id, kind, ID_FIELD[kind])[0])
+        inner = make(document[0] if document else None)  # type: ignore[arg-type]
+
+        def run(app: CitynetApplication) -> Recorded:
+            recorded = inner(app)
+            if not document:  # drafted: the new document's id
+                document.append(recorded.id)
+            return recorded
+
+        return run
+
+    async def payload(r: Recorded) -> Any:
+        current, affected = await _document(info, document[0]), _created(r, document[0])
+        if kind == "ActionPlan":
+            return ActionPlanPayload(action_plan=current, position=r.position, affected_id=affected)
+        return ProtocolPayload(protocol=current, position=r.position, affected_id=affected)
 
     return await _run(info, command, payload)
 
@@ -266,143 +279,97 @@ def _step_fields(s: StepFieldsInput) -> dict[str, Any]:
 class AgreementMutations:
     @strawberry.mutation(description="Draft a shared action plan owned by one or more networks.")
     async def draft_action_plan(self, info: Info, input: DraftActionPlanInput) -> ActionPlanResult:
-        plan: list[UUID] = []
-
-        def command() -> Command:
+        def make(_: UUID) -> Command:
             networks = _ids(input.network_ids, "Network", "networkIds")
             partners = _ids(input.partner_city_ids, "City", "partnerCityIds")
             workshops = _ids(input.workshop_ids, "Workshop", "workshopIds")
+            return lambda app: app.draft_plan(
+                title=input.title, purpose=input.purpose, network_ids=networks, partner_city_ids=partners,
+                workshop_ids=workshops, starts_on=input.starts_on, quorum=input.quorum)
 
-            def run(app: CitynetApplication) -> Recorded:
-                r = app.draft_plan(title=input.title, purpose=input.purpose, network_ids=networks,
-                                   partner_city_ids=partners, workshop_ids=workshops, starts_on=input.starts_on,
-                                   quorum=input.quorum)
-                plan.append(r.id)
-                return r
-
-            return run
-
-        return await _on_plan(info, plan, command)
+        return await _on_agreement(info, "ActionPlan", None, make)
 
     @strawberry.mutation(description="Add an action (or a sub-action) to the draft version.")
     async def add_action(self, info: Info, input: AddActionInput) -> ActionPlanResult:
-        plan: list[UUID] = []
-
-        def command() -> Command:
-            plan.append(from_global_id(input.plan_id, "ActionPlan", "planId")[0])
+        def make(plan: UUID) -> Command:
             fields = _action_fields(input.action)
             parent = _uuid(input.parent_action_id, "parentActionId") if input.parent_action_id else None
-            return lambda app: app.add_action(plan[0], input.version, parent_id=parent, **fields)
+            return lambda app: app.add_action(plan, input.version, parent_id=parent, **fields)
 
-        return await _on_plan(info, plan, command)
+        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
 
     @strawberry.mutation(description="Change an action of the draft version.")
     async def update_action(self, info: Info, input: UpdateActionInput) -> ActionPlanResult:
-        plan: list[UUID] = []
-
-        def command() -> Command:
-            plan.append(from_global_id(input.plan_id, "ActionPlan", "planId")[0])
+        def make(plan: UUID) -> Command:
             action_id, fields = _uuid(input.action_id, "actionId"), _action_fields(input.action)
-            return lambda app: app.update_action(plan[0], input.version, action_id, **fields)
+            return lambda app: app.update_action(plan, input.version, action_id, **fields)
 
-        return await _on_plan(info, plan, command)
+        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
 
     @strawberry.mutation(description="Remove an action (and its sub-actions) from the draft version.")
     async def remove_action(self, info: Info, input: RemoveActionInput) -> ActionPlanResult:
-        plan: list[UUID] = []
-
-        def command() -> Command:
-            plan.append(from_global_id(input.plan_id, "ActionPlan", "planId")[0])
+        def make(plan: UUID) -> Command:
             action_id = _uuid(input.action_id, "actionId")
-            return lambda app: app.remove_action(plan[0], input.version, action_id)
+            return lambda app: app.remove_action(plan, input.version, action_id)
 
-        return await _on_plan(info, plan, command)
+        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
 
     @strawberry.mutation(description="Add a dated milestone to an action of the draft version.")
     async def add_milestone(self, info: Info, input: AddMilestoneInput) -> ActionPlanResult:
-        plan: list[UUID] = []
-
-        def command() -> Command:
-            plan.append(from_global_id(input.plan_id, "ActionPlan", "planId")[0])
+        def make(plan: UUID) -> Command:
             action_id = _uuid(input.action_id, "actionId")
-            return lambda app: app.add_milestone(plan[0], input.version, action_id, input.title, input.due_on)
+            return lambda app: app.add_milestone(plan, input.version, action_id, input.title, input.due_on)
 
-        return await _on_plan(info, plan, command)
+        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
 
     @strawberry.mutation(description="Report progress (0-100) on an action, with a note.")
     async def report_progress(self, info: Info, input: ReportProgressInput) -> ActionPlanResult:
-        plan: list[UUID] = []
-
-        def command() -> Command:
-            plan.append(from_global_id(input.plan_id, "ActionPlan", "planId")[0])
+        def make(plan: UUID) -> Command:
             action_id = _uuid(input.action_id, "actionId")
             status = input.status.value if input.status else None
-            return lambda app: app.report_progress(plan[0], action_id, input.progress, input.note, status)
+            return lambda app: app.report_progress(plan, action_id, input.progress, input.note, status)
 
-        return await _on_plan(info, plan, command)
+        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
 
     @strawberry.mutation(description="Hand responsibility for an action to another partner city, with a reason.")
     async def hand_over_action(self, info: Info, input: HandOverActionInput) -> ActionPlanResult:
-        plan: list[UUID] = []
-
-        def command() -> Command:
-            plan.append(from_global_id(input.plan_id, "ActionPlan", "planId")[0])
+        def make(plan: UUID) -> Command:
             action_id = _uuid(input.action_id, "actionId")
             to_city = from_global_id(input.to_city_id, "City", "toCityId")[0]
-            return lambda app: app.hand_over_action(plan[0], action_id, to_city, input.reason)
+            return lambda app: app.hand_over_action(plan, action_id, to_city, input.reason)
 
-        return await _on_plan(info, plan, command)
+        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
 
     @strawberry.mutation(description="Draft a joint crisis protocol for a type of crisis.")
     async def draft_protocol(self, info: Info, input: DraftProtocolInput) -> ProtocolResult:
-        protocol: list[UUID] = []
-
-        def command() -> Command:
+        def make(_: UUID) -> Command:
             networks = _ids(input.network_ids, "Network", "networkIds")
             partners = _ids(input.partner_city_ids, "City", "partnerCityIds")
+            return lambda app: app.draft_protocol(title=input.title, crisis_type=input.crisis_type.value,
+                                                  network_ids=networks, partner_city_ids=partners, quorum=input.quorum)
 
-            def run(app: CitynetApplication) -> Recorded:
-                r = app.draft_protocol(title=input.title, crisis_type=input.crisis_type.value, network_ids=networks,
-                                       partner_city_ids=partners, quorum=input.quorum)
-                protocol.append(r.id)
-                return r
-
-            return run
-
-        return await _on_protocol(info, protocol, command)
+        return await _on_agreement(info, "Protocol", None, make)
 
     @strawberry.mutation(description="Add a step to the draft version of a protocol.")
     async def add_protocol_step(self, info: Info, input: AddProtocolStepInput) -> ProtocolResult:
-        protocol: list[UUID] = []
-
-        def command() -> Command:
-            protocol.append(from_global_id(input.protocol_id, "Protocol", "protocolId")[0])
-            return lambda app: app.add_step(protocol[0], input.version, position=input.position,
-                                            **_step_fields(input.step))
-
-        return await _on_protocol(info, protocol, command)
+        return await _on_agreement(info, "Protocol", input.protocol_id, lambda protocol: lambda app: app.add_step(
+            protocol, input.version, position=input.position, **_step_fields(input.step)))
 
     @strawberry.mutation(description="Change a step of the draft version.")
     async def update_protocol_step(self, info: Info, input: UpdateProtocolStepInput) -> ProtocolResult:
-        protocol: list[UUID] = []
-
-        def command() -> Command:
-            protocol.append(from_global_id(input.protocol_id, "Protocol", "protocolId")[0])
+        def make(protocol: UUID) -> Command:
             step_id = _uuid(input.step_id, "stepId")
-            return lambda app: app.update_step(protocol[0], input.version, step_id, **_step_fields(input.step))
+            return lambda app: app.update_step(protocol, input.version, step_id, **_step_fields(input.step))
 
-        return await _on_protocol(info, protocol, command)
+        return await _on_agreement(info, "Protocol", input.protocol_id, make)
 
     @strawberry.mutation(description="Remove a step from the draft version.")
     async def remove_protocol_step(self, info: Info, input: RemoveProtocolStepInput) -> ProtocolResult:
-        protocol: list[UUID] = []
-
-        def command() -> Command:
-            protocol.append(from_global_id(input.protocol_id, "Protocol", "protocolId")[0])
+        def make(protocol: UUID) -> Command:
             step_id = _uuid(input.step_id, "stepId")
-            return lambda app: app.remove_step(protocol[0], input.version, step_id)
+            return lambda app: app.remove_step(protocol, input.version, step_id)
 
-        return await _on_protocol(info, protocol, command)
+        return await _on_agreement(info, "Protocol", input.protocol_id, make)
 
     @strawberry.mutation(description="Propose the draft version for adoption; it can no longer be edited.")
     async def propose_version(self, info: Info, input: ProposeVersionInput) -> DocumentResult:
