@@ -15,7 +15,7 @@ import anyio.to_thread
 import strawberry
 
 from citynet.domain.errors import DomainError
-from citynet.services.attribution import name_command, set_actor
+from citynet.services.attribution import current, name_command, set_request
 from citynet.domain.values import MemberRole as DomainMemberRole
 from citynet.graphql.context import Info
 from citynet.graphql.errors import (
@@ -172,8 +172,11 @@ ErasePersonResult = Annotated[
 
 
 def bind(info: Info) -> None:
-    """The service layer reads the actor and command from the context: bind this request's."""
-    set_actor(info.context.actor)
+    """The service layer reads the actor and command from the context: bind this operation's.
+
+    A fresh context object per mutation: operations sharing a WebSocket connection
+    (or a document) never overwrite each other's attribution."""
+    set_request(info.context.actor, current().correlation_id)
     name_command(info.field_name)  # attributed in every event this mutation stores
 
 
