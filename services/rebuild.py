@@ -26,7 +26,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, create_engine, delete, insert, select, text, update
+from sqlalchemy import String, Table, create_engine, delete, insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from citynet.services.projector import Progress, Projector
@@ -71,10 +71,18 @@ def _scratch_projector(citynet: Citynet, engine: Engine) -> Projector:
     return projector
 
 
+def _key_order(table: Table, dialect: str) -> list[Any]:
+    """Primary-key order in code-point order, as Python compares: PostgreSQL's default collation may not."""
+    columns = list(table.primary_key.columns)
+    if dialect != "postgresql":
+        return columns  # SQLite's BINARY collation is code-point order
+    return [c.collate("C") if isinstance(c.type, String) else c for c in columns]
+
+
 def _rows(engine: Engine, table: Table) -> Iterator[Any]:
-    key = list(table.primary_key.columns)
     with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=COPY_CHUNK).execute(select(table).order_by(*key))
+        result = conn.execution_options(stream_results=True, yield_per=COPY_CHUNK).execute(
+            select(table).order_by(*_key_order(table, engine.dialect.name)))
         yield from result
 
 
@@ -164,6 +172,6 @@ def verify(citynet: Citynet, progress: Progress | None = None,
                 compared = 0
                 for table in READ_MODEL_TABLES:
                     live_rows = iter(conn.execution_options(yield_per=COPY_CHUNK).execute(
-                        select(table).order_by(*table.primary_key.columns)))
+                        select(table).order_by(*_key_order(table, conn.dialect.name))))
                     compared += _compare(table, live_rows, _rows(engine, table), differences)
                 return VerifyReport(target, len(READ_MODEL_TABLES), compared, differences)
