@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import Any
 from pathlib import Path
 
 import strawberry
@@ -78,6 +79,16 @@ class ErrorPolicy(MaskErrors):
         return masked
 
 
+class CitynetSchema(strawberry.Schema):
+    """Client mistakes (syntax, validation, typed domain errors) are answers, not server faults:
+    they are logged at debug level; everything else (already masked for the client, and logged
+    with its traceback by ErrorPolicy) is left to that policy."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            log.debug("graphql error answered: %s", error.message)
+
+
 def build_schema(
     max_depth: int = 10,
     max_aliases: int = 15,
@@ -101,7 +112,7 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return CitynetSchema(
         query=merge_types("Query", (Query, AgreementQuery, AuditQuery)),
         mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations)),
         types=[City, Network, Commission, Workshop, Session, Registration, ActionPlan, Protocol, *ERROR_TYPES],
