@@ -30,7 +30,7 @@ from citynet.domain.errors import (
     VersionFrozen,
     VersionSuperseded,
 )
-from citynet.domain.values import clean_name
+from citynet.domain.values import clean_enum, clean_name
 
 
 class VersionStatus(str, enum.Enum):
@@ -130,10 +130,7 @@ class Agreement(Aggregate):
         self._require_partner(city_id)
         if city_id in target.endorsements:
             raise AlreadyEndorsed(version, city_id, target.endorsements[city_id].decision.value)
-        try:
-            choice = Decision(decision)
-        except ValueError:
-            raise InvalidInput("decision", f"{decision!r} is not endorse or decline") from None
+        choice = clean_enum(Decision, "decision", decision)
         self._answered(
             version=version, city_id=city_id, decision=choice.value,
             signed_by=clean_name("signedBy", signed_by), signatory_role=clean_name("signatoryRole", signatory_role),

@@ -19,7 +19,7 @@ from eventsourcing.domain import event
 
 from citynet.domain.agreement import Agreement, check_quorum
 from citynet.domain.errors import InvalidInput, NotFound
-from citynet.domain.values import clean_name
+from citynet.domain.values import clean_enum, clean_name
 
 
 class ActionStatus(str, enum.Enum):
@@ -227,12 +227,7 @@ class ActionPlan(Agreement):
         self._current_action(action_id)
         if not 0 <= progress <= 100:
             raise InvalidInput("progress", "must be between 0 and 100")
-        new_status: ActionStatus | None = None
-        if status is not None:
-            try:
-                new_status = ActionStatus(status)
-            except ValueError:
-                raise InvalidInput("status", f"{status!r} is not an action status") from None
+        new_status = clean_enum(ActionStatus, "status", status) if status is not None else None
         if new_status is None:
             current = self.tracking.get(str(action_id), Tracking()).status
             new_status = ActionStatus.DONE if progress == 100 else (

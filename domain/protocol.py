@@ -10,7 +10,7 @@ from eventsourcing.domain import event
 
 from citynet.domain.agreement import Agreement, check_quorum
 from citynet.domain.errors import InvalidInput, NotFound
-from citynet.domain.values import clean_name
+from citynet.domain.values import clean_enum, clean_name
 
 
 class CrisisType(str, enum.Enum):
@@ -50,10 +50,7 @@ class Protocol(Agreement):
     @classmethod
     def draft(cls, *, title: str, crisis_type: CrisisType | str, network_ids: list[UUID],
               partner_city_ids: list[UUID], quorum: int | None = None, protocol_id: UUID | None = None) -> Protocol:
-        try:
-            kind = CrisisType(crisis_type)
-        except ValueError:
-            raise InvalidInput("crisisType", f"{crisis_type!r} is not a crisis type") from None
+        kind = clean_enum(CrisisType, "crisisType", crisis_type)
         if not network_ids:
             raise InvalidInput("networkIds", "name at least one owning network")
         partners = list(dict.fromkeys(partner_city_ids))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from citynet.domain.countries import ISO_3166_ALPHA2
@@ -56,11 +57,20 @@ def clean_time_zone(field: str, value: str) -> str:
     return zone
 
 
-def clean_role(field: str, value: MemberRole | str) -> MemberRole:
+E = TypeVar("E", bound=enum.Enum)
+
+
+def clean_enum(enum_cls: type[E], field: str, value: object) -> E:
+    """A member of a closed set, or InvalidInput on ``field`` listing the allowed values."""
     try:
-        return MemberRole(value)
-    except ValueError as e:
-        raise InvalidInput(field, f"{value!r} is not a membership role") from e
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(str(e.value) for e in enum_cls)
+        raise InvalidInput(field, f"{value!r} is not one of: {allowed}") from None
+
+
+def clean_role(field: str, value: MemberRole | str) -> MemberRole:
+    return clean_enum(MemberRole, field, value)
 
 
 def require_date(field: str, value: object) -> date:

@@ -30,7 +30,7 @@ from citynet.domain.errors import (
     RegistrationClosed,
     SessionOverlap,
 )
-from citynet.domain.values import clean_name
+from citynet.domain.values import clean_enum, clean_name
 from citynet.domain.workshop_values import (
     DateRange,
     DelegateFunction,
@@ -50,13 +50,6 @@ S = WorkshopStatus
 DATED = (S.SCHEDULED, S.CONFIRMED)
 MAX_LENGTH_DAYS = 14
 MAX_CAPACITY = 10_000
-
-
-def _enum(enum_cls, field: str, value):  # type: ignore[no-untyped-def]
-    try:
-        return enum_cls(value)
-    except ValueError:
-        raise InvalidInput(field, f"{value!r} is not one of {[e.value for e in enum_cls]}") from None
 
 
 def _aware(field: str, value: datetime) -> datetime:
@@ -124,7 +117,7 @@ class Workshop(Aggregate):
         capacity: int,
         workshop_id: UUID | None = None,
     ) -> Workshop:
-        fmt = _enum(WorkshopFormat, "format", format)
+        fmt = clean_enum(WorkshopFormat, "format", format)
         if not network_ids:
             raise InvalidInput("networkIds", "name at least one organising network")
         if not 1 <= length_days <= MAX_LENGTH_DAYS:
@@ -188,7 +181,7 @@ class Workshop(Aggregate):
         for index, answer in answers.items():
             if not 0 <= index < len(self.poll.candidates):
                 raise InvalidInput("answers.candidate", f"there is no candidate {index}")
-            clean[index] = _enum(PollAnswer, "answers.answer", answer).value
+            clean[index] = clean_enum(PollAnswer, "answers.answer", answer).value
         if not clean:
             raise InvalidInput("answers", "answer at least one candidate")
         self._poll_answered(city_id=city_id, answers=[[i, a] for i, a in sorted(clean.items())])
@@ -268,7 +261,7 @@ class Workshop(Aggregate):
         new_id = session_id or uuid4()
         self._session_added(
             session_id=new_id, title=clean_name("title", title), starts_at=start, ends_at=end,
-            moderator=(moderator or "").strip(), kind=_enum(SessionKind, "kind", kind).value, room=room,
+            moderator=(moderator or "").strip(), kind=clean_enum(SessionKind, "kind", kind).value, room=room,
         )
         return new_id
 
@@ -307,7 +300,7 @@ class Workshop(Aggregate):
         if self.status not in DATED:
             raise RegistrationClosed(self.status.value)
         self._require_partner(city_id)
-        fn = _enum(DelegateFunction, "function", function)
+        fn = clean_enum(DelegateFunction, "function", function)
         existing = self.active_registration_of(person_id)
         if existing is not None:
             raise AlreadyRegistered(self.id, existing.id)
@@ -330,7 +323,7 @@ class Workshop(Aggregate):
         self._require((S.PROPOSED, *DATED), "resized")
         if not 1 <= capacity <= MAX_CAPACITY:
             raise InvalidInput("capacity", f"must be between 1 and {MAX_CAPACITY}")
-        policy = _enum(ExcessPolicy, "excess", excess)
+        policy = clean_enum(ExcessPolicy, "excess", excess)
         registered = self.registered
         if capacity < len(registered) and policy is ExcessPolicy.REFUSE:
             raise CapacityBelowRegistered(capacity, len(registered))
