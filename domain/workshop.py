@@ -379,7 +379,8 @@ class Workshop(Aggregate):
         self.status = S.SCHEDULED
         self.sequence += 1
         for s in self.sessions.values():
-            s.starts_at, s.ends_at = _shift(s.starts_at, shift_days, self.zone), _shift(s.ends_at, shift_days, self.zone)
+            s.starts_at = shift_local_days(s.starts_at, shift_days, self.zone)
+            s.ends_at = shift_local_days(s.ends_at, shift_days, self.zone)
 
     @event("Cancelled")
     def _cancelled(self, reason: str) -> None:
@@ -432,7 +433,7 @@ class Workshop(Aggregate):
             self.quotas[city_id] = quota
 
 
-def _shift(instant: datetime, days: int, zone: ZoneInfo) -> datetime:
+def shift_local_days(instant: datetime, days: int, zone: ZoneInfo) -> datetime:
     """Move an instant by whole local days, keeping its wall-clock time in the host zone."""
     local = instant.astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
     return local.replace(tzinfo=zone).astimezone(timezone.utc)

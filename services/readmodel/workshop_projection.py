@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from citynet.domain.workshop import Workshop
+from citynet.domain.workshop import Workshop, shift_local_days
 from citynet.services.readmodel.tables import (
     city_quotas,
     poll_answers,
@@ -88,14 +88,9 @@ def _rescheduled(conn: Connection, e: Any, position: int) -> None:
     zone = ZoneInfo(row.time_zone)
     for s in conn.execute(select(sessions).where(sessions.c.workshop_id == str(e.originator_id))).all():
         conn.execute(update(sessions).where(sessions.c.id == s.id).values(
-            starts_at=iso_utc(_shift(s.starts_at, e.shift_days, zone)),
-            ends_at=iso_utc(_shift(s.ends_at, e.shift_days, zone)),
+            starts_at=iso_utc(shift_local_days(datetime.fromisoformat(s.starts_at), e.shift_days, zone)),
+            ends_at=iso_utc(shift_local_days(datetime.fromisoformat(s.ends_at), e.shift_days, zone)),
         ))
-
-
-def _shift(stored: str, days: int, zone: ZoneInfo) -> datetime:
-    local = datetime.fromisoformat(stored).astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
-    return local.replace(tzinfo=zone)
 
 
 def _cancelled(conn: Connection, e: Any, position: int) -> None:

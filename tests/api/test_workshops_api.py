@@ -255,3 +255,10 @@ def test_marking_held_records_the_outcome(api: Any, ids: dict[str, str]) -> None
     proposed = mutate(api, "markWorkshopHeld", "MarkWorkshopHeldInput", {"workshopId": ids["warning procedures"],
                       "attendance": 10, "outcomeSummary": "never dated", "keyFindings": []})
     assert proposed["__typename"] == "InvalidTransition" and proposed["status"] == "proposed"
+
+
+def test_rescheduling_moves_the_agenda_keeping_local_time(api: Any, ids: dict[str, str]) -> None:
+    moved = mutate(api, "rescheduleWorkshop", "RescheduleWorkshopInput", {"workshopId": ids["crisis communication"],
+                   "startDate": "2027-04-06", "endDate": "2027-04-08", "reason": "venue"})["workshop"]
+    assert [s["startsAt"] for s in moved["sessions"]] == [
+        "2027-04-06T09:00:00+03:00", "2027-04-07T09:00:00+03:00", "2027-04-08T09:00:00+03:00"]
