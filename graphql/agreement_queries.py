@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -77,8 +78,8 @@ class AgreementQuery:
         city = str(from_global_id(city_id, "City", "cityId")[0])
         day = today or date.today()
         owed = await owed_by(info.context.services.reads, city, day)
-        out = []
-        for o in owed:
-            action = next(a for a in await plan_actions(info, o.plan.id, day) if a.id == o.action_id)
-            out.append(OwedAction(role=o.role, overdue=o.overdue, action=action, plan=ActionPlan.from_row(o.plan)))
-        return out
+        actions: dict[str, dict[str, Any]] = {}  # each plan's actions built once, not once per owed action
+        for plan_id in dict.fromkeys(o.plan.id for o in owed):
+            actions[plan_id] = {a.id: a for a in await plan_actions(info, plan_id, day)}
+        return [OwedAction(role=o.role, overdue=o.overdue, action=actions[o.plan.id][o.action_id],
+                           plan=ActionPlan.from_row(o.plan)) for o in owed]
