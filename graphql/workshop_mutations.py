@@ -231,6 +231,11 @@ async def _workshop(info: Info, workshop_id: UUID) -> Workshop:
     return Workshop.from_row(row)
 
 
+async def _for_workshop(info: Info, raw_id: str, make: Callable[[UUID], Command]) -> Any:
+    """Decode the workshop id (a typed error if malformed), then run the command it makes."""
+    return await _on_workshop(info, lambda: make(_workshop_id(raw_id)))
+
+
 async def _on_workshop(info: Info, command: Callable[[], Command]) -> Any:
     async def payload(r: Recorded) -> WorkshopPayload:
         return WorkshopPayload(workshop=await _workshop(info, r.id), position=r.position)
@@ -273,52 +278,32 @@ class WorkshopMutations:
 
     @strawberry.mutation(description="Close the poll and schedule the workshop on the chosen candidate.")
     async def close_date_poll(self, info: Info, input: CloseDatePollInput) -> WorkshopResult:
-        def command() -> Command:
-            wid = _workshop_id(input.workshop_id)
-            return lambda app: app.close_date_poll(wid, input.candidate)
-
-        return await _on_workshop(info, command)
+        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app:
+                                   app.close_date_poll(wid, input.candidate))
 
     @strawberry.mutation(description="Schedule a proposed workshop on given dates (without a poll).")
     async def schedule_workshop(self, info: Info, input: ScheduleWorkshopInput) -> WorkshopResult:
-        def command() -> Command:
-            wid = _workshop_id(input.workshop_id)
-            return lambda app: app.schedule_workshop(wid, input.start_date, input.end_date)
-
-        return await _on_workshop(info, command)
+        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app:
+                                   app.schedule_workshop(wid, input.start_date, input.end_date))
 
     @strawberry.mutation(description="Move a scheduled workshop to new dates, with a reason; its agenda moves along.")
     async def reschedule_workshop(self, info: Info, input: RescheduleWorkshopInput) -> WorkshopResult:
-        def command() -> Command:
-            wid = _workshop_id(input.workshop_id)
-            return lambda app: app.reschedule_workshop(wid, input.start_date, input.end_date, input.reason)
-
-        return await _on_workshop(info, command)
+        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app:
+                                   app.reschedule_workshop(wid, input.start_date, input.end_date, input.reason))
 
     @strawberry.mutation(description="Cancel a workshop, with a reason.")
     async def cancel_workshop(self, info: Info, input: CancelWorkshopInput) -> WorkshopResult:
-        def command() -> Command:
-            wid = _workshop_id(input.workshop_id)
-            return lambda app: app.cancel_workshop(wid, input.reason)
-
-        return await _on_workshop(info, command)
+        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app:
+                                   app.cancel_workshop(wid, input.reason))
 
     @strawberry.mutation(description="Confirm a scheduled workshop.")
     async def confirm_workshop(self, info: Info, input: ConfirmWorkshopInput) -> WorkshopResult:
-        def command() -> Command:
-            wid = _workshop_id(input.workshop_id)
-            return lambda app: app.confirm_workshop(wid)
-
-        return await _on_workshop(info, command)
+        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app: app.confirm_workshop(wid))
 
     @strawberry.mutation(description="Record that the workshop was held: attendance, outcome summary, key findings.")
     async def mark_workshop_held(self, info: Info, input: MarkWorkshopHeldInput) -> WorkshopResult:
-        def command() -> Command:
-            wid = _workshop_id(input.workshop_id)
-            return lambda app: app.mark_workshop_held(
-                wid, input.attendance, input.outcome_summary, input.key_findings, date.today())
-
-        return await _on_workshop(info, command)
+        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app: app.mark_workshop_held(
+                wid, input.attendance, input.outcome_summary, input.key_findings, date.today()))
 
     @strawberry.mutation(description="Add an agenda session within the workshop days.")
     async def add_session(self, info: Info, input: AddSessionInput) -> SessionResult:
@@ -374,11 +359,8 @@ class WorkshopMutations:
 
     @strawberry.mutation(description="Change the capacity; below the registered count, say what happens to the excess.")
     async def set_workshop_capacity(self, info: Info, input: SetWorkshopCapacityInput) -> WorkshopResult:
-        def command() -> Command:
-            wid = _workshop_id(input.workshop_id)
-            return lambda app: app.set_workshop_capacity(wid, input.capacity, input.excess.value)
-
-        return await _on_workshop(info, command)
+        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app:
+                                   app.set_workshop_capacity(wid, input.capacity, input.excess.value))
 
     @strawberry.mutation(description="Limit how many places one city may take (null removes the limit).")
     async def set_city_quota(self, info: Info, input: SetCityQuotaInput) -> WorkshopResult:
