@@ -38,7 +38,7 @@ def _plan(citynet: Citynet) -> None:
             parent_id=demo_id(parent) if parent else None))
         return aid
 
-    contacts = action("Shared crisis-communication contact list", ROSTOCK, date(2026, 6, 30), [LIEPAJA])
+    action("Shared crisis-communication contact list", ROSTOCK, date(2026, 6, 30), [LIEPAJA])
     collect = action("Collect contacts from the partner cities", ROSTOCK, date(2026, 4, 30), [],
                      "Shared crisis-communication contact list", 1)
     publish = action("Publish the list to partner crisis staffs", LIEPAJA, date(2026, 6, 30), [ROSTOCK],
@@ -54,7 +54,6 @@ def _plan(citynet: Citynet) -> None:
     citynet.execute(lambda app: app.report_progress(plan, collect, 100, "All four cities sent contacts (demo)."))
     citynet.execute(lambda app: app.report_progress(plan, publish, 40, "Format agreed, list in review (demo)."))
     citynet.execute(lambda app: app.report_progress(plan, energy, 20, "Waiting for Ljubljana's plan (demo).", "blocked"))
-    del contacts
 
 
 def _protocol(citynet: Citynet) -> None:

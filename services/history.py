@@ -112,7 +112,6 @@ def as_of(app: CitynetApplication, aggregate_id: UUID, version: int | None = Non
     if version is not None and not 1 <= version <= events[-1].originator_version:
         raise InvalidInput("version", f"must be between 1 and {events[-1].originator_version}")
     aggregate = app.repository.get(aggregate_id, version=version)
-    state = {k: jsonable(v) for k, v in vars(aggregate).items() if not k.startswith("_") or k in ("_id",)}
-    state.pop("_id", None)
+    state = {k: jsonable(v) for k, v in vars(aggregate).items() if not k.startswith("_")}
     event = events[(version or events[-1].originator_version) - 1]
     return Snapshot(aggregate_id, type(aggregate).__name__, aggregate.version, event.timestamp, state)
