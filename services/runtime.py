@@ -25,6 +25,7 @@ from citynet.domain.workshop import Workshop
 from citynet.services import authz
 from citynet.services.audit_chain import ChainProjection, audit_metadata
 from citynet.services.application import CitynetApplication, Recorded
+from citynet.services.clock import Clock, SystemClock
 from citynet.services.readmodel.tables import registrations
 from citynet.services.projector import Projector
 from citynet.services.people import PeopleVault
@@ -61,7 +62,8 @@ def _engines(storage: Storage) -> tuple[Engine, AsyncEngine]:
 
 
 class Citynet:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
         self.storage = parse_database_url(database_url)
         self.sync_engine, self.async_engine = _engines(self.storage)
         # Event tables first: the projector reads them during setup checks.
@@ -88,6 +90,18 @@ class Citynet:
             result = command(self.app)
         self.projector.catch_up()
         return result
+
+    def read_position(self) -> int:
+        """The log position the read models are known to include (no I/O): a cache key for reads."""
+        return self.projector.known_position
+
+    async def wait_for_position(self, position: int, timeout: float = 5.0) -> bool:
+        """Wait (bounded) until the read models include ``position``; False on timeout."""
+        import anyio.to_thread
+
+        if self.projector.known_position >= position:
+            return True
+        return await anyio.to_thread.run_sync(self.projector.wait_for, position, timeout)
 
     def register_delegate(
         self, workshop_id: UUID, city_id: UUID, name: str, email: str, function: str
