@@ -30,7 +30,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 
 from citynet.services.projections import checkpoints
-from citynet.services.projections.batch import Batch
+from citynet.services.projections.batch import CLAIMED, Batch
 from citynet.services.projections.board import PositionBoard
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,7 @@ class Runner:
             if not checkpoints.claim(conn, self.name, self.persisted):
                 conn.rollback()
                 return False
+            batch.memo[CLAIMED] = self.persisted
             self.projection.prepare(conn, batch, items)
             for item in items:
                 self.projection.apply(batch, item)
