@@ -170,11 +170,10 @@ class Runner:
         if self.position <= self.persisted or time.monotonic() - self.moved_at < older_than:
             return
         with self.engine.begin() as conn:
-            if not checkpoints.claim(conn, self.name, self.persisted):
+            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, self.position):
                 conn.rollback()
                 self.load_position()
                 return
-            checkpoints.advance(conn, self.name, self.position)
         self.persisted = self.position
 
     def _moved(self, target: int) -> None:
@@ -206,7 +205,7 @@ class Runner:
                 self.decoder.event(item)
         batch = Batch(self.projection.tables)
         with self.engine.begin() as conn:
-            if not checkpoints.claim(conn, self.name, self.persisted):
+            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, target):
                 conn.rollback()
                 return False
             batch.memo[CLAIMED] = self.persisted
@@ -214,7 +213,6 @@ class Runner:
             for item in items:
                 self.projection.apply(batch, item)
             batch.flush(conn)
-            checkpoints.advance(conn, self.name, target)
         return True
 
     def _stall(self, at: int, error: BaseException) -> None:
