@@ -9,6 +9,7 @@ include the change, so a client reads its own writes) and use
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -26,6 +27,7 @@ from citynet.services import authz
 from citynet.services.audit_chain import ChainProjection, audit_metadata
 from citynet.services.application import CitynetApplication, Recorded
 from citynet.services.clock import Clock, SystemClock
+from citynet.services.commands.bus import CommandBus
 from citynet.services.readmodel.tables import registrations
 from citynet.services.projector import Projector
 from citynet.services.people import PeopleVault
@@ -37,6 +39,7 @@ from citynet.services.readmodel.queries import ReadModel
 from citynet.services.storage import Storage, parse_database_url
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -77,6 +80,7 @@ class Citynet:
         self.people = PeopleVault(self.sync_engine)
         self.people.setup()
         self.reads = ReadModel(self.async_engine)
+        self.bus = CommandBus(self)  # the one entry point for commands (services/commands/bus.py)
         # SQLite has one writer at a time anyway; queueing commands here keeps
         # waiting writers from holding every event-store connection while the
         # projector needs one. PostgreSQL writers run concurrently.
@@ -84,11 +88,21 @@ class Citynet:
             threading.Lock() if self.storage.is_sqlite else contextlib.nullcontext()
         )
 
-    def execute(self, command: Callable[[CitynetApplication], R]) -> R:
-        """Run a command, then bring the read models up to its events."""
+    def commit(self, command: Callable[[CitynetApplication], R]) -> R:
+        """Run a command; return once its events are committed (the read models may lag)."""
         with self._write_lock:
-            result = command(self.app)
-        self.projector.catch_up()
+            return command(self.app)
+
+    def execute(self, command: Callable[[CitynetApplication], R]) -> R:
+        """Run a command, then bring the read models up to its events.
+
+        Once committed the command has succeeded: a projection failing after it is
+        logged (and retried by the projector), never reported as the command's failure."""
+        result = self.commit(command)
+        try:
+            self.projector.catch_up()
+        except Exception:
+            log.warning("read models could not catch up after a committed command", exc_info=True)
         return result
 
     def read_position(self) -> int:
@@ -104,7 +118,8 @@ class Citynet:
         return await anyio.to_thread.run_sync(self.projector.wait_for, position, timeout)
 
     def register_delegate(
-        self, workshop_id: UUID, city_id: UUID, name: str, email: str, function: str
+        self, workshop_id: UUID, city_id: UUID, name: str, email: str, function: str,
+        registration_id: UUID | None = None,
     ) -> Recorded:
         """Register a delegate; their name and e-mail go to the personal-data store, not the log."""
         # Checked before anything about the person is stored (the command checks again, atomically).
@@ -113,7 +128,8 @@ class Citynet:
         person = self.people.identify(name, email)
         try:
             return self.execute(lambda app: app.register_delegate(
-                workshop_id, person_id=person.id, city_id=city_id, function=function))
+                workshop_id, person_id=person.id, city_id=city_id, function=function,
+                registration_id=registration_id))
         except DomainError:
             if not self._has_registrations(person.id):
                 self.people.forget(person.id)  # refused: keep nothing about them
