@@ -154,7 +154,7 @@ class CommandBus:
         recorder = self.citynet.app.recorder
         table = recorder.events_table_name  # type: ignore[attr-defined]
         if self.citynet.storage.is_sqlite:
-            sql, param = f"SELECT rowid FROM {table} WHERE originator_id = :id AND originator_version = 1", str(aggregate_id)
+            sql, param = f"SELECT rowid FROM {table} WHERE originator_id = :id AND originator_version = 1", aggregate_id.hex
         else:
             sql, param = (f"SELECT notification_id FROM {table} WHERE originator_id = :id AND originator_version = 1",
                           aggregate_id)
