@@ -74,7 +74,8 @@ class Conflict(UserError):
                              "different request; nothing was stored.")
 class IdempotencyKeyReused(UserError):
     message: str
-    client_mutation_id: str
+    # Typed as on MutationPayload (nullable) so that one selection can ask both; always set here.
+    client_mutation_id: str | None
     first_mutation: str
 
 
