@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 from citynet.domain.errors import DomainError, InvalidInput, NotAllowed
-from citynet.services.errors import Conflict, IdempotencyKeyReused
+from citynet.services.errors import IdempotencyKeyReused
 
 if TYPE_CHECKING:
     from citynet.services.application import Recorded
@@ -66,6 +66,8 @@ class Command:
 
 
 def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (UUID, date, datetime)):
@@ -92,4 +94,4 @@ def handles(command: type[C]) -> Callable[[Callable[[Citynet, C], Recorded]], Ca
     return register
 
 
-__all__ = ["ALWAYS", "Command", "Conflict", "HANDLERS", "handles", "new_id"]
+__all__ = ["ALWAYS", "Command", "HANDLERS", "handles", "new_id"]

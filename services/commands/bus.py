@@ -33,7 +33,7 @@ from sqlalchemy import text
 
 from citynet.domain.errors import DomainError
 from citynet.services.application import Recorded
-from citynet.services.attribution import SYSTEM, Actor, acting, current
+from citynet.services.attribution import Actor, acting, current
 from citynet.services.commands import directory, workshops, agreements  # noqa: F401 - registers handlers
 from citynet.services.commands import receipts
 from citynet.services.commands.base import HANDLERS, Command
@@ -86,7 +86,7 @@ class CommandBus:
     def run(self, command: Command, *, actor: Actor | None = None, idempotency_key: str | None = None) -> Outcome:
         """The same, synchronously (CLI, demo loader, tests); the read models are brought up to date if they can be."""
         ctx = current()
-        actor = actor or (ctx.actor if ctx.actor is not None else SYSTEM)
+        actor = actor or ctx.actor
         key = receipts.clean_key(idempotency_key) if idempotency_key is not None else None
         with acting(actor, command.command_name(), ctx.correlation_id):
             recorded, replayed = self._run(command, actor, key)

@@ -12,6 +12,7 @@ direction.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
@@ -261,3 +262,28 @@ def test_every_declared_error_has_a_scenario() -> None:
         "declared without a scenario": sorted(_label((c, e, None)) for c, e in declared - covered),
         "scenario for an undeclared error": sorted(_label((c, e, None)) for c, e in covered - declared),
     }
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS[:1] + [s for s in SCENARIOS if s[1] is domain.NotFound],
+                         ids=lambda s: s[0].__name__)
+def test_fingerprints_ignore_generated_ids_only(scenario: tuple[type[Command], type[Exception], Setup],
+                                                demo: Callable[[], Citynet]) -> None:
+    command = scenario[2](demo())
+    generated = [f.name for f in dataclasses.fields(command) if f.metadata.get("generated")]
+    renewed = dataclasses.replace(command, **{name: uuid4() for name in generated})
+    assert renewed.fingerprint() == command.fingerprint()
+    changed = [f for f in dataclasses.fields(command) if not f.metadata.get("generated")][0]
+    other = dataclasses.replace(command, **{changed.name: _different(getattr(command, changed.name))})
+    assert other.fingerprint() != command.fingerprint()
+
+
+def _different(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return uuid4()
+    if isinstance(value, str):
+        return value + "!"
+    if isinstance(value, tuple):
+        return (*value, uuid4())
+    if isinstance(value, date):
+        return value.replace(year=value.year + 1)
+    return value + 1
