@@ -243,11 +243,11 @@ def to_user_error(error: domain.DomainError, sent: Any = None) -> UserError:
         return AlreadyExists(message=error.message, existing_id=existing)
     if isinstance(error, (domain.AlreadyMember, domain.NotAMember)):
         network, city = name.id("Network", error.network_id), name.id("City", error.city_id)
+        # The domain's text names the network and dates; only the city's UUID is swapped for its global id.
+        message = error.message.replace(f"city {error.city_id}", f"the city {city}")
         if isinstance(error, domain.AlreadyMember):
-            return AlreadyMember(message=f"the city {city} is already a member of the network {network}",
-                                 network_id=network, city_id=city)
-        return NotAMember(message=f"the city {city} is not a member of the network {network}",
-                          network_id=network, city_id=city)
+            return AlreadyMember(message=message, network_id=network, city_id=city)
+        return NotAMember(message=message, network_id=network, city_id=city)
     if isinstance(error, service.Conflict):
         return Conflict(message=error.message)
     if isinstance(error, domain.InvalidTransition):
