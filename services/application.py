@@ -168,6 +168,12 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
             others = decide(aggregate)
             return self._save(aggregate, *others)
 
+    on_recorded: Callable[[int], None] | None = None  # told the last position of every save (wakes projections)
+
+    def _notify(self, recordings: list[Any]) -> None:
+        if recordings and self.on_recorded is not None:
+            self.on_recorded(max(r.notification.id for r in recordings))
+
     def _save(self, *aggregates: Aggregate) -> int:
         begin_save()
         # An idempotency receipt rides along, last, so that its position is the command's.

@@ -197,7 +197,7 @@ class AnswerVersion(Command):
 
 @handles(DraftActionPlan)
 def draft_action_plan(c: Citynet, cmd: DraftActionPlan) -> Recorded:
-    return c.commit(lambda app: app.draft_plan(
+    return c.execute(lambda app: app.draft_plan(
         title=cmd.title, purpose=cmd.purpose, network_ids=list(cmd.network_ids),
         partner_city_ids=list(cmd.partner_city_ids), workshop_ids=list(cmd.workshop_ids), starts_on=cmd.starts_on,
         quorum=cmd.quorum, plan_id=cmd.plan_id))
@@ -205,67 +205,67 @@ def draft_action_plan(c: Citynet, cmd: DraftActionPlan) -> Recorded:
 
 @handles(AddAction)
 def add_action(c: Citynet, cmd: AddAction) -> Recorded:
-    return c.commit(lambda app: app.add_action(cmd.plan_id, cmd.version, parent_id=cmd.parent_action_id,
+    return c.execute(lambda app: app.add_action(cmd.plan_id, cmd.version, parent_id=cmd.parent_action_id,
                                                action_id=cmd.action_id, **cmd.action.as_kwargs()))
 
 
 @handles(UpdateAction)
 def update_action(c: Citynet, cmd: UpdateAction) -> Recorded:
-    return c.commit(lambda app: app.update_action(cmd.plan_id, cmd.version, cmd.action_id, **cmd.action.as_kwargs()))
+    return c.execute(lambda app: app.update_action(cmd.plan_id, cmd.version, cmd.action_id, **cmd.action.as_kwargs()))
 
 
 @handles(RemoveAction)
 def remove_action(c: Citynet, cmd: RemoveAction) -> Recorded:
-    return c.commit(lambda app: app.remove_action(cmd.plan_id, cmd.version, cmd.action_id))
+    return c.execute(lambda app: app.remove_action(cmd.plan_id, cmd.version, cmd.action_id))
 
 
 @handles(AddMilestone)
 def add_milestone(c: Citynet, cmd: AddMilestone) -> Recorded:
-    return c.commit(lambda app: app.add_milestone(cmd.plan_id, cmd.version, cmd.action_id, cmd.title, cmd.due_on))
+    return c.execute(lambda app: app.add_milestone(cmd.plan_id, cmd.version, cmd.action_id, cmd.title, cmd.due_on))
 
 
 @handles(ReportProgress)
 def report_progress(c: Citynet, cmd: ReportProgress) -> Recorded:
-    return c.commit(lambda app: app.report_progress(cmd.plan_id, cmd.action_id, cmd.progress, cmd.note, cmd.status))
+    return c.execute(lambda app: app.report_progress(cmd.plan_id, cmd.action_id, cmd.progress, cmd.note, cmd.status))
 
 
 @handles(HandOverAction)
 def hand_over_action(c: Citynet, cmd: HandOverAction) -> Recorded:
-    return c.commit(lambda app: app.hand_over_action(cmd.plan_id, cmd.action_id, cmd.to_city_id, cmd.reason))
+    return c.execute(lambda app: app.hand_over_action(cmd.plan_id, cmd.action_id, cmd.to_city_id, cmd.reason))
 
 
 @handles(DraftProtocol)
 def draft_protocol(c: Citynet, cmd: DraftProtocol) -> Recorded:
-    return c.commit(lambda app: app.draft_protocol(
+    return c.execute(lambda app: app.draft_protocol(
         title=cmd.title, crisis_type=cmd.crisis_type, network_ids=list(cmd.network_ids),
         partner_city_ids=list(cmd.partner_city_ids), quorum=cmd.quorum, protocol_id=cmd.protocol_id))
 
 
 @handles(AddProtocolStep)
 def add_protocol_step(c: Citynet, cmd: AddProtocolStep) -> Recorded:
-    return c.commit(lambda app: app.add_step(cmd.protocol_id, cmd.version, position=cmd.position,
+    return c.execute(lambda app: app.add_step(cmd.protocol_id, cmd.version, position=cmd.position,
                                              step_id=cmd.step_id, **cmd.step.as_kwargs()))
 
 
 @handles(UpdateProtocolStep)
 def update_protocol_step(c: Citynet, cmd: UpdateProtocolStep) -> Recorded:
-    return c.commit(lambda app: app.update_step(cmd.protocol_id, cmd.version, cmd.step_id, **cmd.step.as_kwargs()))
+    return c.execute(lambda app: app.update_step(cmd.protocol_id, cmd.version, cmd.step_id, **cmd.step.as_kwargs()))
 
 
 @handles(RemoveProtocolStep)
 def remove_protocol_step(c: Citynet, cmd: RemoveProtocolStep) -> Recorded:
-    return c.commit(lambda app: app.remove_step(cmd.protocol_id, cmd.version, cmd.step_id))
+    return c.execute(lambda app: app.remove_step(cmd.protocol_id, cmd.version, cmd.step_id))
 
 
 @handles(ProposeVersion)
 def propose_version(c: Citynet, cmd: ProposeVersion) -> Recorded:
-    return c.commit(lambda app: app.propose_version(cmd.document_id, cmd.version))
+    return c.execute(lambda app: app.propose_version(cmd.document_id, cmd.version))
 
 
 @handles(StartRevision)
 def start_revision(c: Citynet, cmd: StartRevision) -> Recorded:
     try:
-        return c.commit(lambda app: app.start_revision(cmd.document_id))
+        return c.execute(lambda app: app.start_revision(cmd.document_id))
     except InvalidTransition as error:
         # The domain says "a draft ... cannot be revised": a version status, not a workshop's.
         raise InvalidVersionTransition(error.status, error.action) from None
@@ -273,5 +273,5 @@ def start_revision(c: Citynet, cmd: StartRevision) -> Recorded:
 
 @handles(AnswerVersion)
 def answer_version(c: Citynet, cmd: AnswerVersion) -> Recorded:
-    return c.commit(lambda app: app.answer_version(cmd.document_id, cmd.version, cmd.city_id, cmd.decision,
+    return c.execute(lambda app: app.answer_version(cmd.document_id, cmd.version, cmd.city_id, cmd.decision,
                                                    cmd.signed_by, cmd.signatory_role))

@@ -108,43 +108,43 @@ class ErasePerson(Command):
 
 @handles(RegisterCity)
 def register_city(c: Citynet, cmd: RegisterCity) -> Recorded:
-    return c.commit(lambda app: app.register_city(cmd.name, cmd.country_code, cmd.time_zone))
+    return c.execute(lambda app: app.register_city(cmd.name, cmd.country_code, cmd.time_zone))
 
 
 @handles(FoundNetwork)
 def found_network(c: Citynet, cmd: FoundNetwork) -> Recorded:
-    return c.commit(lambda app: app.found_network(cmd.name, cmd.short_name, cmd.founded_on, cmd.description,
+    return c.execute(lambda app: app.found_network(cmd.name, cmd.short_name, cmd.founded_on, cmd.description,
                                                   cmd.website))
 
 
 @handles(AddCommission)
 def add_commission(c: Citynet, cmd: AddCommission) -> Recorded:
-    return c.commit(lambda app: app.add_commission(cmd.network_id, cmd.name))
+    return c.execute(lambda app: app.add_commission(cmd.network_id, cmd.name))
 
 
 @handles(AdmitMember)
 def admit_member(c: Citynet, cmd: AdmitMember) -> Recorded:
-    return c.commit(lambda app: app.admit_member(cmd.network_id, cmd.city_id, cmd.role, cmd.since))
+    return c.execute(lambda app: app.admit_member(cmd.network_id, cmd.city_id, cmd.role, cmd.since))
 
 
 @handles(ChangeMemberRole)
 def change_member_role(c: Citynet, cmd: ChangeMemberRole) -> Recorded:
-    return c.commit(lambda app: app.change_member_role(cmd.network_id, cmd.city_id, cmd.role, cmd.on))
+    return c.execute(lambda app: app.change_member_role(cmd.network_id, cmd.city_id, cmd.role, cmd.on))
 
 
 @handles(RecordMemberLeft)
 def record_member_left(c: Citynet, cmd: RecordMemberLeft) -> Recorded:
-    return c.commit(lambda app: app.record_member_left(cmd.network_id, cmd.city_id, cmd.on))
+    return c.execute(lambda app: app.record_member_left(cmd.network_id, cmd.city_id, cmd.on))
 
 
 @handles(AssignCommissionMember)
 def assign_commission_member(c: Citynet, cmd: AssignCommissionMember) -> Recorded:
-    return c.commit(lambda app: app.assign_commission_member(cmd.network_id, cmd.commission_id, cmd.city_id))
+    return c.execute(lambda app: app.assign_commission_member(cmd.network_id, cmd.commission_id, cmd.city_id))
 
 
 @handles(NameCommissionHead)
 def name_commission_head(c: Citynet, cmd: NameCommissionHead) -> Recorded:
-    return c.commit(lambda app: app.name_commission_head(cmd.network_id, cmd.commission_id, cmd.city_id))
+    return c.execute(lambda app: app.name_commission_head(cmd.network_id, cmd.commission_id, cmd.city_id))
 
 
 @handles(ErasePerson)

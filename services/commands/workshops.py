@@ -169,7 +169,7 @@ class SetCityQuota(Command):
 
 @handles(ProposeWorkshop)
 def propose_workshop(c: Citynet, cmd: ProposeWorkshop) -> Recorded:
-    return c.commit(lambda app: app.propose_workshop(
+    return c.execute(lambda app: app.propose_workshop(
         title=cmd.title, topic=cmd.topic, description=cmd.description, network_ids=list(cmd.network_ids),
         partner_city_ids=list(cmd.partner_city_ids), host_city_id=cmd.host_city_id, format=cmd.format,
         venue=cmd.venue, meeting_link=cmd.meeting_link, length_days=cmd.length_days, capacity=cmd.capacity,
@@ -178,37 +178,37 @@ def propose_workshop(c: Citynet, cmd: ProposeWorkshop) -> Recorded:
 
 @handles(OpenDatePoll)
 def open_date_poll(c: Citynet, cmd: OpenDatePoll) -> Recorded:
-    return c.commit(lambda app: app.open_date_poll(cmd.workshop_id, [tuple(r) for r in cmd.candidates]))
+    return c.execute(lambda app: app.open_date_poll(cmd.workshop_id, [tuple(r) for r in cmd.candidates]))
 
 
 @handles(AnswerDatePoll)
 def answer_date_poll(c: Citynet, cmd: AnswerDatePoll) -> Recorded:
-    return c.commit(lambda app: app.answer_date_poll(cmd.workshop_id, cmd.city_id, dict(cmd.answers)))
+    return c.execute(lambda app: app.answer_date_poll(cmd.workshop_id, cmd.city_id, dict(cmd.answers)))
 
 
 @handles(CloseDatePoll)
 def close_date_poll(c: Citynet, cmd: CloseDatePoll) -> Recorded:
-    return c.commit(lambda app: app.close_date_poll(cmd.workshop_id, cmd.candidate))
+    return c.execute(lambda app: app.close_date_poll(cmd.workshop_id, cmd.candidate))
 
 
 @handles(ScheduleWorkshop)
 def schedule_workshop(c: Citynet, cmd: ScheduleWorkshop) -> Recorded:
-    return c.commit(lambda app: app.schedule_workshop(cmd.workshop_id, cmd.start_date, cmd.end_date))
+    return c.execute(lambda app: app.schedule_workshop(cmd.workshop_id, cmd.start_date, cmd.end_date))
 
 
 @handles(RescheduleWorkshop)
 def reschedule_workshop(c: Citynet, cmd: RescheduleWorkshop) -> Recorded:
-    return c.commit(lambda app: app.reschedule_workshop(cmd.workshop_id, cmd.start_date, cmd.end_date, cmd.reason))
+    return c.execute(lambda app: app.reschedule_workshop(cmd.workshop_id, cmd.start_date, cmd.end_date, cmd.reason))
 
 
 @handles(CancelWorkshop)
 def cancel_workshop(c: Citynet, cmd: CancelWorkshop) -> Recorded:
-    return c.commit(lambda app: app.cancel_workshop(cmd.workshop_id, cmd.reason))
+    return c.execute(lambda app: app.cancel_workshop(cmd.workshop_id, cmd.reason))
 
 
 @handles(ConfirmWorkshop)
 def confirm_workshop(c: Citynet, cmd: ConfirmWorkshop) -> Recorded:
-    return c.commit(lambda app: app.confirm_workshop(cmd.workshop_id))
+    return c.execute(lambda app: app.confirm_workshop(cmd.workshop_id))
 
 
 @handles(MarkWorkshopHeld)
@@ -221,19 +221,19 @@ def mark_workshop_held(c: Citynet, cmd: MarkWorkshopHeld) -> Recorded:
         return app.mark_workshop_held(cmd.workshop_id, cmd.attendance, cmd.outcome_summary,
                                       list(cmd.key_findings), today_in(c.clock, zone))
 
-    return c.commit(held)
+    return c.execute(held)
 
 
 @handles(AddSession)
 def add_session(c: Citynet, cmd: AddSession) -> Recorded:
-    return c.commit(lambda app: app.add_session(
+    return c.execute(lambda app: app.add_session(
         cmd.workshop_id, title=cmd.title, starts_at=cmd.starts_at, ends_at=cmd.ends_at, moderator=cmd.moderator,
         kind=cmd.kind, room=cmd.room, session_id=cmd.session_id))
 
 
 @handles(RemoveSession)
 def remove_session(c: Citynet, cmd: RemoveSession) -> Recorded:
-    return c.commit(lambda app: app.remove_session(cmd.workshop_id, cmd.session_id))
+    return c.execute(lambda app: app.remove_session(cmd.workshop_id, cmd.session_id))
 
 
 @handles(RegisterDelegate)
@@ -244,14 +244,14 @@ def register_delegate(c: Citynet, cmd: RegisterDelegate) -> Recorded:
 
 @handles(WithdrawRegistration)
 def withdraw_registration(c: Citynet, cmd: WithdrawRegistration) -> Recorded:
-    return c.commit(lambda app: app.withdraw_registration(cmd.workshop_id, cmd.registration_id))
+    return c.execute(lambda app: app.withdraw_registration(cmd.workshop_id, cmd.registration_id))
 
 
 @handles(SetWorkshopCapacity)
 def set_workshop_capacity(c: Citynet, cmd: SetWorkshopCapacity) -> Recorded:
-    return c.commit(lambda app: app.set_workshop_capacity(cmd.workshop_id, cmd.capacity, cmd.excess))
+    return c.execute(lambda app: app.set_workshop_capacity(cmd.workshop_id, cmd.capacity, cmd.excess))
 
 
 @handles(SetCityQuota)
 def set_city_quota(c: Citynet, cmd: SetCityQuota) -> Recorded:
-    return c.commit(lambda app: app.set_city_quota(cmd.workshop_id, cmd.city_id, cmd.quota))
+    return c.execute(lambda app: app.set_city_quota(cmd.workshop_id, cmd.city_id, cmd.quota))

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from citynet.graphql.errors import GRAPHQL_ERROR
+from citynet.graphql.ids import from_global_id
 from citynet.graphql.schema import build_schema
 from citynet.services.commands.base import HANDLERS
 from citynet.services.demo import load_demo
@@ -74,17 +75,29 @@ def test_a_repeated_client_mutation_id_answers_the_first_result(api: Any, servic
 
 def test_a_committed_mutation_answers_success_while_the_projections_fail(api: Any, services: Any,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*args: Any, **kwargs: Any) -> int:
+    async def projections_fail(position: int, timeout: float = 5.0) -> bool:
         raise RuntimeError("projection failed")
 
-    monkeypatch.setattr(services.projector, "catch_up", broken)
+    async def read_model_down(self: Any, ids: list[str]) -> dict[str, Any]:
+        raise RuntimeError("read model unavailable")
+
+    monkeypatch.setattr(services, "wait_for_position", projections_fail)
+    monkeypatch.setattr(type(services.reads), "cities_by_id", read_model_down)
     result = _register(api, "Kiel")
     assert result["__typename"] == "RegisterCityPayload" and result["readModelCurrent"] is False
-    assert result["city"] is None and result["id"] and result["position"] == services.projector.head()
+    assert result["city"] is None and result["id"] and result["position"] <= services.projector.head()
+    assert services.app.exists(from_global_id(result["id"], "City", "id")[0])
 
-    monkeypatch.undo()  # the projection is fixed: the write becomes readable at its position
+    async def lagging(position: int, timeout: float = 5.0) -> bool:
+        return False
+
+    monkeypatch.setattr(services, "wait_for_position", lagging)
+    late = _register(api, "Lübeck")
+    assert late["__typename"] == "RegisterCityPayload" and late["readModelCurrent"] is False
+
+    monkeypatch.undo()  # fixed: the writes are readable at their positions
     response = api.post("query($id: ID!) { node(id: $id) { ... on City { name } } }", {"id": result["id"]},
-                        headers={"X-Citynet-Min-Position": str(result["position"])})
+                        headers={"X-Citynet-Min-Position": str(late["position"])})
     assert response.json()["data"]["node"] == {"name": "Kiel"}
 
 

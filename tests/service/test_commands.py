@@ -149,7 +149,7 @@ def test_a_version_clash_reruns_the_handler_on_fresh_state(database_url: str, mo
                     other.bus.run(_add(cmd.network_id, "Youth Commission"))
                 n.add_commission("Energy Commission")
 
-            return Recorded(cmd.network_id, citynet.commit(lambda app: app._change(Network, cmd.network_id, "networkId",
+            return Recorded(cmd.network_id, citynet.execute(lambda app: app._change(Network, cmd.network_id, "networkId",
                                                                                   decide)))
 
         monkeypatch.setitem(HANDLERS, _AddTwoCommissions, handler)
