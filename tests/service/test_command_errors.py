@@ -29,6 +29,7 @@ from citynet.domain.values import MemberRole
 from citynet.services.commands import agreements as a
 from citynet.services.commands import directory as d
 from citynet.services.commands import workshops as w
+from citynet.services.attribution import ANONYMOUS
 from citynet.services.commands.base import ALWAYS, HANDLERS, Command
 from citynet.services.demo import load_demo
 from citynet.services.demo_plans import PLAN_TITLE, PROTOCOL_TITLE, demo_id
@@ -287,3 +288,19 @@ def _different(value: Any) -> Any:
     if isinstance(value, date):
         return value.replace(year=value.year + 1)
     return value + 1
+
+
+LAST_SCENARIO = {cls: make for cls, _, make in SCENARIOS}  # per command, one that names existing records
+
+
+@pytest.mark.parametrize("command_class", sorted(LAST_SCENARIO, key=lambda c: c.__name__), ids=lambda c: c.__name__)
+def test_the_bus_authorises_every_command_for_its_caller(command_class: type[Command],
+                                                         demo: Callable[[], Citynet]) -> None:
+    c = demo()
+    command = LAST_SCENARIO[command_class](c)
+    head = c.projector.head()
+    with pytest.raises(domain.NotAllowed):
+        c.bus.run(command, actor=ANONYMOUS)
+    with pytest.raises(domain.NotAllowed):
+        c.bus.run(command, actor=ANONYMOUS, idempotency_key="anonymous-try")
+    assert c.projector.head() == head
