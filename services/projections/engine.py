@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from citynet.services.projections import checkpoints
 from citynet.services.projections.board import PositionBoard
-from citynet.services.projections.runner import Progress, Projection, Runner
+from citynet.services.projections.runner import Decoder, Progress, Projection, Runner
 from citynet.services.projections.wakeup import Leases, Listener
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,8 @@ class ProjectionEngine:
         self.events_channel = events_channel
         self.poll_seconds = poll_seconds
         self.board = PositionBoard()
-        self.runners = {p.name: Runner(p, engine, app.recorder, app.mapper.to_domain_event, self.board)
-                        for p in self.projections}
+        self.decoder = Decoder(app.mapper)
+        self.runners = {p.name: Runner(p, engine, app.recorder, self.decoder, self.board) for p in self.projections}
         self.leases = Leases(dsn)
         self._wake: dict[str, threading.Event] = {name: threading.Event() for name in self.runners}
         self._threads: list[threading.Thread] = []

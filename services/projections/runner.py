@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Notification, find_id_convertor
+from eventsourcing.utils import resolve_topic
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 
@@ -42,6 +43,48 @@ class Item:
     position: int
     notification: Notification
     event: Any = None
+    state: dict[str, Any] | None = None  # the stored state, decoded once for every projection
+
+
+class Decoder:
+    """Turns stored records into domain events, decoding each record's JSON only once."""
+
+    def __init__(self, mapper: Any) -> None:
+        self.mapper = mapper
+        self.plain = not mapper.cipher and not mapper.compressor
+
+    def state(self, item: Item) -> dict[str, Any]:
+        if item.state is None:
+            item.state = self.mapper.transcoder.decode(self._bytes(item.notification))
+        return item.state
+
+    def event(self, item: Item) -> Any:
+        if item.event is None:
+            item.event = self._event(item) if self.plain else self.mapper.to_domain_event(item.notification)
+        return item.event
+
+    def _bytes(self, n: Notification) -> bytes:
+        state = n.state
+        if self.mapper.cipher:
+            state = self.mapper.cipher.decrypt(state)
+        if self.mapper.compressor:
+            state = self.mapper.compressor.decompress(state)
+        return state
+
+    def _event(self, item: Item) -> Any:
+        """As the library's Mapper.to_domain_event, from the already decoded state."""
+        n = item.notification
+        cls = resolve_topic(n.topic)
+        state = dict(self.state(item))
+        state["originator_id"] = find_id_convertor(cls, type(n.originator_id))(n.originator_id)
+        state["originator_version"] = n.originator_version
+        from_version, class_version = state.pop("class_version", 1), getattr(cls, "class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event
 
 
 class Projection(Protocol):
@@ -58,13 +101,13 @@ class Projection(Protocol):
 
 
 class Runner:
-    def __init__(self, projection: Projection, engine: Engine, recorder: Any, decode: Callable[[Notification], Any],
+    def __init__(self, projection: Projection, engine: Engine, recorder: Any, decoder: Decoder,
                  board: PositionBoard, batch_size: int = 1000) -> None:
         self.projection = projection
         self.name = projection.name
         self.engine = engine
         self.recorder = recorder
-        self.decode = decode
+        self.decoder = decoder
         self.board = board
         self.batch_size = batch_size
         self.position = 0
@@ -147,8 +190,7 @@ class Runner:
     def _commit(self, position: int, items: list[Item], target: int) -> bool:
         if not self.projection.raw:
             for item in items:
-                if item.event is None:
-                    item.event = self.decode(item.notification)
+                self.decoder.event(item)
         batch = Batch(self.projection.tables)
         with self.engine.begin() as conn:
             if not checkpoints.claim(conn, self.name, position):
