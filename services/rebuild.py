@@ -256,14 +256,14 @@ def rebuild(citynet: Citynet, names: Sequence[str] | None = None, progress: Prog
 
 def _swap(citynet: Citynet, shadow: Shadow) -> None:
     runner = citynet.projections.runners[shadow.projection.name]
-    with runner._lock, citynet.sync_engine.begin() as conn:
+    with citynet.projections._round, citynet.sync_engine.begin() as conn:
         live = checkpoints.read(conn, runner.name).position
         checkpoints.claim(conn, runner.name, live)  # holds the row: the live runner waits for us
         replay(citynet, [shadow], citynet.projections.head(), conn=conn)  # what arrived meanwhile
         shadow.swap_into_live(conn)
         checkpoints.advance(conn, runner.name, shadow.position)
     runner.stalled_at = None
-    runner.load_position()
+    runner.load_position()  # in memory it may have moved past unstored events: the rebuild covers them
     citynet.projections.poke()
 
 
