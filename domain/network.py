@@ -21,7 +21,7 @@ from citynet.domain.errors import (
     NotAMember,
     NotFound,
 )
-from citynet.domain.values import MemberRole, clean_name, clean_role, require_date
+from citynet.domain.values import MemberRole, clean_name, clean_note, clean_role, clean_text, require_date
 
 NETWORK_NAMESPACE = UUID("0c6b1f4e-7a0f-4c47-8a84-5d3e2f9b7c21")
 SHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .&'-]{0,29}$")
@@ -87,21 +87,21 @@ class Network(Aggregate):
 
     @classmethod
     def found(cls, name: str, short_name: str, founded_on: date, description: str = "", website: str = "") -> Network:
-        short = " ".join((short_name or "").split())
+        short = clean_text("shortName", short_name)
         if not short:
             raise InvalidInput("shortName", "must not be empty")
         if not SHORT_NAME.match(short):
             raise InvalidInput(
                 "shortName", "must be 1-30 letters, digits, spaces or . & ' - (for example 'UBC')"
             )
-        website = (website or "").strip()
+        website = clean_text("website", website)
         if website and (not website.startswith(("https://", "http://")) or len(website) > 500 or " " in website):
             raise InvalidInput("website", f"{website!r} is not an http(s) address")
         return cls(
             name=clean_name("name", name),
             short_name=short,
             founded_on=require_date("foundedOn", founded_on),
-            description=(description or "").strip(),
+            description=clean_note("description", description),
             website=website,
         )
 

@@ -19,7 +19,7 @@ from eventsourcing.domain import event
 
 from citynet.domain.agreement import Agreement, check_quorum
 from citynet.domain.errors import InvalidInput, NotFound
-from citynet.domain.values import clean_enum, clean_name
+from citynet.domain.values import clean_enum, clean_name, clean_note
 
 
 class ActionStatus(str, enum.Enum):
@@ -134,7 +134,7 @@ class ActionPlan(Agreement):
         if not partners:
             raise InvalidInput("partnerCityIds", "name at least one partner city")
         return cls(
-            id=plan_id or uuid4(), title=clean_name("title", title), purpose=(purpose or "").strip(),
+            id=plan_id or uuid4(), title=clean_name("title", title), purpose=clean_note("purpose", purpose),
             network_ids=list(dict.fromkeys(network_ids)), partner_city_ids=partners,
             workshop_ids=list(dict.fromkeys(workshop_ids or [])), starts_on=starts_on,
             quorum=check_quorum(quorum, len(partners)),
@@ -157,7 +157,7 @@ class ActionPlan(Agreement):
         if not 0 < weight <= 1000:
             raise InvalidInput("weight", "must be greater than 0 and at most 1000")
         return {
-            "title": clean_name("title", title), "description": (description or "").strip(),
+            "title": clean_name("title", title), "description": clean_note("description", description),
             "lead_city_id": str(lead_city_id), "supporting_city_ids": [str(c) for c in supporting],
             "due_on": due_on.isoformat(), "weight": float(weight),
         }
@@ -233,7 +233,7 @@ class ActionPlan(Agreement):
             new_status = ActionStatus.DONE if progress == 100 else (
                 ActionStatus.IN_PROGRESS if current is ActionStatus.PLANNED and progress > 0 else current)
         self._progress_reported(action_id=str(action_id), progress=progress, status=new_status.value,
-                                note=clean_name("note", note, 2000))
+                                note=clean_note("note", note, 2000, required=True))
 
     def hand_over(self, action_id: UUID, to_city_id: UUID, reason: str) -> None:
         self._current_action(action_id)
@@ -241,7 +241,7 @@ class ActionPlan(Agreement):
         if self.lead_of(action_id) == to_city_id:
             raise InvalidInput("toCityId", "that city already leads this action")
         self._handed_over(action_id=str(action_id), from_city_id=self.lead_of(action_id), to_city_id=to_city_id,
-                          reason=clean_name("reason", reason, 2000))
+                          reason=clean_note("reason", reason, 2000, required=True))
 
     # -- events ---------------------------------------------------------------------------------
 

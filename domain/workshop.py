@@ -30,7 +30,7 @@ from citynet.domain.errors import (
     RegistrationClosed,
     SessionOverlap,
 )
-from citynet.domain.values import clean_enum, clean_name
+from citynet.domain.values import clean_enum, clean_name, clean_note, clean_text
 from citynet.domain.workshop_values import (
     DateRange,
     DelegateFunction,
@@ -124,7 +124,7 @@ class Workshop(Aggregate):
             raise InvalidInput("lengthDays", f"must be between 1 and {MAX_LENGTH_DAYS}")
         if not 1 <= capacity <= MAX_CAPACITY:
             raise InvalidInput("capacity", f"must be between 1 and {MAX_CAPACITY}")
-        venue, meeting_link = (venue or "").strip(), (meeting_link or "").strip()
+        venue, meeting_link = clean_text("venue", venue, max_length=500), clean_text("meetingLink", meeting_link, max_length=2000)
         if fmt.has_venue and not venue:
             raise InvalidInput("venue", f"an {fmt.value.replace('_', ' ')} workshop needs a venue")
         if fmt is not WorkshopFormat.IN_PERSON and not meeting_link.startswith(("https://", "http://")):
@@ -134,7 +134,7 @@ class Workshop(Aggregate):
             id=workshop_id or uuid4(),
             title=clean_name("title", title),
             topic=clean_name("topic", topic),
-            description=(description or "").strip(),
+            description=clean_note("description", description),
             network_ids=list(dict.fromkeys(network_ids)),
             partner_city_ids=partners,
             host_city_id=host_city_id,
@@ -206,7 +206,7 @@ class Workshop(Aggregate):
 
     def reschedule(self, start: date, end: date, reason: str) -> None:
         self._require(DATED, "rescheduled")
-        reason = clean_name("reason", reason, 2000)
+        reason = clean_note("reason", reason, 2000, required=True)
         span = check_range(start, end, self.length_days)
         assert self.dates is not None
         if span == self.dates:
@@ -215,7 +215,7 @@ class Workshop(Aggregate):
 
     def cancel(self, reason: str) -> None:
         self._require((S.PROPOSED, S.SCHEDULED, S.CONFIRMED), "cancelled")
-        self._cancelled(reason=clean_name("reason", reason, 2000))
+        self._cancelled(reason=clean_note("reason", reason, 2000, required=True))
 
     def confirm(self) -> None:
         self._require((S.SCHEDULED,), "confirmed")
@@ -228,8 +228,10 @@ class Workshop(Aggregate):
             raise InvalidInput("attendance", f"the workshop has not started yet (starts {self.dates.start.isoformat()})")
         if attendance < 0:
             raise InvalidInput("attendance", "must not be negative")
-        findings = [f.strip() for f in key_findings if f.strip()]
-        self._held(attendance=attendance, summary=clean_name("outcomeSummary", summary, 10_000), key_findings=findings)
+        cleaned = [clean_note(f"keyFindings[{i}]", f, 2000) for i, f in enumerate(key_findings)]
+        findings = [f for f in cleaned if f]
+        self._held(attendance=attendance, summary=clean_note("outcomeSummary", summary, 10_000, required=True),
+                   key_findings=findings)
 
     # -- agenda --------------------------------------------------------------------------
 
@@ -253,7 +255,7 @@ class Workshop(Aggregate):
             raise InvalidInput(
                 "startsAt", f"the session must lie within the workshop days {self.dates.start}..{self.dates.end} ({self.time_zone})"
             )
-        room = (room or "").strip()
+        room = clean_text("room", room, max_length=200)
         if room:
             for other in self.sessions.values():
                 if other.room.casefold() == room.casefold() and other.starts_at < end and start < other.ends_at:
@@ -261,7 +263,7 @@ class Workshop(Aggregate):
         new_id = session_id or uuid4()
         self._session_added(
             session_id=new_id, title=clean_name("title", title), starts_at=start, ends_at=end,
-            moderator=(moderator or "").strip(), kind=clean_enum(SessionKind, "kind", kind).value, room=room,
+            moderator=clean_text("moderator", moderator, max_length=200), kind=clean_enum(SessionKind, "kind", kind).value, room=room,
         )
         return new_id
 
