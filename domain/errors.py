@@ -86,11 +86,18 @@ class NotAPartner(DomainError):
 
 
 class DateConflict(DomainError):
-    """Refused because of another workshop on overlapping days (host city or delegate)."""
+    """Refused because of another workshop on overlapping days (host city or delegate).
 
-    def __init__(self, conflicting_workshop_id: UUID, message: str) -> None:
+    ``conflicting_workshop_id`` is None when the caller may not learn which
+    workshop it is; ``registration_ids`` lists the caller's own workshop's
+    registrations that clash (a reschedule)."""
+
+    def __init__(self, conflicting_workshop_id: UUID | None, message: str,
+                 registration_ids: list[UUID] | tuple[UUID, ...] = (), workshop_id: UUID | None = None) -> None:
         super().__init__(message)
         self.conflicting_workshop_id = conflicting_workshop_id
+        self.registration_ids = list(registration_ids)
+        self.workshop_id = workshop_id  # the workshop those registrations belong to
 
 
 class SessionOverlap(DomainError):

@@ -76,7 +76,10 @@ class NotAPartner(UserError):
 @strawberry.type(description="Refused because of another workshop on overlapping days, named here.")
 class DateConflict(UserError):
     message: str
-    conflicting_workshop_id: strawberry.ID
+    conflicting_workshop_id: strawberry.ID | None = strawberry.field(
+        description="The other workshop; null when the caller may not see who is registered there.")
+    affected_registration_ids: list[strawberry.ID] = strawberry.field(
+        description="Registrations of this workshop that clash (a reschedule); empty otherwise.")
 
 
 @strawberry.type(description="Another session in the same room or track overlaps this one.")
@@ -164,8 +167,11 @@ def to_user_error(error: domain.DomainError) -> UserError:
                            document_id=to_global_id(error.kind, error.document_id),
                            city_id=to_global_id("City", error.city_id))
     if isinstance(error, domain.DateConflict):
+        other = error.conflicting_workshop_id
         return DateConflict(message=error.message,
-                            conflicting_workshop_id=to_global_id("Workshop", error.conflicting_workshop_id))
+                            conflicting_workshop_id=to_global_id("Workshop", other) if other else None,
+                            affected_registration_ids=[to_global_id("Registration", str(error.workshop_id), str(r))
+                                                       for r in error.registration_ids])
     if isinstance(error, domain.SessionOverlap):
         return SessionOverlap(message=error.message, session_id=to_global_id("Session", error.workshop_id, error.session_id), room=error.room)
     if isinstance(error, domain.AlreadyRegistered):

@@ -303,7 +303,7 @@ class WorkshopMutations:
     @strawberry.mutation(description="Record that the workshop was held: attendance, outcome summary, key findings.")
     async def mark_workshop_held(self, info: Info, input: MarkWorkshopHeldInput) -> WorkshopResult:
         return await _for_workshop(info, input.workshop_id, lambda wid: lambda app: app.mark_workshop_held(
-                wid, input.attendance, input.outcome_summary, input.key_findings, date.today()))
+                wid, input.attendance, input.outcome_summary, input.key_findings))
 
     @strawberry.mutation(description="Add an agenda session within the workshop days.")
     async def add_session(self, info: Info, input: AddSessionInput) -> SessionResult:

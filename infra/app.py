@@ -28,6 +28,7 @@ from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
 from citynet.services.demo import load_demo
 from citynet.services.projector import ProjectorThread
+from citynet.services.clock import Clock
 from citynet.services.runtime import Citynet
 
 log = logging.getLogger(__name__)
@@ -134,14 +135,16 @@ async def ready(state: State) -> Response[dict[str, Any]]:
     return Response(body, status_code=code)
 
 
-def create_app(settings: Settings | None = None, demo: bool = False, citynet: Citynet | None = None) -> Litestar:
-    """Build the app. With ``citynet`` given (tests), the caller owns its lifecycle."""
+def create_app(settings: Settings | None = None, demo: bool = False, citynet: Citynet | None = None,
+               clock: Clock | None = None) -> Litestar:
+    """Build the app. With ``citynet`` given (tests), the caller owns its lifecycle; ``clock`` (tests)
+    replaces the system clock of the services the app builds."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = citynet is None
-        services = citynet or await anyio.to_thread.run_sync(Citynet, settings.effective_database_url)
+        services = citynet or await anyio.to_thread.run_sync(Citynet, settings.effective_database_url, clock)
         if demo:
             added = await anyio.to_thread.run_sync(load_demo, services)
             log.info("demo data: %s events added", added)

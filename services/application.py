@@ -29,6 +29,7 @@ from citynet.services.errors import AlreadyExists, Conflict, NotFound
 from citynet.services import authz
 from citynet.services.agreements import AgreementCommands
 from citynet.services.attribution import AttributingMapper, begin_save
+from citynet.services.clock import Clock, SystemClock
 from citynet.services.workshops import WorkshopCommands
 
 A = TypeVar("A", bound=Aggregate)
@@ -59,6 +60,8 @@ class Recorded:
 
 class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID]):
     name = "Citynet"
+    # The service layer's one clock; Citynet sets it (tests give a FixedClock).
+    clock: Clock = SystemClock()
 
     def construct_mapper(self) -> Mapper[UUID]:
         # The factory adds any configured cipher and compressor, as for the default mapper.

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from citynet.domain.plan import OPEN_STATUSES, ActionStatus
+from citynet.services.clock import Clock, shared_today, today_in
 from citynet.services.readmodel.agreement_queries import AgreementRow, TrackingRow, VersionRow
 from citynet.services.readmodel.queries import ReadModel
 
@@ -21,6 +22,12 @@ class OwedAction:
     lead_city_id: str
     role: str  # lead or supporting
     overdue: bool
+
+
+async def city_today(reads: ReadModel, clock: Clock, city_id: str) -> date:
+    """The city's own date: what it owes is overdue by its calendar."""
+    city = (await reads.cities_by_id([city_id])).get(city_id)
+    return today_in(clock, city.time_zone) if city is not None else shared_today(clock)
 
 
 async def owed_by(reads: ReadModel, city_id: str, today: date) -> list[OwedAction]:

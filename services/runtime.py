@@ -68,6 +68,7 @@ class Citynet:
         self.sync_engine, self.async_engine = _engines(self.storage)
         # Event tables first: the projector reads them during setup checks.
         self.app = CitynetApplication(env=self.storage.eventsourcing_env)
+        self.app.clock = self.clock
         self.projector = Projector(self.app, self.sync_engine, [
             DirectoryProjection(), WorkshopProjection(), AgreementProjection(),
             EventLogProjection(self.app.mapper.transcoder), ChainProjection(),
