@@ -62,8 +62,8 @@ class NotAMember(DomainError):
 class InvalidTransition(DomainError):
     """The workshop's status does not allow this step (e.g. confirming a cancelled workshop)."""
 
-    def __init__(self, status: str, action: str) -> None:
-        super().__init__(f"a {status} workshop cannot be {action}")
+    def __init__(self, status: str, action: str, kind: str = "workshop") -> None:
+        super().__init__(f"a {status} {kind} cannot be {action}")
         self.status = status
         self.action = action
 

@@ -95,6 +95,40 @@ def clean_time_zone(field: str, value: str) -> str:
     return zone
 
 
+@lru_cache(maxsize=1)
+def _zone_countries() -> dict[str, frozenset[str]]:
+    """zone.tab from the tzdata package: which countries each zone serves."""
+    from importlib.resources import files
+
+    try:
+        text = files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - tzdata is a dependency
+        return {}
+    zones: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            parts = line.split("\t")
+            if len(parts) >= 3:
+                for code in parts[0].split(","):
+                    zones.setdefault(parts[2], set()).add(code)
+    return {zone: frozenset(codes) for zone, codes in zones.items()}
+
+
+def check_zone_fits_country(field: str, time_zone: str, country_code: str) -> None:
+    """A zone that the tz database assigns to other countries only does not fit (DE with Asia/Tokyo).
+
+    Zones it assigns to no country (UTC, Etc/*, old aliases) are left to the caller."""
+    countries = _zone_countries().get(time_zone)
+    if countries is not None and country_code not in countries:
+        raise InvalidInput(field, f"{time_zone} is not a time zone of {country_code} (it serves {', '.join(sorted(countries))})")
+
+
+def fold_accents(text: str) -> str:
+    """Case and accents folded: "Liepāja" and "LIEPAJA" give the same key."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
 E = TypeVar("E", bound=enum.Enum)
 
 

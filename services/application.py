@@ -22,14 +22,15 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoding
 
-from citynet.domain.city import City
+import citynet.domain.topics  # noqa: F401 - stable event names are registered before anything is read
+from citynet.domain.city import City, CityName
 from citynet.domain.network import Commission, Network
 from citynet.domain.values import MemberRole
 from citynet.services.errors import AlreadyExists, Conflict, NotFound
 from citynet.services import authz
 from citynet.services.agreements import AgreementCommands
 from citynet.services.attribution import AttributingMapper, begin_save
-from citynet.services.clock import Clock, SystemClock
+from citynet.services.clock import Clock, SystemClock, today_in
 from citynet.services.workshops import WorkshopCommands
 
 A = TypeVar("A", bound=Aggregate)
@@ -77,7 +78,17 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
         authz.require_admin("city:register")
         city = City.register(name, country_code, time_zone)
         self._refuse_existing(City, city.id, f"{city.name} ({city.country_code}) is already registered")
-        return self._save_new(city, f"{city.name} ({city.country_code}) is already registered")
+        claim = CityName.for_city(city)
+        if self.exists(claim.id):
+            # Same name but for accents or case: name the city that has it.
+            existing = self.get(City, self.get(CityName, claim.id).city_id)
+            raise AlreadyExists("City", existing.id,
+                                f"{existing.name} ({existing.country_code}) is already registered; "
+                                f"{city.name!r} differs from it only by accents or case")
+        try:
+            return Recorded(city.id, self._save(city, claim))  # the city first: it causes its claim
+        except IntegrityError:
+            raise AlreadyExists("City", city.id, f"{city.name} ({city.country_code}) is already registered") from None
 
     # -- networks -----------------------------------------------------------
 
@@ -98,18 +109,21 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
 
     def admit_member(self, network_id: UUID, city_id: UUID, role: MemberRole | str, since: date) -> Recorded:
         authz.require_manager("network:manage", [network_id])
-        self.get(City, city_id, "cityId")
-        return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.admit(city_id, role, since)))
+        today = self._city_today(city_id)
+        return Recorded(network_id, self._change(Network, network_id, "networkId",
+                                                 lambda n: n.admit(city_id, role, since, today=today)))
 
     def change_member_role(self, network_id: UUID, city_id: UUID, role: MemberRole | str, on: date) -> Recorded:
         authz.require_manager("network:manage", [network_id])
-        self.get(City, city_id, "cityId")
-        return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.change_role(city_id, role, on)))
+        today = self._city_today(city_id)
+        return Recorded(network_id, self._change(Network, network_id, "networkId",
+                                                 lambda n: n.change_role(city_id, role, on, today=today)))
 
     def record_member_left(self, network_id: UUID, city_id: UUID, on: date) -> Recorded:
         authz.require_manager("network:manage", [network_id])
-        self.get(City, city_id, "cityId")
-        return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.record_departure(city_id, on)))
+        today = self._city_today(city_id)
+        return Recorded(network_id, self._change(Network, network_id, "networkId",
+                                                 lambda n: n.record_departure(city_id, on, today=today)))
 
     def assign_commission_member(self, network_id: UUID, commission_id: UUID, city_id: UUID) -> Recorded:
         authz.require_manager("network:manage", [network_id])
@@ -126,6 +140,10 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
             Network, network_id, "commissionId", lambda n: n.name_commission_head(commission_id, city_id)
         )
         return Recorded(commission_id, position)
+
+    def _city_today(self, city_id: UUID) -> date:
+        """The member city's own date: membership dates are that city's days."""
+        return today_in(self.clock, self.get(City, city_id, "cityId").time_zone)
 
     # -- plumbing -----------------------------------------------------------
 

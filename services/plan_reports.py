@@ -38,7 +38,10 @@ async def owed_by(reads: ReadModel, city_id: str, today: date) -> list[OwedActio
     tracking = await reads.tracking_of(plan_ids)
     owed: list[OwedAction] = []
     for plan_id in plan_ids:
-        content = versions[plan_id][-1].content
+        adopted = [v for v in versions[plan_id] if v.status == "adopted"]
+        if not adopted:
+            continue  # a plan nobody has agreed to yet owes nothing
+        content = adopted[-1].content
         tracked: dict[str, TrackingRow] = {t.action_id: t for t in tracking.get(plan_id, [])}
         for action_id, action in content["actions"].items():
             t = tracked.get(action_id)

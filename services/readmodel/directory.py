@@ -160,6 +160,10 @@ def _commission_member_assigned(conn: Connection, e: Network.CommissionMemberAss
     _add_commission_member(conn, str(e.commission_id), str(e.city_id), position)
 
 
+def _commission_headship_ended(conn: Connection, e: Any, position: int) -> None:
+    conn.execute(update(commissions).where(commissions.c.id == str(e.commission_id)).values(head_city_id=None))
+
+
 def _commission_head_named(conn: Connection, e: Network.CommissionHeadNamed, position: int) -> None:
     conn.execute(
         update(commissions).where(commissions.c.id == str(e.commission_id)).values(head_city_id=str(e.city_id))
@@ -179,6 +183,7 @@ class DirectoryProjection:
         Network.MemberLeft: _member_left,
         Network.CommissionMemberAssigned: _commission_member_assigned,
         Network.CommissionHeadNamed: _commission_head_named,
+        Network.CommissionHeadshipEnded: _commission_headship_ended,
     }
 
     def apply(self, conn: Connection, event: Any, position: int) -> None:
