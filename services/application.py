@@ -77,11 +77,13 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
     def register_city(self, name: str, country_code: str, time_zone: str) -> Recorded:
         authz.require_admin("city:register")
         city = City.register(name, country_code, time_zone)
-        self._refuse_existing(City, city.id, f"{city.name} ({city.country_code}) is already registered")
         claim = CityName.for_city(city)
-        if self.exists(claim.id):
-            # Same name but for accents or case: name the city that has it.
-            existing = self.get(City, self.get(CityName, claim.id).city_id)
+        known = city.id if self.exists(city.id) else (self.get(CityName, claim.id).city_id if self.exists(claim.id) else None)
+        if known is not None:
+            # The same name, perhaps but for accents or case: name the city that has it.
+            existing = self.get(City, known)
+            if existing.name == city.name:
+                raise AlreadyExists("City", existing.id, f"{city.name} ({city.country_code}) is already registered")
             raise AlreadyExists("City", existing.id,
                                 f"{existing.name} ({existing.country_code}) is already registered; "
                                 f"{city.name!r} differs from it only by accents or case")

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from citynet.domain.calendar import Calendar, calendar_id
 from citynet.domain.city import City
-from citynet.domain.errors import DateConflict, InvalidInput, NotFound
+from citynet.domain.errors import DateConflict, InvalidInput, NotFound, RegistrationClosed
 from citynet.domain.network import Network
 from citynet.domain.workshop import DATED, Workshop
 from citynet.domain.workshop_values import PollAnswer
@@ -280,7 +280,7 @@ class WorkshopCommands:
     def _person_calendar_checked(self: CitynetApplication, w: Workshop, person_id: UUID) -> Calendar:
         calendar = self._calendar(PERSON, person_id)
         if w.dates is None:
-            raise InvalidInput("workshopId", "the workshop has no dates yet")
+            raise RegistrationClosed(w.status.value)  # not dated yet: the same answer the workshop gives
         other = self._person_clash(calendar, w, person_id)
         if other is not None:
             assert other.dates is not None
