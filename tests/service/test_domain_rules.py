@@ -341,3 +341,22 @@ def test_text_is_stored_in_nfc(demo: Citynet) -> None:
     decomposed = "Gda\u0144sk-Oliwa".replace("\u0144", "n\u0301")
     city = demo.execute(lambda app: app.register_city(decomposed, "PL", "Europe/Warsaw")).id
     assert demo.app.get(City, city).name == "Gdańsk-Oliwa"
+
+
+def test_overlapping_workshops_report_shared_delegates(demo: Citynet, run: Any) -> None:
+    from citynet.services.readmodel import tables
+
+    efus, nice = network_id_for("Efus"), City.create_id("Nice", "FR", "")
+    other = demo.execute(lambda app: app.propose_workshop(
+        title="Stadium security", topic="attack", network_ids=[efus], partner_city_ids=[], host_city_id=nice,
+        venue="Allianz Riviera", capacity=10)).id
+    demo.execute(lambda app: app.schedule_workshop(other, date(2027, 5, 19), date(2027, 5, 21)))
+    sheltering = run(demo.reads.workshops_by_id([str(SHELTERING)]))[str(SHELTERING)]
+    assert run(demo.reads.overlapping_workshops(sheltering)) == []  # no shared network, no shared delegate
+    # A double booking from before the calendars re-booked on reschedule, as it sits in an old read model.
+    person = next(iter(demo.app.get(Workshop, SHELTERING).registrations.values())).person_id
+    with demo.sync_engine.begin() as conn:
+        conn.execute(tables.registrations.insert().values(
+            id=str(UUID(int=99)), workshop_id=str(other), person_id=str(person), city_id=str(nice),
+            function="police", status="registered", arrival=1, registered_at="2026-01-01T00:00:00+00:00"))
+    assert [w.id for w in run(demo.reads.overlapping_workshops(sheltering))] == [str(other)]
