@@ -61,12 +61,12 @@ def erase_person(citynet: Citynet, person_id: UUID) -> Recorded:
         raise NotFound("Person", person_id, "personId")
     citynet.people.erase(person_id)  # first: the record below must never claim a deletion that did not happen
     if citynet.app.exists(erasure):
-        return Recorded(erasure, citynet.projector.head())
+        return Recorded(erasure, citynet.projections.head())
     try:
         return citynet.execute(lambda app: Recorded(erasure, app._save(Erasure(person_id=person_id))))
     except IntegrityError:
         # A concurrent erasure recorded it first; the row is gone either way.
-        return Recorded(erasure, citynet.projector.head())
+        return Recorded(erasure, citynet.projections.head())
 
 
 def _has_registrations(citynet: Citynet, person_id: UUID) -> bool:
