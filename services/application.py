@@ -88,9 +88,9 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
                                 f"{existing.name} ({existing.country_code}) is already registered; "
                                 f"{city.name!r} differs from it only by accents or case")
         try:
-            # The city first: it causes its claim. Its own position is what the
-            # command reports (the claim only feeds the event log and the chain).
-            return Recorded(city.id, self._save_each(city, claim)[city.id])
+            # The claim first, so that the city's own event is the command's last
+            # (its position is what the command reports).
+            return Recorded(city.id, self._save(claim, city))
         except IntegrityError:
             raise AlreadyExists("City", city.id, f"{city.name} ({city.country_code}) is already registered") from None
 
@@ -206,13 +206,6 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
             self.on_recorded(max(r.notification.id for r in recordings))
 
     def _save(self, *aggregates: Aggregate) -> int:
-        return max(self._save_each(*aggregates).values())
-
-    def _save_each(self, *aggregates: Aggregate) -> dict[UUID, int]:
-        """Save atomically; the position of each aggregate's last new event."""
         begin_save()
         recordings = self.save(*aggregates)
-        positions: dict[UUID, int] = {}
-        for r in recordings:
-            positions[r.domain_event.originator_id] = max(positions.get(r.domain_event.originator_id, 0), r.notification.id)
-        return positions
+        return max(r.notification.id for r in recordings)
