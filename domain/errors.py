@@ -62,8 +62,8 @@ class NotAMember(DomainError):
 class InvalidTransition(DomainError):
     """The workshop's status does not allow this step (e.g. confirming a cancelled workshop)."""
 
-    def __init__(self, status: str, action: str) -> None:
-        super().__init__(f"a {status} workshop cannot be {action}")
+    def __init__(self, status: str, action: str, kind: str = "workshop") -> None:
+        super().__init__(f"a {status} {kind} cannot be {action}")
         self.status = status
         self.action = action
 
@@ -72,6 +72,14 @@ class RegistrationClosed(DomainError):
     def __init__(self, status: str) -> None:
         super().__init__(f"registration is closed: the workshop is {status}")
         self.status = status
+
+
+class PlanNotAdopted(DomainError):
+    """Only an adopted version of a plan is carried out: this plan has none yet."""
+
+    def __init__(self, plan_id: UUID) -> None:
+        super().__init__("the plan has no adopted version yet: only an adopted plan is carried out")
+        self.plan_id = plan_id
 
 
 class NotAPartner(DomainError):
@@ -86,11 +94,18 @@ class NotAPartner(DomainError):
 
 
 class DateConflict(DomainError):
-    """Refused because of another workshop on overlapping days (host city or delegate)."""
+    """Refused because of another workshop on overlapping days (host city or delegate).
 
-    def __init__(self, conflicting_workshop_id: UUID, message: str) -> None:
+    ``conflicting_workshop_id`` is None when the caller may not learn which
+    workshop it is; ``registration_ids`` lists the caller's own workshop's
+    registrations that clash (a reschedule)."""
+
+    def __init__(self, conflicting_workshop_id: UUID | None, message: str,
+                 registration_ids: list[UUID] | tuple[UUID, ...] = (), workshop_id: UUID | None = None) -> None:
         super().__init__(message)
         self.conflicting_workshop_id = conflicting_workshop_id
+        self.registration_ids = list(registration_ids)
+        self.workshop_id = workshop_id  # the workshop those registrations belong to
 
 
 class SessionOverlap(DomainError):

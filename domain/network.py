@@ -2,7 +2,9 @@
 
 Membership dates are *effective* dates chosen by people ("member since
 2016"); the events' timestamps say when citynet recorded them. Both are kept,
-so history can be asked either way.
+so history can be asked either way. Effective dates may not lie in the
+future (decision 010): a membership is recorded once it has begun, so
+"current" and "on today" always agree.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from citynet.domain.errors import (
     NotAMember,
     NotFound,
 )
-from citynet.domain.values import MemberRole, clean_name, clean_role, require_date
+from citynet.domain.values import MemberRole, clean_name, clean_note, clean_role, clean_text, require_date
 
 NETWORK_NAMESPACE = UUID("0c6b1f4e-7a0f-4c47-8a84-5d3e2f9b7c21")
 SHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .&'-]{0,29}$")
@@ -87,21 +89,21 @@ class Network(Aggregate):
 
     @classmethod
     def found(cls, name: str, short_name: str, founded_on: date, description: str = "", website: str = "") -> Network:
-        short = " ".join((short_name or "").split())
+        short = clean_text("shortName", short_name)
         if not short:
             raise InvalidInput("shortName", "must not be empty")
         if not SHORT_NAME.match(short):
             raise InvalidInput(
                 "shortName", "must be 1-30 letters, digits, spaces or . & ' - (for example 'UBC')"
             )
-        website = (website or "").strip()
+        website = clean_text("website", website)
         if website and (not website.startswith(("https://", "http://")) or len(website) > 500 or " " in website):
             raise InvalidInput("website", f"{website!r} is not an http(s) address")
         return cls(
             name=clean_name("name", name),
             short_name=short,
             founded_on=require_date("foundedOn", founded_on),
-            description=(description or "").strip(),
+            description=clean_note("description", description),
             website=website,
         )
 
@@ -115,9 +117,9 @@ class Network(Aggregate):
         self._commission_added(commission_id=commission_id, name=name)
         return self.commissions[commission_id]
 
-    def admit(self, city_id: UUID, role: MemberRole | str, since: date) -> None:
+    def admit(self, city_id: UUID, role: MemberRole | str, since: date, *, today: date) -> None:
         role = clean_role("role", role)
-        since = require_date("since", since)
+        since = _not_future("since", require_date("since", since), today)
         if city_id in self.members:
             m = self.members[city_id]
             raise AlreadyMember(
@@ -133,25 +135,34 @@ class Network(Aggregate):
             raise InvalidInput("since", f"{since.isoformat()} is before the city left on {left.isoformat()}")
         self._member_admitted(city_id=city_id, role=role.value, since=since)
 
-    def change_role(self, city_id: UUID, role: MemberRole | str, on: date) -> None:
+    def change_role(self, city_id: UUID, role: MemberRole | str, on: date, *, today: date) -> None:
         role = clean_role("role", role)
-        on = require_date("on", on)
+        on = _not_future("on", require_date("on", on), today)
         membership = self._membership(city_id)
         if membership.role is role:
             raise InvalidInput("role", f"the city is already a {role.value.replace('_', ' ')}")
+        if role is MemberRole.OBSERVER:
+            for commission in self.commissions.values():
+                if commission.head_city_id == city_id:
+                    raise InvalidInput("role", f"the city heads the {commission.name}: an observer cannot; "
+                                               "name another head first")
         if on < membership.role_since:
             raise InvalidInput(
                 "on", f"{on.isoformat()} is before the current role began ({membership.role_since.isoformat()})"
             )
         self._member_role_changed(city_id=city_id, role=role.value, on=on)
 
-    def record_departure(self, city_id: UUID, on: date) -> None:
-        on = require_date("on", on)
+    def record_departure(self, city_id: UUID, on: date, *, today: date) -> None:
+        on = _not_future("on", require_date("on", on), today)
         membership = self._membership(city_id)
         if on < membership.role_since:
             raise InvalidInput(
                 "on", f"{on.isoformat()} is before the current role began ({membership.role_since.isoformat()})"
             )
+        # A head leaves its headship as a fact of its own, before the membership ends.
+        for commission in self.commissions.values():
+            if commission.head_city_id == city_id:
+                self._headship_ended(commission_id=commission.id, city_id=city_id, on=on)
         self._member_left(city_id=city_id, on=on)
 
     def assign_to_commission(self, commission_id: UUID, city_id: UUID) -> None:
@@ -165,7 +176,8 @@ class Network(Aggregate):
 
     def name_commission_head(self, commission_id: UUID, city_id: UUID) -> None:
         commission = self._commission(commission_id)
-        self._membership(city_id)
+        if self._membership(city_id).role is MemberRole.OBSERVER:
+            raise InvalidInput("cityId", f"an observer cannot head the {commission.name}")
         if commission.head_city_id == city_id:
             raise AlreadyExists("CommissionHead", city_id, f"the city already heads the {commission.name}")
         self._commission_head_named(commission_id=commission_id, city_id=city_id)
@@ -210,6 +222,10 @@ class Network(Aggregate):
             if commission.head_city_id == city_id:
                 commission.head_city_id = None
 
+    @event("CommissionHeadshipEnded")
+    def _headship_ended(self, commission_id: UUID, city_id: UUID, on: date) -> None:
+        self.commissions[commission_id].head_city_id = None
+
     @event("CommissionMemberAssigned")
     def _commission_member_assigned(self, commission_id: UUID, city_id: UUID) -> None:
         self.commissions[commission_id].member_city_ids.append(city_id)
@@ -221,3 +237,10 @@ class Network(Aggregate):
         # The head works in the commission it heads.
         if city_id not in commission.member_city_ids:
             commission.member_city_ids.append(city_id)
+
+
+def _not_future(field: str, day: date, today: date) -> date:
+    if day > today:
+        raise InvalidInput(field, f"{day.isoformat()} is in the future (today is {today.isoformat()}); "
+                                  "record it on or after that day")
+    return day

@@ -4,7 +4,11 @@ Content (versioned, endorsed): title, purpose, actions with their lead and
 supporting cities, due dates, weights, parent action and dated milestones.
 Tracking (not versioned, it is carrying the plan out): each action's status,
 progress with a note on every update, reached milestones, and hand-overs of
-responsibility to another partner city.
+responsibility to another partner city. Only the adopted version is carried
+out: a draft or proposed revision is a proposal, not an obligation.
+
+Status and progress agree: DONE is exactly 100 %; a report below 100 on a
+done action reopens it.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import event
 
 from citynet.domain.agreement import Agreement, check_quorum
-from citynet.domain.errors import InvalidInput, NotFound
-from citynet.domain.values import clean_enum, clean_name
+from citynet.domain.errors import InvalidInput, InvalidTransition, NotFound, PlanNotAdopted
+from citynet.domain.values import clean_enum, clean_name, clean_note
 
 
 class ActionStatus(str, enum.Enum):
@@ -134,7 +138,7 @@ class ActionPlan(Agreement):
         if not partners:
             raise InvalidInput("partnerCityIds", "name at least one partner city")
         return cls(
-            id=plan_id or uuid4(), title=clean_name("title", title), purpose=(purpose or "").strip(),
+            id=plan_id or uuid4(), title=clean_name("title", title), purpose=clean_note("purpose", purpose),
             network_ids=list(dict.fromkeys(network_ids)), partner_city_ids=partners,
             workshop_ids=list(dict.fromkeys(workshop_ids or [])), starts_on=starts_on,
             quorum=check_quorum(quorum, len(partners)),
@@ -157,7 +161,7 @@ class ActionPlan(Agreement):
         if not 0 < weight <= 1000:
             raise InvalidInput("weight", "must be greater than 0 and at most 1000")
         return {
-            "title": clean_name("title", title), "description": (description or "").strip(),
+            "title": clean_name("title", title), "description": clean_note("description", description),
             "lead_city_id": str(lead_city_id), "supporting_city_ids": [str(c) for c in supporting],
             "due_on": due_on.isoformat(), "weight": float(weight),
         }
@@ -189,6 +193,9 @@ class ActionPlan(Agreement):
         current = self._action(version, action_id)
         fields = self._action_fields(title=title, description=description, lead_city_id=lead_city_id,
                                      supporting_city_ids=supporting_city_ids, due_on=due_on, weight=weight)
+        latest_milestone = max((m["due_on"] for m in current["milestones"].values()), default=None)
+        if latest_milestone is not None and fields["due_on"] < latest_milestone:
+            raise InvalidInput("dueOn", f"{fields['due_on']} is before the action's milestone due {latest_milestone}")
         changed = {k: v for k, v in fields.items() if current.get(k) != v}
         if not changed:
             raise InvalidInput("actionId", "nothing to change")
@@ -201,9 +208,11 @@ class ActionPlan(Agreement):
 
     def add_milestone(self, version: int, action_id: UUID, title: str, due_on: date) -> UUID:
         self._editable(version)
-        self._action(version, action_id)
+        action = self._action(version, action_id)
         if due_on < self.starts_on:
             raise InvalidInput("dueOn", f"{due_on.isoformat()} is before the plan starts ({self.starts_on.isoformat()})")
+        if due_on.isoformat() > action["due_on"]:
+            raise InvalidInput("dueOn", f"{due_on.isoformat()} is after the action is due ({action['due_on']})")
         milestone_id = uuid4()
         self._milestone_added(version=version, action_id=str(action_id), milestone_id=str(milestone_id),
                               title=clean_name("title", title), due_on=due_on.isoformat())
@@ -212,10 +221,18 @@ class ActionPlan(Agreement):
     # -- tracking commands (carrying the plan out; not versioned) ---------------------------
 
     def _current_action(self, action_id: UUID) -> dict[str, Any]:
-        actions = self.latest.content["actions"]
+        """The action as the adopted version has it: only that version is carried out."""
+        adopted = self.adopted
+        if adopted is None:
+            raise PlanNotAdopted(self.id)
+        actions = adopted.content["actions"]
         if str(action_id) not in actions:
             raise NotFound("Action", action_id, "actionId")
         return actions[str(action_id)]
+
+    def has_adopted_action(self, action_id: UUID) -> bool:
+        adopted = self.adopted
+        return adopted is not None and str(action_id) in adopted.content["actions"]
 
     def lead_of(self, action_id: UUID) -> UUID:
         tracked = self.tracking.get(str(action_id))
@@ -224,16 +241,28 @@ class ActionPlan(Agreement):
         return UUID(self._current_action(action_id)["lead_city_id"])
 
     def report_progress(self, action_id: UUID, progress: int, note: str, status: ActionStatus | str | None = None) -> None:
-        self._current_action(action_id)
         if not 0 <= progress <= 100:
             raise InvalidInput("progress", "must be between 0 and 100")
+        self._current_action(action_id)
         new_status = clean_enum(ActionStatus, "status", status) if status is not None else None
+        current = self.tracking.get(str(action_id), Tracking()).status
         if new_status is None:
-            current = self.tracking.get(str(action_id), Tracking()).status
-            new_status = ActionStatus.DONE if progress == 100 else (
-                ActionStatus.IN_PROGRESS if current is ActionStatus.PLANNED and progress > 0 else current)
+            if progress == 100:
+                new_status = ActionStatus.DONE
+            elif current is ActionStatus.DONE:  # reported below 100: it is open again
+                new_status = ActionStatus.IN_PROGRESS if progress > 0 else ActionStatus.PLANNED
+            elif current is ActionStatus.PLANNED and progress > 0:
+                new_status = ActionStatus.IN_PROGRESS
+            else:
+                new_status = current
+        elif new_status is ActionStatus.DONE and progress != 100:
+            raise InvalidInput("progress", "a done action is at 100; report 100 or another status")
+        elif new_status is ActionStatus.PLANNED and progress != 0:
+            raise InvalidInput("progress", "a planned action has not started: report 0 or another status")
+        elif progress == 100 and new_status is not ActionStatus.DROPPED:
+            raise InvalidInput("status", "100 means done: report status DONE (or DROPPED)")
         self._progress_reported(action_id=str(action_id), progress=progress, status=new_status.value,
-                                note=clean_name("note", note, 2000))
+                                note=clean_note("note", note, 2000, required=True))
 
     def hand_over(self, action_id: UUID, to_city_id: UUID, reason: str) -> None:
         self._current_action(action_id)
@@ -241,7 +270,7 @@ class ActionPlan(Agreement):
         if self.lead_of(action_id) == to_city_id:
             raise InvalidInput("toCityId", "that city already leads this action")
         self._handed_over(action_id=str(action_id), from_city_id=self.lead_of(action_id), to_city_id=to_city_id,
-                          reason=clean_name("reason", reason, 2000))
+                          reason=clean_note("reason", reason, 2000, required=True))
 
     # -- events ---------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from eventsourcing.domain import event
 
 from citynet.domain.agreement import Agreement, check_quorum
 from citynet.domain.errors import InvalidInput, NotFound
-from citynet.domain.values import clean_enum, clean_name
+from citynet.domain.values import clean_enum, clean_name, clean_note
 
 
 class CrisisType(str, enum.Enum):
@@ -67,7 +67,7 @@ class Protocol(Agreement):
     @staticmethod
     def _step_fields(instruction: str, responsible_role: str, time_frame: str) -> dict[str, Any]:
         return {
-            "instruction": clean_name("instruction", instruction, 2000),
+            "instruction": clean_note("instruction", instruction, 2000, required=True),
             "responsible_role": clean_name("responsibleRole", responsible_role),
             "time_frame": clean_name("timeFrame", time_frame),
         }

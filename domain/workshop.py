@@ -9,11 +9,16 @@ keeps the right local times on each day.
 Registrations fill places in order of arrival; past capacity (or a city's
 quota) they join a first-in-first-out waitlist, promoted automatically when a
 place frees. Promotions are events of their own, so history shows why a
-delegate got a place.
+delegate got a place. The waitlist is kept in arrival order as events apply,
+so promoting walks it once instead of re-sorting every registration.
+
+"Today" is always given by the caller (the service layer's clock, taken in
+the host city's zone): the domain never reads a clock.
 """
 
 from __future__ import annotations
 
+import bisect
 from datetime import date, datetime, time, timedelta, timezone
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -30,7 +35,7 @@ from citynet.domain.errors import (
     RegistrationClosed,
     SessionOverlap,
 )
-from citynet.domain.values import clean_enum, clean_name
+from citynet.domain.values import clean_enum, clean_name, clean_note, clean_text
 from citynet.domain.workshop_values import (
     DateRange,
     DelegateFunction,
@@ -96,6 +101,13 @@ class Workshop(Aggregate):
         self.registrations: dict[UUID, Registration] = {}
         self.quotas: dict[UUID, int] = {}
         self.arrivals = 0
+        self._init_counts()
+
+    def _init_counts(self) -> None:
+        # Derived from the registrations; maintained by the event bodies.
+        self.registered_count = 0
+        self.city_registered: dict[UUID, int] = {}
+        self.waitlist_order: list[tuple[int, UUID]] = []  # (arrival, registration id), ascending
 
     # -- proposal ---------------------------------------------------------------
 
@@ -124,7 +136,7 @@ class Workshop(Aggregate):
             raise InvalidInput("lengthDays", f"must be between 1 and {MAX_LENGTH_DAYS}")
         if not 1 <= capacity <= MAX_CAPACITY:
             raise InvalidInput("capacity", f"must be between 1 and {MAX_CAPACITY}")
-        venue, meeting_link = (venue or "").strip(), (meeting_link or "").strip()
+        venue, meeting_link = clean_text("venue", venue, max_length=500), clean_text("meetingLink", meeting_link, max_length=2000)
         if fmt.has_venue and not venue:
             raise InvalidInput("venue", f"an {fmt.value.replace('_', ' ')} workshop needs a venue")
         if fmt is not WorkshopFormat.IN_PERSON and not meeting_link.startswith(("https://", "http://")):
@@ -134,7 +146,7 @@ class Workshop(Aggregate):
             id=workshop_id or uuid4(),
             title=clean_name("title", title),
             topic=clean_name("topic", topic),
-            description=(description or "").strip(),
+            description=clean_note("description", description),
             network_ids=list(dict.fromkeys(network_ids)),
             partner_city_ids=partners,
             host_city_id=host_city_id,
@@ -164,18 +176,31 @@ class Workshop(Aggregate):
 
     # -- agreeing a date -----------------------------------------------------------
 
-    def open_poll(self, candidates: list[tuple[date, date]]) -> None:
+    def open_poll(self, candidates: list[tuple[date, date]], *, today: date) -> None:
         self._require((S.PROPOSED,), "polled for dates")
         if self.poll is not None and not self.poll.closed:
             raise InvalidTransition("polling", "polled again before the open poll is closed")
         if not candidates:
             raise InvalidInput("candidates", "give at least one candidate date range")
         ranges = [check_range(s, e, self.length_days, f"candidates[{i}].") for i, (s, e) in enumerate(candidates)]
+        seen: set[tuple[date, date]] = set()
+        for i, span in enumerate(ranges):
+            _not_past(f"candidates[{i}].startDate", span.start, today)
+            if (span.start, span.end) in seen:
+                raise InvalidInput(f"candidates[{i}].startDate", f"{span.start.isoformat()} is already a candidate")
+            seen.add((span.start, span.end))
         self._poll_opened(candidates=[(r.start, r.end) for r in ranges])
 
+    def _require_open_poll(self, action: str) -> Poll:
+        # A poll belongs to a proposed workshop: once it is cancelled (or dated
+        # some other way) nobody may answer or close it.
+        if self.poll is None or self.poll.closed or self.status is not S.PROPOSED:
+            raise InvalidTransition(self.status.value, f"{action}: no date poll is open")
+        return self.poll
+
     def answer_poll(self, city_id: UUID, answers: dict[int, PollAnswer | str]) -> None:
-        if self.poll is None or self.poll.closed:
-            raise InvalidTransition(self.status.value, "answered: no date poll is open")
+        self._require_open_poll("answered")
+        assert self.poll is not None
         self._require_partner(city_id)
         clean: dict[int, str] = {}
         for index, answer in answers.items():
@@ -186,50 +211,64 @@ class Workshop(Aggregate):
             raise InvalidInput("answers", "answer at least one candidate")
         self._poll_answered(city_id=city_id, answers=[[i, a] for i, a in sorted(clean.items())])
 
-    def close_poll(self, chosen: int) -> None:
-        if self.poll is None or self.poll.closed:
-            raise InvalidTransition(self.status.value, "closed: no date poll is open")
-        if not 0 <= chosen < len(self.poll.candidates):
+    def close_poll(self, chosen: int, *, today: date) -> None:
+        poll = self._require_open_poll("closed")
+        if not 0 <= chosen < len(poll.candidates):
             raise InvalidInput("candidate", f"there is no candidate {chosen}")
+        picked = poll.candidates[chosen]
+        _not_past("candidate", picked.start, today)
         self._poll_closed(chosen=chosen)
-        picked = self.poll.candidates[chosen]
         self._scheduled(start=picked.start, end=picked.end)
 
     # -- lifecycle -------------------------------------------------------------------
 
-    def schedule(self, start: date, end: date) -> None:
+    def schedule(self, start: date, end: date, *, today: date) -> None:
         self._require((S.PROPOSED,), "scheduled (reschedule it instead)")
         if self.poll is not None and not self.poll.closed:
             raise InvalidTransition("polling", "scheduled while its date poll is open: close the poll")
         span = check_range(start, end, self.length_days)
+        _not_past("startDate", span.start, today)
         self._scheduled(start=span.start, end=span.end)
 
-    def reschedule(self, start: date, end: date, reason: str) -> None:
+    def reschedule(self, start: date, end: date, reason: str, *, today: date) -> None:
         self._require(DATED, "rescheduled")
-        reason = clean_name("reason", reason, 2000)
-        span = check_range(start, end, self.length_days)
         assert self.dates is not None
+        if self.dates.start <= today:
+            raise InvalidTransition("started", "rescheduled: it has already begun (cancel it or mark it held)")
+        reason = clean_note("reason", reason, 2000, required=True)
+        span = check_range(start, end, self.length_days)
+        _not_past("startDate", span.start, today)
         if span == self.dates:
             raise InvalidInput("startDate", "the workshop already takes place on these dates")
         self._rescheduled(start=span.start, end=span.end, reason=reason, shift_days=(span.start - self.dates.start).days)
 
     def cancel(self, reason: str) -> None:
         self._require((S.PROPOSED, S.SCHEDULED, S.CONFIRMED), "cancelled")
-        self._cancelled(reason=clean_name("reason", reason, 2000))
+        reason = clean_note("reason", reason, 2000, required=True)
+        if self.poll is not None and not self.poll.closed:
+            self._poll_closed(chosen=None)  # nobody may answer or close it any more
+        self._cancelled(reason=reason)
 
     def confirm(self) -> None:
         self._require((S.SCHEDULED,), "confirmed")
         self._confirmed()
 
-    def mark_held(self, attendance: int, summary: str, key_findings: list[str], today: date) -> None:
+    def mark_held(self, attendance: int, summary: str, key_findings: list[str], *, today: date) -> None:
         self._require(DATED, "marked held")
         assert self.dates is not None
-        if self.dates.start > today:
-            raise InvalidInput("attendance", f"the workshop has not started yet (starts {self.dates.start.isoformat()})")
+        # From its last day on: before that it is still going on (or has not begun).
+        if today < self.dates.end:
+            raise InvalidInput(
+                "attendance", f"the workshop is not over yet (its last day is {self.dates.end.isoformat()})"
+            )
         if attendance < 0:
             raise InvalidInput("attendance", "must not be negative")
-        findings = [f.strip() for f in key_findings if f.strip()]
-        self._held(attendance=attendance, summary=clean_name("outcomeSummary", summary, 10_000), key_findings=findings)
+        if attendance > self.capacity:
+            raise InvalidInput("attendance", f"{attendance} is more than the capacity {self.capacity}")
+        cleaned = [clean_note(f"keyFindings[{i}]", f, 2000) for i, f in enumerate(key_findings)]
+        findings = [f for f in cleaned if f]
+        self._held(attendance=attendance, summary=clean_note("outcomeSummary", summary, 10_000, required=True),
+                   key_findings=findings)
 
     # -- agenda --------------------------------------------------------------------------
 
@@ -253,7 +292,7 @@ class Workshop(Aggregate):
             raise InvalidInput(
                 "startsAt", f"the session must lie within the workshop days {self.dates.start}..{self.dates.end} ({self.time_zone})"
             )
-        room = (room or "").strip()
+        room = clean_text("room", room, max_length=200)
         if room:
             for other in self.sessions.values():
                 if other.room.casefold() == room.casefold() and other.starts_at < end and start < other.ends_at:
@@ -261,11 +300,12 @@ class Workshop(Aggregate):
         new_id = session_id or uuid4()
         self._session_added(
             session_id=new_id, title=clean_name("title", title), starts_at=start, ends_at=end,
-            moderator=(moderator or "").strip(), kind=clean_enum(SessionKind, "kind", kind).value, room=room,
+            moderator=clean_text("moderator", moderator, max_length=200), kind=clean_enum(SessionKind, "kind", kind).value, room=room,
         )
         return new_id
 
     def remove_session(self, session_id: UUID) -> None:
+        self._require(DATED, "given an agenda")
         if session_id not in self.sessions:
             raise NotFound("Session", session_id, "sessionId")
         self._session_removed(session_id=session_id)
@@ -285,20 +325,24 @@ class Workshop(Aggregate):
 
     @property
     def waitlist(self) -> list[Registration]:
-        return sorted((r for r in self.registrations.values() if r.status is RegistrationStatus.WAITLISTED),
-                      key=lambda r: r.arrival)
+        return [self.registrations[rid] for _, rid in self.waitlist_order]
 
     def _city_count(self, city_id: UUID) -> int:
-        return sum(1 for r in self.registered if r.city_id == city_id)
+        return self.city_registered.get(city_id, 0)
 
     def _has_place_for(self, city_id: UUID) -> bool:
         quota = self.quotas.get(city_id)
-        return len(self.registered) < self.capacity and (quota is None or self._city_count(city_id) < quota)
+        return self.registered_count < self.capacity and (quota is None or self._city_count(city_id) < quota)
+
+    def is_over(self, today: date) -> bool:
+        return self.dates is not None and self.dates.end < today
 
     def register(self, *, registration_id: UUID | None = None, person_id: UUID, city_id: UUID,
-                 function: DelegateFunction | str) -> Registration:
+                 function: DelegateFunction | str, today: date) -> Registration:
         if self.status not in DATED:
             raise RegistrationClosed(self.status.value)
+        if self.is_over(today):
+            raise RegistrationClosed("over")
         self._require_partner(city_id)
         fn = clean_enum(DelegateFunction, "function", function)
         existing = self.active_registration_of(person_id)
@@ -346,11 +390,12 @@ class Workshop(Aggregate):
         self._promote()
 
     def _promote(self) -> None:
-        for candidate in self.waitlist:
-            if len(self.registered) >= self.capacity:
+        # One pass in arrival order; a city at its quota is skipped, not blocking.
+        for _, rid in list(self.waitlist_order):
+            if self.registered_count >= self.capacity:
                 return
-            if self._has_place_for(candidate.city_id):
-                self._promoted(registration_id=candidate.id)
+            if self._has_place_for(self.registrations[rid].city_id):
+                self._promoted(registration_id=rid)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -364,7 +409,7 @@ class Workshop(Aggregate):
         self.poll.answers[city_id] = {int(i): PollAnswer(a) for i, a in answers}
 
     @event("DatePollClosed")
-    def _poll_closed(self, chosen: int) -> None:
+    def _poll_closed(self, chosen: int | None) -> None:
         assert self.poll is not None
         self.poll.closed, self.poll.chosen = True, chosen
 
@@ -407,23 +452,42 @@ class Workshop(Aggregate):
     @event("DelegateRegistered")
     def _registered(self, registration_id: UUID, person_id: UUID, city_id: UUID, function: str, status: str) -> None:
         self.arrivals += 1
-        self.registrations[registration_id] = Registration(
-            registration_id, person_id, city_id, DelegateFunction(function), RegistrationStatus(status), self.arrivals
+        registration = Registration(
+            registration_id, person_id, city_id, DelegateFunction(function), RegistrationStatus.WITHDRAWN, self.arrivals
         )
+        self.registrations[registration_id] = registration
+        self._set_status(registration, RegistrationStatus(status))
+
+    def _set_status(self, registration: Registration, status: RegistrationStatus) -> None:
+        """Change one registration's status, keeping the counts and the waitlist order."""
+        if not hasattr(self, "registered_count"):  # pragma: no cover - state from before the counts existed
+            self._init_counts()
+        old = registration.status
+        if old is RegistrationStatus.REGISTERED:
+            self.registered_count -= 1
+            self.city_registered[registration.city_id] -= 1
+        elif old is RegistrationStatus.WAITLISTED:
+            self.waitlist_order.remove((registration.arrival, registration.id))
+        registration.status = status
+        if status is RegistrationStatus.REGISTERED:
+            self.registered_count += 1
+            self.city_registered[registration.city_id] = self.city_registered.get(registration.city_id, 0) + 1
+        elif status is RegistrationStatus.WAITLISTED:
+            bisect.insort(self.waitlist_order, (registration.arrival, registration.id))
 
     @event("RegistrationWithdrawn")
     def _withdrawn(self, registration_id: UUID) -> None:
-        self.registrations[registration_id].status = RegistrationStatus.WITHDRAWN
+        self._set_status(self.registrations[registration_id], RegistrationStatus.WITHDRAWN)
 
     @event("RegistrationPromoted")
     def _promoted(self, registration_id: UUID) -> None:
-        self.registrations[registration_id].status = RegistrationStatus.REGISTERED
+        self._set_status(self.registrations[registration_id], RegistrationStatus.REGISTERED)
 
     @event("CapacityChanged")
     def _capacity_changed(self, capacity: int, moved_to_waitlist: list[UUID]) -> None:
         self.capacity = capacity
         for rid in moved_to_waitlist:
-            self.registrations[rid].status = RegistrationStatus.WAITLISTED
+            self._set_status(self.registrations[rid], RegistrationStatus.WAITLISTED)
 
     @event("CityQuotaSet")
     def _quota_set(self, city_id: UUID, quota: int | None) -> None:
@@ -431,6 +495,11 @@ class Workshop(Aggregate):
             self.quotas.pop(city_id, None)
         else:
             self.quotas[city_id] = quota
+
+
+def _not_past(field: str, start: date, today: date) -> None:
+    if start < today:
+        raise InvalidInput(field, f"{start.isoformat()} is in the past (today is {today.isoformat()} in the host city)")
 
 
 def shift_local_days(instant: datetime, days: int, zone: ZoneInfo) -> datetime:

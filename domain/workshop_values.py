@@ -9,6 +9,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from citynet.domain.errors import InvalidInput
+from citynet.domain.values import clean_text
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -123,7 +124,7 @@ class Registration:
 
 
 def clean_email(value: str) -> str:
-    email = (value or "").strip()
+    email = clean_text("email", value, max_length=1000)
     if len(email) > 254 or not EMAIL.match(email):
         raise InvalidInput("email", f"{value!r} is not an e-mail address")
     local, _, domain = email.rpartition("@")

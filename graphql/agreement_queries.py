@@ -20,7 +20,7 @@ from citynet.graphql.context import Info
 from citynet.graphql.ids import from_global_id
 from citynet.graphql.types import Connection, to_connection
 from citynet.services import authz
-from citynet.services.plan_reports import owed_by
+from citynet.services.plan_reports import city_today, owed_by
 
 
 def _optional_id(value: strawberry.ID | None, kind: str, field: str) -> str | None:
@@ -76,7 +76,7 @@ class AgreementQuery:
     async def owed_actions(self, info: Info, city_id: strawberry.ID, today: date | None = None) -> list[OwedAction]:
         authz.require("plan:read-obligations", not authz.is_public(info.context.actor))
         city = str(from_global_id(city_id, "City", "cityId")[0])
-        day = today or date.today()
+        day = today or await city_today(info.context.services.reads, info.context.services.clock, city)
         owed = await owed_by(info.context.services.reads, city, day)
         actions: dict[str, dict[str, Any]] = {}  # each plan's actions built once, not once per owed action
         for plan_id in dict.fromkeys(o.plan.id for o in owed):

@@ -16,6 +16,7 @@ from citynet.services import authz
 from citynet.graphql.ids import to_global_id
 from citynet.graphql.types import City, Network, Node, city_by_id
 from citynet.graphql.workshop_types import Workshop
+from citynet.services.clock import shared_today
 from citynet.services.plan_reports import diff_versions
 from citynet.services.readmodel.agreement_queries import AgreementRow, EndorsementRow, VersionRow, rollup
 
@@ -278,7 +279,7 @@ class ActionPlan(AgreementDocument):
 
 
 async def plan_actions(info: Info, plan_id: str, today: date | None = None) -> list[Action]:
-    today = today or date.today()
+    today = today or shared_today(info.context.services.clock)
     versions = await info.context.load.agreements.versions.load(plan_id)
     if authz.is_public(info.context.actor):
         versions = [v for v in versions if v.status == "adopted"] or versions[:0]

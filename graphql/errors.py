@@ -110,7 +110,10 @@ class NotAPartner(UserError):
 @strawberry.type(description="Refused because of another workshop on overlapping days, named here.")
 class DateConflict(UserError):
     message: str
-    conflicting_workshop_id: strawberry.ID
+    conflicting_workshop_id: strawberry.ID | None = strawberry.field(
+        description="The other workshop; null when the caller may not see who is registered there.")
+    affected_registration_ids: list[strawberry.ID] = strawberry.field(
+        description="Registrations of this workshop that clash (a reschedule); empty otherwise.")
 
 
 @strawberry.type(description="Another session in the same room or track overlaps this one.")
@@ -131,6 +134,12 @@ class CapacityBelowRegistered(UserError):
     message: str
     capacity: int
     registered: int
+
+
+@strawberry.type(description="Only an adopted plan is carried out: this plan has no adopted version yet.")
+class PlanNotAdopted(UserError):
+    message: str
+    plan_id: strawberry.ID
 
 
 @strawberry.type(description="A proposed or adopted version cannot be edited in place: start a revision.")
@@ -180,6 +189,7 @@ GRAPHQL_ERROR: dict[type[domain.DomainError], type] = {
     domain.AlreadyRegistered: AlreadyRegistered,
     domain.CapacityBelowRegistered: CapacityBelowRegistered,
     domain.VersionFrozen: VersionFrozen,
+    domain.PlanNotAdopted: PlanNotAdopted,
     domain.VersionSuperseded: VersionSuperseded,
     domain.AlreadyEndorsed: AlreadyEndorsed,
 }
@@ -262,8 +272,11 @@ def to_user_error(error: domain.DomainError, sent: Any = None) -> UserError:
         return NotAPartner(message=f"{error.field}: the city {city} is not a partner of the {error.kind} {document}",
                            field=error.field, document_id=document, city_id=city)
     if isinstance(error, domain.DateConflict):
+        other = error.conflicting_workshop_id
         return DateConflict(message=error.message,
-                            conflicting_workshop_id=to_global_id("Workshop", error.conflicting_workshop_id))
+                            conflicting_workshop_id=to_global_id("Workshop", other) if other else None,
+                            affected_registration_ids=[to_global_id("Registration", str(error.workshop_id), str(r))
+                                                       for r in error.registration_ids])
     if isinstance(error, domain.SessionOverlap):
         session = to_global_id("Session", error.workshop_id, error.session_id)
         return SessionOverlap(message=f"room or track {error.room!r} already has the session {session} at that time",
@@ -272,6 +285,8 @@ def to_user_error(error: domain.DomainError, sent: Any = None) -> UserError:
         registration = to_global_id("Registration", error.workshop_id, error.registration_id)
         return AlreadyRegistered(message=f"this delegate is already registered (registration {registration})",
                                  registration_id=registration)
+    if isinstance(error, domain.PlanNotAdopted):
+        return PlanNotAdopted(message=error.message, plan_id=name.id("ActionPlan", error.plan_id))
     if isinstance(error, domain.VersionFrozen):
         return VersionFrozen(message=error.message, version=error.version, status=DomainVersionStatus(error.status))
     if isinstance(error, domain.VersionSuperseded):

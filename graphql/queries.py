@@ -15,6 +15,7 @@ from citynet.graphql.ids import decode_any, from_global_id
 from citynet.graphql.types import City, Commission, Connection, Network, Node, Position, to_connection
 from citynet.graphql.workshop_types import Registration, Session, Workshop, WorkshopStatus
 from citynet.services import authz
+from citynet.services.clock import shared_today
 from citynet.services.readmodel.workshop_queries import WorkshopFilter as Criteria
 from citynet.services.readmodel.workshop_queries import WorkshopRow
 
@@ -145,7 +146,7 @@ class Query:
     async def workshops(
         self, info: Info, first: int | None = None, after: str | None = None, filter: WorkshopFilter | None = None
     ) -> Connection[Workshop]:
-        criteria = (filter or WorkshopFilter()).to_criteria(date.today())
+        criteria = (filter or WorkshopFilter()).to_criteria(shared_today(info.context.services.clock))
         if authz.is_public(info.context.actor):  # anonymous readers see published workshops only
             wanted = criteria.statuses or authz.PUBLISHED_WORKSHOP_STATUSES
             criteria = dataclasses.replace(

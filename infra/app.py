@@ -27,6 +27,7 @@ from citynet.infra.request_id import request_id_middleware
 from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
 from citynet.services.demo import load_demo
+from citynet.services.clock import Clock
 from citynet.services.rebuild import clean_leftovers_if_idle
 from citynet.services.runtime import Citynet
 
@@ -146,14 +147,16 @@ async def ready(state: State) -> Response[dict[str, Any]]:
     return Response(body, status_code=code)
 
 
-def create_app(settings: Settings | None = None, demo: bool = False, citynet: Citynet | None = None) -> Litestar:
-    """Build the app. With ``citynet`` given (tests), the caller owns its lifecycle."""
+def create_app(settings: Settings | None = None, demo: bool = False, citynet: Citynet | None = None,
+               clock: Clock | None = None) -> Litestar:
+    """Build the app. With ``citynet`` given (tests), the caller owns its lifecycle; ``clock`` (tests)
+    replaces the system clock of the services the app builds."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = citynet is None
-        services = citynet or await anyio.to_thread.run_sync(Citynet, settings.effective_database_url)
+        services = citynet or await anyio.to_thread.run_sync(Citynet, settings.effective_database_url, clock)
         services.bus.read_wait = settings.read_wait_seconds  # a mutation's read-your-writes wait
         if demo:
             added = await anyio.to_thread.run_sync(load_demo, services)

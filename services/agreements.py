@@ -18,6 +18,7 @@ from citynet.domain.plan import ActionPlan
 from citynet.domain.protocol import Protocol
 from citynet.domain.workshop import Workshop
 from citynet.services import authz
+from citynet.services.workshops import require_members
 
 if TYPE_CHECKING:
     from citynet.services.application import CitynetApplication, Recorded
@@ -28,10 +29,11 @@ class AgreementCommands:
 
     def _check_refs(self: CitynetApplication, network_ids: list[UUID], partner_city_ids: list[UUID]) -> None:
         authz.require_manager("agreement:draft", network_ids)
-        for network_id in network_ids:
-            self.get(Network, network_id, "networkIds")
+        networks = [self.get(Network, network_id, "networkIds") for network_id in network_ids]
         for city_id in partner_city_ids:
             self.get(City, city_id, "partnerCityIds")
+        if networks:
+            require_members(networks, [(c, "partnerCityIds") for c in partner_city_ids])
 
     def _new(self: CitynetApplication, aggregate: Agreement) -> Recorded:
         from citynet.services.application import Recorded
@@ -92,7 +94,7 @@ class AgreementCommands:
     ) -> Recorded:
         def may_report(plan: ActionPlan) -> None:
             # The city that leads the action now reports on it (and the plan's managers).
-            lead = plan.lead_of(action_id) if str(action_id) in plan.latest.content["actions"] else None
+            lead = plan.lead_of(action_id) if plan.has_adopted_action(action_id) else None
             authz.require_manager_or_city("action:report", plan.network_ids, lead)
 
         return self._on(ActionPlan, plan_id, lambda p: p.report_progress(action_id, progress, note, status), may_report)

@@ -20,7 +20,8 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoding
 
-from citynet.domain.city import City
+import citynet.domain.topics  # noqa: F401 - stable event names are registered before anything is read
+from citynet.domain.city import City, CityName
 from citynet.domain.network import Commission, Network
 from citynet.domain.values import MemberRole
 from citynet.services.errors import AlreadyExists, NotFound
@@ -28,6 +29,7 @@ from citynet.services import authz
 from citynet.services.agreements import AgreementCommands
 from citynet.services.attribution import AttributingMapper, begin_save
 from citynet.services.commands import receipts
+from citynet.services.clock import Clock, SystemClock, today_in
 from citynet.services.workshops import WorkshopCommands
 
 A = TypeVar("A", bound=Aggregate)
@@ -57,6 +59,8 @@ class Recorded:
 
 class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID]):
     name = "Citynet"
+    # The service layer's one clock; Citynet sets it (tests give a FixedClock).
+    clock: Clock = SystemClock()
 
     def construct_mapper(self) -> Mapper[UUID]:
         # The factory adds any configured cipher and compressor, as for the default mapper.
@@ -71,8 +75,22 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
     def register_city(self, name: str, country_code: str, time_zone: str) -> Recorded:
         authz.require_admin("city:register")
         city = City.register(name, country_code, time_zone)
-        self._refuse_existing(City, city.id, f"{city.name} ({city.country_code}) is already registered")
-        return self._save_new(city, f"{city.name} ({city.country_code}) is already registered")
+        claim = CityName.for_city(city)
+        known = city.id if self.exists(city.id) else (self.get(CityName, claim.id).city_id if self.exists(claim.id) else None)
+        if known is not None:
+            # The same name, perhaps but for accents or case: name the city that has it.
+            existing = self.get(City, known)
+            if existing.name == city.name:
+                raise AlreadyExists("City", existing.id, f"{city.name} ({city.country_code}) is already registered")
+            raise AlreadyExists("City", existing.id,
+                                f"{existing.name} ({existing.country_code}) is already registered; "
+                                f"{city.name!r} differs from it only by accents or case")
+        try:
+            # The city first: a receipt riding along (an idempotency key) names the first record saved.
+            # The position reported is the save's last, which covers both.
+            return Recorded(city.id, self._save(city, claim))
+        except IntegrityError:
+            raise AlreadyExists("City", city.id, f"{city.name} ({city.country_code}) is already registered") from None
 
     # -- networks -----------------------------------------------------------
 
@@ -93,18 +111,21 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
 
     def admit_member(self, network_id: UUID, city_id: UUID, role: MemberRole | str, since: date) -> Recorded:
         authz.require_manager("network:manage", [network_id])
-        self.get(City, city_id, "cityId")
-        return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.admit(city_id, role, since)))
+        today = self._city_today(city_id)
+        return Recorded(network_id, self._change(Network, network_id, "networkId",
+                                                 lambda n: n.admit(city_id, role, since, today=today)))
 
     def change_member_role(self, network_id: UUID, city_id: UUID, role: MemberRole | str, on: date) -> Recorded:
         authz.require_manager("network:manage", [network_id])
-        self.get(City, city_id, "cityId")
-        return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.change_role(city_id, role, on)))
+        today = self._city_today(city_id)
+        return Recorded(network_id, self._change(Network, network_id, "networkId",
+                                                 lambda n: n.change_role(city_id, role, on, today=today)))
 
     def record_member_left(self, network_id: UUID, city_id: UUID, on: date) -> Recorded:
         authz.require_manager("network:manage", [network_id])
-        self.get(City, city_id, "cityId")
-        return Recorded(network_id, self._change(Network, network_id, "networkId", lambda n: n.record_departure(city_id, on)))
+        today = self._city_today(city_id)
+        return Recorded(network_id, self._change(Network, network_id, "networkId",
+                                                 lambda n: n.record_departure(city_id, on, today=today)))
 
     def assign_commission_member(self, network_id: UUID, commission_id: UUID, city_id: UUID) -> Recorded:
         authz.require_manager("network:manage", [network_id])
@@ -121,6 +142,10 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
             Network, network_id, "commissionId", lambda n: n.name_commission_head(commission_id, city_id)
         )
         return Recorded(commission_id, position)
+
+    def _city_today(self, city_id: UUID) -> date:
+        """The member city's own date: membership dates are that city's days."""
+        return today_in(self.clock, self.get(City, city_id, "cityId").time_zone)
 
     # -- plumbing -----------------------------------------------------------
 

@@ -42,3 +42,10 @@ class FixedClock:
 def today_in(clock: Clock, time_zone: str) -> date:
     """The calendar date it is now in the given IANA zone."""
     return clock.now().astimezone(ZoneInfo(time_zone)).date()
+
+
+def shared_today(clock: Clock) -> date:
+    """"Today" for views that span cities in several zones (the workshop list's timing filter, a
+    plan's overdue flags): the UTC date. Decisions about one workshop or one city use that
+    city's own date (``today_in``); these views are at most a few hours off at midnight."""
+    return today_in(clock, "UTC")

@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from citynet.domain.city import City
+from citynet.domain.city import City, CityName
 from citynet.domain.network import Network, commission_id_for
+from citynet.services.clock import shared_today
 from citynet.services.demo_plans import load_demo_plans
 from citynet.services.demo_workshops import load_demo_workshops
 from citynet.services.runtime import Citynet
@@ -150,20 +151,20 @@ def _city_ids() -> dict[str, object]:
     return {name: City.create_id(name, cc, tz) for name, cc, tz in CITIES}
 
 
-def _build_network(spec: DemoNetwork, city_ids: dict[str, object]) -> Network:
+def _build_network(spec: DemoNetwork, city_ids: dict[str, object], today: date) -> Network:
     network = Network.found(spec.name, spec.short_name, spec.founded_on, spec.description)
     for name in spec.commissions:
         network.add_commission(name)
     for a in spec.admissions:
-        network.admit(city_ids[a.city], a.role, a.since)  # type: ignore[arg-type]
+        network.admit(city_ids[a.city], a.role, a.since, today=today)  # type: ignore[arg-type]
     for commission, city in spec.commission_members:
         network.assign_to_commission(commission_id_for(network.id, commission), city_ids[city])  # type: ignore[arg-type]
     for commission, city in spec.commission_heads:
         network.name_commission_head(commission_id_for(network.id, commission), city_ids[city])  # type: ignore[arg-type]
     for city, role, on in spec.role_changes:
-        network.change_role(city_ids[city], role, on)  # type: ignore[arg-type]
+        network.change_role(city_ids[city], role, on, today=today)  # type: ignore[arg-type]
     for city, on in spec.departures:
-        network.record_departure(city_ids[city], on)  # type: ignore[arg-type]
+        network.record_departure(city_ids[city], on, today=today)  # type: ignore[arg-type]
     return network
 
 
@@ -174,10 +175,11 @@ def load_demo(citynet: Citynet) -> int:
     for name, cc, tz in CITIES:
         city = City.register(name, cc, tz)
         if not app.exists(city.id):
-            added += len(app.save(city))
+            added += len(app.save(city, CityName.for_city(city)))
     city_ids = _city_ids()
+    today = shared_today(app.clock)  # every demo membership date is long past
     for spec in NETWORKS:
-        network = _build_network(spec, city_ids)
+        network = _build_network(spec, city_ids, today)
         if not app.exists(network.id):
             added += len(app.save(network))
     citynet.projections.wait_for(citynet.projections.head(), 30)

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from citynet.domain.plan import OPEN_STATUSES, ActionStatus
+from citynet.services.clock import Clock, shared_today, today_in
 from citynet.services.readmodel.agreement_queries import AgreementRow, TrackingRow, VersionRow
 from citynet.services.readmodel.queries import ReadModel
 
@@ -23,6 +24,12 @@ class OwedAction:
     overdue: bool
 
 
+async def city_today(reads: ReadModel, clock: Clock, city_id: str) -> date:
+    """The city's own date: what it owes is overdue by its calendar."""
+    city = (await reads.cities_by_id([city_id])).get(city_id)
+    return today_in(clock, city.time_zone) if city is not None else shared_today(clock)
+
+
 async def owed_by(reads: ReadModel, city_id: str, today: date) -> list[OwedAction]:
     """Open actions a city leads or supports, in every plan it is a partner of; overdue first."""
     plan_ids = await reads.plan_ids_of_city(city_id)
@@ -31,7 +38,10 @@ async def owed_by(reads: ReadModel, city_id: str, today: date) -> list[OwedActio
     tracking = await reads.tracking_of(plan_ids)
     owed: list[OwedAction] = []
     for plan_id in plan_ids:
-        content = versions[plan_id][-1].content
+        adopted = [v for v in versions[plan_id] if v.status == "adopted"]
+        if not adopted:
+            continue  # a plan nobody has agreed to yet owes nothing
+        content = adopted[-1].content
         tracked: dict[str, TrackingRow] = {t.action_id: t for t in tracking.get(plan_id, [])}
         for action_id, action in content["actions"].items():
             t = tracked.get(action_id)

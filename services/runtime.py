@@ -16,19 +16,15 @@ from typing import Any, TypeVar
 
 from uuid import UUID
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from citynet.domain.errors import DomainError, NotFound
-from citynet.domain.person import Erasure, erasure_id
-from citynet.domain.workshop import Workshop
-from citynet.services import authz
+from citynet.services import authz, delegates
 from citynet.services.audit_chain import ChainProjection, audit_metadata, chain_head_position
 from citynet.services.application import CitynetApplication, Recorded
 from citynet.services.clock import Clock, SystemClock
 from citynet.services.commands.bus import CommandBus
-from citynet.services.readmodel.tables import registrations
 from citynet.services.projections.checkpoints import checkpoint_metadata
 from citynet.services.projections.engine import ProjectionEngine
 from citynet.services.people import PeopleVault
@@ -72,6 +68,7 @@ class Citynet:
         self.sync_engine, self.async_engine = _engines(self.storage)
         # Event tables first: the projections read them during setup.
         self.app = CitynetApplication(env=self.storage.eventsourcing_env)
+        self.app.clock = self.clock
         self.projections = ProjectionEngine(
             self.app, self.sync_engine,
             [DirectoryProjection(), WorkshopProjection(), AgreementProjection(),
@@ -140,37 +137,11 @@ class Citynet:
         registration_id: UUID | None = None,
     ) -> Recorded:
         """Register a delegate; their name and e-mail go to the personal-data store, not the log."""
-        # Checked before anything about the person is stored (the command checks again, atomically).
-        workshop = self.app.get(Workshop, workshop_id, "workshopId")
-        authz.require_manager_or_city("delegate:register", workshop.network_ids, city_id)
-        person = self.people.identify(name, email)
-        try:
-            return self.execute(lambda app: app.register_delegate(
-                workshop_id, person_id=person.id, city_id=city_id, function=function,
-                registration_id=registration_id))
-        except DomainError:
-            if not self._has_registrations(person.id):
-                self.people.forget(person.id)  # refused: keep nothing about them
-            raise
+        return delegates.register_delegate(self, workshop_id, city_id, name, email, function, registration_id)
 
     def erase_person(self, person_id: UUID) -> Recorded:
         """Erase a person's name and e-mail for good; the history keeps who erased whom when."""
-        authz.require_admin("person:erase")
-        erasure = erasure_id(person_id)
-        if not self.people.exists(person_id) and not self._has_registrations(person_id):
-            raise NotFound("Person", person_id, "personId")
-        if self.app.exists(erasure):
-            recorded = Recorded(erasure, self.projector.head())  # erased before; make sure the row is gone
-        else:
-            recorded = self.execute(lambda app: Recorded(erasure, app._save(Erasure(person_id=person_id))))
-        self.people.erase(person_id)
-        return recorded
-
-    def _has_registrations(self, person_id: UUID) -> bool:
-        with self.sync_engine.connect() as conn:
-            return conn.execute(
-                select(registrations.c.id).where(registrations.c.person_id == str(person_id)).limit(1)
-            ).first() is not None
+        return delegates.erase_person(self, person_id)
 
     def database_reachable(self) -> bool:
         try:

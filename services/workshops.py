@@ -2,7 +2,10 @@
 
 Rules that span aggregates (a host city's in-person bookings, a delegate's
 bookings) go through Calendar aggregates saved in the same atomic write as
-the workshop, so concurrent bookings collide and are re-decided.
+the workshop, so concurrent bookings collide and are re-decided. A reschedule
+re-books the host and every delegate in that same write.
+
+"Today" is the host city's date, from the application's clock.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from uuid import UUID
 
 from citynet.domain.calendar import Calendar, calendar_id
 from citynet.domain.city import City
-from citynet.domain.errors import DateConflict, InvalidInput, NotFound
+from citynet.domain.errors import DateConflict, InvalidInput, NotFound, RegistrationClosed
 from citynet.domain.network import Network
 from citynet.domain.workshop import DATED, Workshop
 from citynet.domain.workshop_values import PollAnswer
 from citynet.services import authz
+from citynet.services.clock import today_in
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
@@ -53,11 +57,11 @@ class WorkshopCommands:
         from citynet.services.application import Recorded
 
         authz.require_manager("workshop:propose", network_ids)
-        for network_id in network_ids:
-            self.get(Network, network_id, "networkIds")
+        networks = [self.get(Network, network_id, "networkIds") for network_id in network_ids]
         for city_id in partner_city_ids:
             self.get(City, city_id, "partnerCityIds")
         host = self.get(City, host_city_id, "hostCityId")
+        require_members(networks, [(host_city_id, "hostCityId"), *((c, "partnerCityIds") for c in partner_city_ids)])
         workshop = Workshop.propose(
             title=title, topic=topic, description=description, network_ids=network_ids,
             partner_city_ids=partner_city_ids, host_city_id=host_city_id, time_zone=host.time_zone,
@@ -69,7 +73,7 @@ class WorkshopCommands:
     # -- dates -------------------------------------------------------------------------
 
     def open_date_poll(self: CitynetApplication, workshop_id: UUID, candidates: list[tuple[date, date]]) -> Recorded:
-        return self._on_workshop(workshop_id, lambda w: w.open_poll(candidates))
+        return self._on_workshop(workshop_id, lambda w: w.open_poll(candidates, today=self.today_at(w)))
 
     def answer_date_poll(
         self: CitynetApplication, workshop_id: UUID, city_id: UUID, answers: dict[int, PollAnswer | str]
@@ -82,14 +86,14 @@ class WorkshopCommands:
 
     def close_date_poll(self: CitynetApplication, workshop_id: UUID, candidate: int) -> Recorded:
         def decide(w: Workshop) -> list[Aggregate]:
-            w.close_poll(candidate)
+            w.close_poll(candidate, today=self.today_at(w))
             return self._book_host(w)
 
         return self._on_workshop_with(workshop_id, decide)
 
     def schedule_workshop(self: CitynetApplication, workshop_id: UUID, start: date, end: date) -> Recorded:
         def decide(w: Workshop) -> list[Aggregate]:
-            w.schedule(start, end)
+            w.schedule(start, end, today=self.today_at(w))
             return self._book_host(w)
 
         return self._on_workshop_with(workshop_id, decide)
@@ -98,8 +102,8 @@ class WorkshopCommands:
         self: CitynetApplication, workshop_id: UUID, start: date, end: date, reason: str
     ) -> Recorded:
         def decide(w: Workshop) -> list[Aggregate]:
-            w.reschedule(start, end, reason)
-            return self._book_host(w)
+            w.reschedule(start, end, reason, today=self.today_at(w))
+            return [*self._book_host(w), *self._rebook_delegates(w)]
 
         return self._on_workshop_with(workshop_id, decide)
 
@@ -119,9 +123,9 @@ class WorkshopCommands:
 
     def mark_workshop_held(
         self: CitynetApplication, workshop_id: UUID, attendance: int, summary: str, key_findings: list[str],
-        today: date,
     ) -> Recorded:
-        return self._on_workshop(workshop_id, lambda w: w.mark_held(attendance, summary, key_findings, today))
+        return self._on_workshop(
+            workshop_id, lambda w: w.mark_held(attendance, summary, key_findings, today=self.today_at(w)))
 
     # -- agenda ---------------------------------------------------------------------------
 
@@ -154,7 +158,7 @@ class WorkshopCommands:
             authz.require_manager_or_city("delegate:register", w.network_ids, city_id)
             calendar = self._person_calendar_checked(w, person_id)
             made.append(w.register(registration_id=registration_id, person_id=person_id, city_id=city_id,
-                                   function=function).id)
+                                   function=function, today=self.today_at(w)).id)
             assert w.dates is not None
             calendar.book(w.id, w.dates.start, w.dates.end)
             return [calendar]
@@ -208,6 +212,45 @@ class WorkshopCommands:
 
         return Recorded(workshop_id, self._change_together(Workshop, workshop_id, "workshopId", guarded))
 
+    def today_at(self: CitynetApplication, w: Workshop) -> date:
+        """Today in the host city's zone: the day that decides what is past for this workshop."""
+        return today_in(self.clock, w.time_zone)
+
+    def _rebook_delegates(self: CitynetApplication, w: Workshop) -> list[Aggregate]:
+        """Move every active delegate's booking to the new dates, or refuse the reschedule.
+
+        The refusal lists this workshop's registrations that clash (the caller
+        manages the workshop, so may see them), never the other workshops."""
+        assert w.dates is not None
+        calendars: list[Aggregate] = []
+        clashes: list[UUID] = []
+        for registration in sorted(w.registrations.values(), key=lambda r: r.arrival):
+            if registration.status.value == "withdrawn":
+                continue
+            calendar = self._calendar(PERSON, registration.person_id)
+            if self._person_clash(calendar, w, registration.person_id) is not None:
+                clashes.append(registration.id)
+                continue
+            calendar.book(w.id, w.dates.start, w.dates.end)
+            calendars.append(calendar)
+        if clashes:
+            raise DateConflict(
+                None,
+                f"{len(clashes)} registered delegate(s) are already booked elsewhere on "
+                f"{w.dates.start}..{w.dates.end}; withdraw them or choose other dates",
+                registration_ids=clashes, workshop_id=w.id,
+            )
+        return calendars
+
+    def _person_clash(self: CitynetApplication, calendar: Calendar, w: Workshop, person_id: UUID) -> Workshop | None:
+        assert w.dates is not None
+        for other_id in calendar.overlapping(w.dates.start, w.dates.end, w.id):
+            other = self.get(Workshop, other_id)
+            if (other.status in DATED and other.active_registration_of(person_id) is not None
+                    and other.dates is not None and other.dates.overlaps(w.dates)):
+                return other
+        return None
+
     def _existing_calendar(self: CitynetApplication, kind: str, owner_id: UUID) -> Calendar | None:
         try:
             return self.get(Calendar, calendar_id(kind, owner_id))
@@ -237,14 +280,29 @@ class WorkshopCommands:
     def _person_calendar_checked(self: CitynetApplication, w: Workshop, person_id: UUID) -> Calendar:
         calendar = self._calendar(PERSON, person_id)
         if w.dates is None:
-            raise InvalidInput("workshopId", "the workshop has no dates yet")
-        for other_id in calendar.overlapping(w.dates.start, w.dates.end, w.id):
-            other = self.get(Workshop, other_id)
-            if (other.status in DATED and other.active_registration_of(person_id) is not None
-                    and other.dates is not None and other.dates.overlaps(w.dates)):
+            raise RegistrationClosed(w.status.value)  # not dated yet: the same answer the workshop gives
+        other = self._person_clash(calendar, w, person_id)
+        if other is not None:
+            assert other.dates is not None
+            # A person is always someone's delegate for one city (people are
+            # identified per city), but the caller may be a coordinator of
+            # another network: name the other workshop only to whoever may
+            # see who is registered there.
+            registration = other.active_registration_of(person_id)
+            assert registration is not None
+            if authz.can_see_personal_data(other.network_ids, str(registration.city_id)):
                 raise DateConflict(
                     other.id,
                     f"this delegate is already registered for {other.title!r} "
                     f"from {other.dates.start} to {other.dates.end}",
                 )
+            raise DateConflict(None, "this delegate is already registered for another workshop on overlapping days")
         return calendar
+
+
+def require_members(networks: list[Network], cities: list[tuple[UUID, str]]) -> None:
+    """Host and partners take part as members of at least one organising network (decision 010)."""
+    for city_id, field in cities:
+        if not any(city_id in n.members for n in networks):
+            names = ", ".join(n.short_name for n in networks)
+            raise InvalidInput(field, f"city {city_id} is not a member of any organising network ({names})")

@@ -25,6 +25,7 @@ from litestar.testing import TestClient
 from citynet.infra.app import create_app
 from citynet.infra.auth import mint
 from citynet.infra.settings import Settings
+from citynet.services.clock import FixedClock
 from citynet.services.runtime import Citynet
 
 ADMIN_URL = os.environ.get("CITYNET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -90,7 +91,7 @@ def run(loop: asyncio.AbstractEventLoop) -> Callable[[Any], Any]:
 
 @pytest.fixture
 def citynet(database_url: str, loop: asyncio.AbstractEventLoop) -> Iterator[Citynet]:
-    services = Citynet(database_url)
+    services = Citynet(database_url, clock=FixedClock())
     yield services
     loop.run_until_complete(services.async_engine.dispose())
     services.close()
@@ -134,7 +135,8 @@ def api(database_url: str) -> Iterator[GraphQLClient]:
     # The app owns its services here, as in production: built in the lifespan,
     # closed on shutdown, async pools bound to the app's loop.
     settings = Settings(database_url=database_url, projection_poll_seconds=0.2)
-    with TestClient(app=create_app(settings)) as client:
+    # A fixed clock (1 June 2026): no test depends on the real date.
+    with TestClient(app=create_app(settings, clock=FixedClock())) as client:
         yield GraphQLClient(client, settings)
 
 

@@ -13,6 +13,7 @@ from citynet.domain.errors import (
     NotAPartner,
     NotFound,
     VersionFrozen,
+    PlanNotAdopted,
     VersionSuperseded,
 )
 from citynet.services.commands.base import Command, handles, new_id
@@ -110,7 +111,7 @@ class AddMilestone(Command):
 
 @dataclass(frozen=True)
 class ReportProgress(Command):
-    raises = (NotFound, Conflict)
+    raises = (NotFound, PlanNotAdopted, Conflict)
     plan_id: UUID
     action_id: UUID
     progress: int
@@ -120,7 +121,7 @@ class ReportProgress(Command):
 
 @dataclass(frozen=True)
 class HandOverAction(Command):
-    raises = (NotFound, NotAPartner, Conflict)
+    raises = (NotFound, NotAPartner, PlanNotAdopted, Conflict)
     plan_id: UUID
     action_id: UUID
     to_city_id: UUID

@@ -17,7 +17,6 @@ from citynet.domain.errors import (
     RegistrationClosed,
     SessionOverlap,
 )
-from citynet.services.clock import today_in
 from citynet.services.commands.base import Command, handles, new_id
 from citynet.services.errors import Conflict
 
@@ -213,15 +212,9 @@ def confirm_workshop(c: Citynet, cmd: ConfirmWorkshop) -> Recorded:
 
 @handles(MarkWorkshopHeld)
 def mark_workshop_held(c: Citynet, cmd: MarkWorkshopHeld) -> Recorded:
-    def held(app):  # type: ignore[no-untyped-def]
-        from citynet.domain.workshop import Workshop
-
-        # "Today" is the host city's date, from the service layer's clock.
-        zone = app.get(Workshop, cmd.workshop_id, "workshopId").time_zone
-        return app.mark_workshop_held(cmd.workshop_id, cmd.attendance, cmd.outcome_summary,
-                                      list(cmd.key_findings), today_in(c.clock, zone))
-
-    return c.execute(held)
+    # "Today" is the host city's date: the application takes it from the service layer's clock.
+    return c.execute(lambda app: app.mark_workshop_held(cmd.workshop_id, cmd.attendance, cmd.outcome_summary,
+                                                        list(cmd.key_findings)))
 
 
 @handles(AddSession)

@@ -84,6 +84,10 @@ def _commission_member_assigned(b: Batch, e: Network.CommissionMemberAssigned, p
     _add_commission_member(b, str(e.commission_id), str(e.city_id), position)
 
 
+def _commission_headship_ended(b: Batch, e: Any, position: int) -> None:
+    b[commissions].update((str(e.commission_id),), head_city_id=None)
+
+
 def _commission_head_named(b: Batch, e: Network.CommissionHeadNamed, position: int) -> None:
     b[commissions].update((str(e.commission_id),), head_city_id=str(e.city_id))
     _add_commission_member(b, str(e.commission_id), str(e.city_id), position)
@@ -103,6 +107,7 @@ class DirectoryProjection:
         Network.MemberLeft: _member_left,
         Network.CommissionMemberAssigned: _commission_member_assigned,
         Network.CommissionHeadNamed: _commission_head_named,
+        Network.CommissionHeadshipEnded: _commission_headship_ended,
     }
     topics = topics_of(handlers)
 

@@ -77,7 +77,8 @@ def _poll_answered(b: Batch, e: Any, position: int) -> None:
 
 
 def _poll_closed(b: Batch, e: Any, position: int) -> None:
-    b[poll_candidates].update((str(e.originator_id), e.chosen), chosen=1)
+    if e.chosen is not None:  # None: closed by a cancellation, nothing chosen
+        b[poll_candidates].update((str(e.originator_id), e.chosen), chosen=1)
     _set(b, e, poll_status="closed")
 
 
@@ -197,7 +198,7 @@ class WorkshopProjection:
             b[table].load_groups(conn, ("workshop_id",), {(str(e.originator_id),) for e in events
                                                           if table in _GROUPS.get(type(e), ())})
         b[poll_candidates].load(conn, {(str(e.originator_id), e.chosen) for e in events
-                                       if isinstance(e, Workshop.DatePollClosed)})
+                                       if isinstance(e, Workshop.DatePollClosed) and e.chosen is not None})
         b[registrations].load(conn, {(str(e.registration_id),) for e in events if hasattr(e, "registration_id")
                                      and not isinstance(e, Workshop.DelegateRegistered)})
         b[registrations].load(conn, {(str(r),) for e in events if isinstance(e, Workshop.CapacityChanged)

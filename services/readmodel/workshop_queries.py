@@ -193,10 +193,16 @@ class WorkshopQueries:
             "workshop_id", lambda r: (r.city_id, r.quota))
 
     async def overlapping_workshops(self, workshop: WorkshopRow) -> list[WorkshopRow]:
-        """Other live workshops of the same networks on overlapping days: reported, not refused."""
+        """Other live workshops on overlapping days that share a network or a delegate: reported, not refused."""
         if workshop.start_date is None or workshop.end_date is None:
             return []
         mine = select(workshop_networks.c.network_id).where(workshop_networks.c.workshop_id == workshop.id)
+        here, there = registrations.alias("here"), registrations.alias("there")
+        shared_delegate = exists().where(and_(
+            here.c.workshop_id == workshop.id, here.c.status != "withdrawn",
+            there.c.workshop_id == workshops.c.id, there.c.status != "withdrawn",
+            there.c.person_id == here.c.person_id,
+        ))
         stmt = (
             select(workshops)
             .where(
@@ -204,8 +210,9 @@ class WorkshopQueries:
                 workshops.c.status.in_(("scheduled", "confirmed")),
                 workshops.c.start_date <= workshop.end_date,
                 workshops.c.end_date >= workshop.start_date,
-                exists().where(and_(workshop_networks.c.workshop_id == workshops.c.id,
-                                    workshop_networks.c.network_id.in_(mine.scalar_subquery()))),
+                or_(exists().where(and_(workshop_networks.c.workshop_id == workshops.c.id,
+                                        workshop_networks.c.network_id.in_(mine.scalar_subquery()))),
+                    shared_delegate),
             )
             .order_by(workshops.c.start_date, workshops.c.id)
         )

@@ -62,6 +62,13 @@ def add_action(api: Any, plan: str, version: int, lead: str, **extra: Any) -> di
     return mutate(api, "addAction", "AddActionInput", values, plan_payload())
 
 
+def adopt(api: Any, ids: dict[str, str], plan: str) -> None:
+    mutate(api, "proposeVersion", "ProposeVersionInput", {"documentId": plan, "version": 1}, doc_payload())
+    for city in ("Vienna", "Ljubljana", "Rostock"):
+        mutate(api, "answerVersion", "AnswerVersionInput", {"documentId": plan, "version": 1, "cityId": ids[city],
+               "signedBy": f"Mayor of {city}", "signatoryRole": "Mayor"}, doc_payload())
+
+
 def test_demo_plan_and_protocol(api: Any, ids: dict[str, str]) -> None:
     plan = api("query($id: ID!) { actionPlan(id: $id) { %s workshops { title } partners { name } } }" % PLAN_FIELDS,
                {"id": ids["plan"]})["actionPlan"]
@@ -121,6 +128,10 @@ def test_tracking_roll_up_owed_and_handover(api: Any, ids: dict[str, str]) -> No
     a = add_action(api, plan["id"], 1, ids["Vienna"], title="Buy", parentActionId=parent)["affectedId"]
     b = add_action(api, plan["id"], 1, ids["Rostock"], title="Install", parentActionId=parent,
                    action={"weight": 3, "supportingCityIds": [ids["Ljubljana"]]})["affectedId"]
+    early = mutate(api, "reportProgress", "ReportProgressInput", {"planId": plan["id"], "actionId": a, "progress": 10,
+                   "note": "not agreed yet"})
+    assert early["__typename"] == "PlanNotAdopted", early  # only an adopted version is carried out
+    adopt(api, ids, plan["id"])
     mutate(api, "reportProgress", "ReportProgressInput", {"planId": plan["id"], "actionId": a, "progress": 100, "note": "bought"})
     updated = mutate(api, "reportProgress", "ReportProgressInput",
                      {"planId": plan["id"], "actionId": b, "progress": 20, "note": "started"}, plan_payload())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 import threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -44,8 +45,10 @@ def test_fifty_concurrent_registrations_for_twenty_places(postgres_url: str) -> 
             "partnerCityIds": [city["Rostock"], city["Liepāja"]], "hostCityId": city["Riga"], "venue": "Hall",
             "capacity": 20}})
         wid = proposed["proposeWorkshop"]["workshop"]["id"]
+        # The server runs on the real clock: a date a year ahead of whatever today is.
+        start = date.today() + timedelta(days=365)
         post(port, """mutation($input: ScheduleWorkshopInput!) { scheduleWorkshop(input: $input) { __typename } }""",
-             {"input": {"workshopId": wid, "startDate": "2028-01-11", "endDate": "2028-01-13"}})
+             {"input": {"workshopId": wid, "startDate": start.isoformat(), "endDate": (start + timedelta(days=2)).isoformat()}})
 
         start = threading.Barrier(50)
 

@@ -63,10 +63,13 @@ def test_every_event_is_attributed(citynet: Citynet) -> None:
     with acting(Actor("admin-7", "admin", "c1"), "registerCity", correlation_id="req-12345678"):
         citynet.execute(lambda app: app.register_city("Kiel", "DE", "Europe/Berlin"))
     with citynet.sync_engine.connect() as conn:
-        row = conn.execute(select(event_log).order_by(event_log.c.position.desc()).limit(1)).one()
+        rows = conn.execute(select(event_log).order_by(event_log.c.position)).all()
+    # The city's name claim and the city, in one save: the first is caused by the request, the next by it.
+    assert [(r.aggregate_type, r.event_type) for r in rows] == [("CityName", "Claimed"), ("City", "Registered")]
+    assert all((r.actor_id, r.command, r.correlation_id) == ("admin-7", "registerCity", "req-12345678") for r in rows)
+    claim, row = rows
     assert (row.actor_id, row.actor_role, row.actor_city_id) == ("admin-7", "admin", "c1")
-    assert (row.correlation_id, row.causation_id, row.command) == ("req-12345678", "req-12345678", "registerCity")
-    assert row.aggregate_type == "City" and row.event_type == "Registered"
+    assert (claim.causation_id, row.causation_id) == ("req-12345678", f"{claim.originator_id}:1")
     assert datetime.fromisoformat(row.recorded_at).tzinfo is not None
 
 

@@ -88,6 +88,13 @@ def _revised_protocol(c: Citynet) -> int:
     return 2
 
 
+def _unadopted_plan(c: Citynet) -> UUID:
+    """A plan drafted and never adopted: nothing of it is tracked."""
+    plan_id = uuid4()
+    c.bus.run(a.DraftActionPlan("Unadopted plan", (UBC, ICNCM), (ROSTOCK, VIENNA), date(2026, 1, 1), plan_id=plan_id))
+    return plan_id
+
+
 def _fields(lead: UUID = ROSTOCK) -> a.ActionFields:
     return a.ActionFields(title="Sirens", lead_city_id=lead, due_on=date(2026, 6, 30))
 
@@ -192,6 +199,8 @@ SCENARIOS: list[tuple[type[Command], type[Exception], Setup]] = [
     (a.ReportProgress, domain.NotFound, lambda c: a.ReportProgress(PLAN, uuid4(), 10, "x")),
     (a.HandOverAction, domain.NotFound, lambda c: a.HandOverAction(uuid4(), CONTACTS, VIENNA, "x")),
     (a.HandOverAction, domain.NotAPartner, lambda c: a.HandOverAction(PLAN, CONTACTS, RIGA, "x")),
+    (a.ReportProgress, domain.PlanNotAdopted, lambda c: a.ReportProgress(_unadopted_plan(c), uuid4(), 10, "x")),
+    (a.HandOverAction, domain.PlanNotAdopted, lambda c: a.HandOverAction(_unadopted_plan(c), uuid4(), VIENNA, "x")),
     (a.DraftProtocol, domain.NotFound, lambda c: a.DraftProtocol("x", "other", (uuid4(),), (ROSTOCK,))),
     (a.AddProtocolStep, domain.NotFound, lambda c: a.AddProtocolStep(uuid4(), 1, _step())),
     (a.AddProtocolStep, domain.VersionFrozen, lambda c: a.AddProtocolStep(PROTOCOL, 1, _step())),

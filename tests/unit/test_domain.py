@@ -11,6 +11,7 @@ from citynet.domain.city import City
 from citynet.domain.errors import AlreadyExists, AlreadyMember, InvalidInput, NotAMember, NotFound
 from citynet.domain.network import Network, commission_id_for
 from citynet.domain.values import MemberRole
+TODAY = date(2026, 6, 1)
 
 
 def ubc() -> Network:
@@ -43,11 +44,11 @@ def test_bad_city_values_name_the_field(name: str, country: str, zone: str, fiel
 
 def test_admission_role_change_and_departure() -> None:
     network, rostock = ubc(), uuid4()
-    network.admit(rostock, MemberRole.FOUNDING_MEMBER, date(1991, 9, 20))
-    network.change_role(rostock, "lead_partner", date(2020, 1, 1))
+    network.admit(rostock, MemberRole.FOUNDING_MEMBER, date(1991, 9, 20), today=TODAY)
+    network.change_role(rostock, "lead_partner", date(2020, 1, 1), today=TODAY)
     assert network.members[rostock].role is MemberRole.LEAD_PARTNER
     assert network.members[rostock].member_since == date(1991, 9, 20)
-    network.record_departure(rostock, date(2022, 1, 1))
+    network.record_departure(rostock, date(2022, 1, 1), today=TODAY)
     assert rostock not in network.members
     names = [type(e).__name__ for e in network.collect_events()]
     assert names == ["Founded", "MemberAdmitted", "MemberRoleChanged", "MemberLeft"]
@@ -55,33 +56,33 @@ def test_admission_role_change_and_departure() -> None:
 
 def test_a_city_cannot_be_admitted_twice() -> None:
     network, city = ubc(), uuid4()
-    network.admit(city, "member", date(2000, 1, 1))
+    network.admit(city, "member", date(2000, 1, 1), today=TODAY)
     with pytest.raises(AlreadyMember):
-        network.admit(city, "observer", date(2001, 1, 1))
+        network.admit(city, "observer", date(2001, 1, 1), today=TODAY)
 
 
 def test_a_city_cannot_leave_a_network_it_is_not_in() -> None:
     with pytest.raises(NotAMember):
-        ubc().record_departure(uuid4(), date(2000, 1, 1))
+        ubc().record_departure(uuid4(), date(2000, 1, 1), today=TODAY)
 
 
 def test_no_membership_before_the_network_was_founded() -> None:
     with pytest.raises(InvalidInput) as raised:
-        ubc().admit(uuid4(), "member", date(1990, 12, 31))
+        ubc().admit(uuid4(), "member", date(1990, 12, 31), today=TODAY)
     assert raised.value.field == "since"
 
 
 def test_dates_cannot_run_backwards() -> None:
     network, city = ubc(), uuid4()
-    network.admit(city, "member", date(2000, 1, 1))
+    network.admit(city, "member", date(2000, 1, 1), today=TODAY)
     with pytest.raises(InvalidInput):
-        network.change_role(city, "observer", date(1999, 1, 1))
+        network.change_role(city, "observer", date(1999, 1, 1), today=TODAY)
     with pytest.raises(InvalidInput):
-        network.record_departure(city, date(1999, 1, 1))
-    network.record_departure(city, date(2005, 1, 1))
+        network.record_departure(city, date(1999, 1, 1), today=TODAY)
+    network.record_departure(city, date(2005, 1, 1), today=TODAY)
     with pytest.raises(InvalidInput):
-        network.admit(city, "member", date(2004, 1, 1))  # back before it left
-    network.admit(city, "member", date(2006, 1, 1))
+        network.admit(city, "member", date(2004, 1, 1), today=TODAY)  # back before it left
+    network.admit(city, "member", date(2006, 1, 1), today=TODAY)
 
 
 def test_commissions_belong_to_their_network() -> None:
@@ -100,7 +101,7 @@ def test_head_of_commission_must_be_a_member_city() -> None:
     safe = network.add_commission("Safe Cities Commission")
     with pytest.raises(NotAMember):
         network.name_commission_head(safe.id, liepaja)
-    network.admit(liepaja, "member", date(1993, 1, 1))
+    network.admit(liepaja, "member", date(1993, 1, 1), today=TODAY)
     network.name_commission_head(safe.id, liepaja)
     assert safe.head_city_id == liepaja and liepaja in safe.member_city_ids
 
@@ -108,9 +109,9 @@ def test_head_of_commission_must_be_a_member_city() -> None:
 def test_leaving_ends_commission_work_and_headship() -> None:
     network, city = ubc(), uuid4()
     safe = network.add_commission("Safe Cities Commission")
-    network.admit(city, "member", date(1993, 1, 1))
+    network.admit(city, "member", date(1993, 1, 1), today=TODAY)
     network.name_commission_head(safe.id, city)
-    network.record_departure(city, date(2000, 1, 1))
+    network.record_departure(city, date(2000, 1, 1), today=TODAY)
     assert safe.head_city_id is None and safe.member_city_ids == []
 
 

@@ -1,0 +1,322 @@
+"""Random command sequences against each aggregate, refused ones included (hypothesis stateful tests).
+
+After every step: a refused command changed nothing; the aggregate's own
+invariants hold; and folding its events from scratch gives the same state
+(the read models replay the same events).
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from citynet.domain.agreement import Decision, VersionStatus
+from citynet.domain.errors import DomainError
+from citynet.domain.network import Network
+from citynet.domain.plan import ActionPlan, ActionStatus
+from citynet.domain.protocol import Protocol
+from citynet.domain.values import MemberRole
+from citynet.domain.workshop import Workshop
+from citynet.domain.workshop_values import RegistrationStatus, WorkshopStatus
+
+FAST = settings(max_examples=50, stateful_step_count=20, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
+CITIES = [UUID(int=i) for i in range(1, 5)]
+START = date(2026, 6, 1)
+
+
+def fingerprint(aggregate: Any) -> Any:
+    """Everything but eventsourcing's bookkeeping."""
+    state = {k: v for k, v in vars(aggregate).items() if k not in ("_pending_events", "_modified_on")}
+    return copy.deepcopy(state)
+
+
+class AggregateMachine(RuleBasedStateMachine):
+    """Shared: run a command, and if refused check that nothing changed; keep every event to replay."""
+
+    aggregate: Any
+
+    def setup(self, aggregate: Any) -> None:
+        self.aggregate = aggregate
+        self.events: list[Any] = list(aggregate.collect_events())
+        self.refusals = 0
+
+    def attempt(self, command: Any) -> bool:
+        before = fingerprint(self.aggregate)
+        try:
+            command()
+        except DomainError:
+            self.refusals += 1
+            assert not self.aggregate._pending_events, "a refusal triggers no event"
+            assert fingerprint(self.aggregate) == before, "a refusal changes nothing"
+            return False
+        self.events.extend(self.aggregate.collect_events())
+        return True
+
+    @invariant()
+    def replaying_the_events_gives_the_same_state(self) -> None:
+        folded = None
+        for e in self.events:
+            folded = e.mutate(folded)
+        assert fingerprint(folded) == fingerprint(self.aggregate)
+
+
+# -- workshop ---------------------------------------------------------------------------------------
+
+ranges = st.integers(min_value=-2, max_value=60).map(lambda d: (START + timedelta(days=d), START + timedelta(days=d + 2)))
+
+
+class WorkshopMachine(AggregateMachine):
+    @initialize(capacity=st.integers(1, 4))
+    def propose(self, capacity: int) -> None:
+        self.today = START
+        self.setup(Workshop.propose(title="Drill", topic="flood", network_ids=[uuid4()], partner_city_ids=CITIES[1:],
+                                    host_city_id=CITIES[0], time_zone="Europe/Vienna", venue="Hall",
+                                    capacity=capacity))
+        self.frozen: Any = None
+
+    @rule(days=st.integers(0, 10))
+    def time_passes(self, days: int) -> None:
+        self.today += timedelta(days=days)
+
+    @rule(candidates=st.lists(ranges, min_size=1, max_size=3))
+    def open_poll(self, candidates: list[tuple[date, date]]) -> None:
+        self.attempt(lambda: self.aggregate.open_poll(candidates, today=self.today))
+
+    @rule(city=st.sampled_from(CITIES + [uuid4()]), answer=st.sampled_from(["yes", "no", "if_need_be"]))
+    def answer_poll(self, city: UUID, answer: str) -> None:
+        self.attempt(lambda: self.aggregate.answer_poll(city, {0: answer}))
+
+    @rule(chosen=st.integers(0, 3))
+    def close_poll(self, chosen: int) -> None:
+        self.attempt(lambda: self.aggregate.close_poll(chosen, today=self.today))
+
+    @rule(span=ranges)
+    def schedule(self, span: tuple[date, date]) -> None:
+        self.attempt(lambda: self.aggregate.schedule(*span, today=self.today))
+
+    @rule(span=ranges)
+    def reschedule(self, span: tuple[date, date]) -> None:
+        self.attempt(lambda: self.aggregate.reschedule(*span, "moved", today=self.today))
+
+    @rule()
+    def confirm(self) -> None:
+        self.attempt(self.aggregate.confirm)
+
+    @rule()
+    def cancel(self) -> None:
+        self.attempt(lambda: self.aggregate.cancel("called off"))
+
+    @rule(attendance=st.integers(-1, 6))
+    def mark_held(self, attendance: int) -> None:
+        self.attempt(lambda: self.aggregate.mark_held(attendance, "done", ["a finding"], today=self.today))
+
+    @rule(city=st.sampled_from(CITIES), person=st.integers(1, 6))
+    def register(self, city: UUID, person: int) -> None:
+        self.attempt(lambda: self.aggregate.register(person_id=UUID(int=100 + person), city_id=city,
+                                                     function="police", today=self.today))
+
+    @rule(pick=st.integers(0, 10))
+    def withdraw(self, pick: int) -> None:
+        ids = sorted(self.aggregate.registrations, key=str)
+        target = ids[pick % len(ids)] if ids else uuid4()
+        self.attempt(lambda: self.aggregate.withdraw(target))
+
+    @rule(capacity=st.integers(0, 5), move=st.booleans())
+    def set_capacity(self, capacity: int, move: bool) -> None:
+        self.attempt(lambda: self.aggregate.set_capacity(capacity, "move_to_waitlist" if move else "refuse"))
+
+    @rule(city=st.sampled_from(CITIES), quota=st.one_of(st.none(), st.integers(0, 3)))
+    def set_quota(self, city: UUID, quota: int | None) -> None:
+        self.attempt(lambda: self.aggregate.set_city_quota(city, quota))
+
+    @invariant()
+    def places_and_fifo_waitlist(self) -> None:
+        w: Workshop = self.aggregate
+        regs = list(w.registrations.values())
+        registered = [r for r in regs if r.status is RegistrationStatus.REGISTERED]
+        waiting = sorted((r for r in regs if r.status is RegistrationStatus.WAITLISTED), key=lambda r: r.arrival)
+        assert w.registered_count == len(registered) <= w.capacity
+        assert [r.id for r in w.waitlist] == [r.id for r in waiting]  # first in, first out
+        for r in waiting:  # nobody waits while a place for their city is free
+            assert not w._has_place_for(r.city_id)
+        for city, quota in w.quotas.items():
+            assert w._city_count(city) == sum(1 for r in registered if r.city_id == city)
+        active = [r.person_id for r in regs if r.status is not RegistrationStatus.WITHDRAWN]
+        assert len(active) == len(set(active))
+
+    @invariant()
+    def a_finished_workshop_never_changes(self) -> None:
+        w: Workshop = self.aggregate
+        state = (w.status, w.dates, {r.id: r.status for r in w.registrations.values()}, w.capacity)
+        if self.frozen is None and w.status in (WorkshopStatus.CANCELLED, WorkshopStatus.HELD):
+            self.frozen = copy.deepcopy(state)
+        if self.frozen is not None:
+            assert state == self.frozen, "a cancelled or held workshop never changes"
+            assert w.poll is None or w.poll.closed
+
+
+TestWorkshopMachine = WorkshopMachine.TestCase
+TestWorkshopMachine.settings = FAST
+
+
+# -- network -----------------------------------------------------------------------------------------
+
+days = st.integers(0, 40).map(lambda d: date(2020, 1, 1) + timedelta(days=d * 30))
+
+
+class NetworkMachine(AggregateMachine):
+    @initialize()
+    def found(self) -> None:
+        self.today = date(2023, 6, 1)
+        self.setup(Network.found("Union of the Baltic Cities", "UBC", date(2020, 1, 1)))
+        self.periods: dict[UUID, list[list[date | None]]] = {}
+
+    @rule(name=st.sampled_from(["Safe", "Cultural", "Planning"]))
+    def add_commission(self, name: str) -> None:
+        self.attempt(lambda: self.aggregate.add_commission(name))
+
+    @rule(city=st.sampled_from(CITIES), role=st.sampled_from(list(MemberRole)), since=days)
+    def admit(self, city: UUID, role: MemberRole, since: date) -> None:
+        if self.attempt(lambda: self.aggregate.admit(city, role, since, today=self.today)):
+            self.periods.setdefault(city, []).append([since, None])
+
+    @rule(city=st.sampled_from(CITIES), role=st.sampled_from(list(MemberRole)), on=days)
+    def change_role(self, city: UUID, role: MemberRole, on: date) -> None:
+        self.attempt(lambda: self.aggregate.change_role(city, role, on, today=self.today))
+
+    @rule(city=st.sampled_from(CITIES), on=days)
+    def leave(self, city: UUID, on: date) -> None:
+        if self.attempt(lambda: self.aggregate.record_departure(city, on, today=self.today)):
+            self.periods[city][-1][1] = on
+
+    @rule(city=st.sampled_from(CITIES), pick=st.integers(0, 5), head=st.booleans())
+    def commission_work(self, city: UUID, pick: int, head: bool) -> None:
+        ids = sorted(self.aggregate.commissions, key=str)
+        commission = ids[pick % len(ids)] if ids else uuid4()
+        if head:
+            self.attempt(lambda: self.aggregate.name_commission_head(commission, city))
+        else:
+            self.attempt(lambda: self.aggregate.assign_to_commission(commission, city))
+
+    @invariant()
+    def memberships_and_commissions(self) -> None:
+        n: Network = self.aggregate
+        for city, periods in self.periods.items():
+            for (s1, e1), (s2, _) in zip(periods, periods[1:]):
+                assert e1 is not None and e1 <= s2, "membership periods never overlap"
+            assert (periods[-1][1] is None) == (city in n.members)
+        for m in n.members.values():
+            assert m.member_since <= m.role_since <= self.today
+        for c in n.commissions.values():
+            assert set(c.member_city_ids) <= set(n.members)
+            if c.head_city_id is not None:
+                assert n.members[c.head_city_id].role is not MemberRole.OBSERVER
+                assert c.head_city_id in c.member_city_ids
+
+
+TestNetworkMachine = NetworkMachine.TestCase
+TestNetworkMachine.settings = FAST
+
+
+# -- action plan and protocol --------------------------------------------------------------------------
+
+
+class AgreementMachine(AggregateMachine):
+    @rule()
+    def propose_version(self) -> None:
+        self.attempt(lambda: self.aggregate.propose_version(self.aggregate.latest.number))
+
+    @rule()
+    def start_revision(self) -> None:
+        self.attempt(self.aggregate.start_revision)
+
+    @rule(city=st.sampled_from(CITIES), endorse=st.booleans(), stale=st.booleans())
+    def answer(self, city: UUID, endorse: bool, stale: bool) -> None:
+        version = max(1, self.aggregate.latest.number - int(stale))
+        self.attempt(lambda: self.aggregate.answer(version, city, "endorse" if endorse else "decline", "Mayor", "Mayor"))
+
+    @invariant()
+    def versions_follow_their_rules(self) -> None:
+        a = self.aggregate
+        numbers = sorted(a.versions)
+        assert numbers == list(range(1, len(numbers) + 1))
+        for v in a.versions.values():
+            if v.status is VersionStatus.DRAFT:
+                assert v.number == numbers[-1] and not v.endorsements
+            endorsed = sum(1 for e in v.endorsements.values() if e.decision is Decision.ENDORSE)
+            if v.status is VersionStatus.ADOPTED:
+                assert endorsed >= a.required
+            if v.status is VersionStatus.PROPOSED:
+                assert endorsed < a.required
+            assert set(v.endorsements) <= set(a.partner_city_ids)
+
+
+class PlanMachine(AgreementMachine):
+    @initialize(quorum=st.one_of(st.none(), st.integers(1, 3)))
+    def draft(self, quorum: int | None) -> None:
+        self.setup(ActionPlan.draft(title="Plan", network_ids=[uuid4()], partner_city_ids=CITIES[:3],
+                                    starts_on=date(2026, 1, 1), quorum=quorum))
+
+    @rule(lead=st.sampled_from(CITIES), due=st.integers(0, 400))
+    def add_action(self, lead: UUID, due: int) -> None:
+        self.attempt(lambda: self.aggregate.add_action(self.aggregate.latest.number, title="Act", lead_city_id=lead,
+                                                       due_on=date(2025, 12, 1) + timedelta(days=due)))
+
+    @rule(pick=st.integers(0, 10))
+    def remove_action(self, pick: int) -> None:
+        actions = sorted(self.aggregate.latest.content["actions"])
+        target = UUID(actions[pick % len(actions)]) if actions else uuid4()
+        self.attempt(lambda: self.aggregate.remove_action(self.aggregate.latest.number, target))
+
+    @rule(pick=st.integers(0, 10), progress=st.integers(-5, 105),
+          status=st.one_of(st.none(), st.sampled_from(list(ActionStatus))))
+    def report_progress(self, pick: int, progress: int, status: ActionStatus | None) -> None:
+        known = sorted({a for v in self.aggregate.versions.values() for a in v.content["actions"]})
+        target = UUID(known[pick % len(known)]) if known else uuid4()
+        if self.attempt(lambda: self.aggregate.report_progress(target, progress, "note", status)):
+            adopted = self.aggregate.adopted
+            assert adopted is not None and str(target) in adopted.content["actions"], "only the adopted version is tracked"
+
+    @invariant()
+    def status_and_progress_agree(self) -> None:
+        for tracked in self.aggregate.tracking.values():
+            if tracked.status is ActionStatus.DONE:
+                assert tracked.progress == 100
+            if tracked.progress == 100:
+                assert tracked.status in (ActionStatus.DONE, ActionStatus.DROPPED)
+            if tracked.status is ActionStatus.PLANNED:
+                assert tracked.progress == 0
+
+
+TestPlanMachine = PlanMachine.TestCase
+TestPlanMachine.settings = FAST
+
+
+class ProtocolMachine(AgreementMachine):
+    @initialize(quorum=st.one_of(st.none(), st.integers(1, 3)))
+    def draft(self, quorum: int | None) -> None:
+        self.setup(Protocol.draft(title="Flood", crisis_type="flood", network_ids=[uuid4()],
+                                  partner_city_ids=CITIES[:3], quorum=quorum))
+
+    @rule(position=st.one_of(st.none(), st.integers(0, 3)))
+    def add_step(self, position: int | None) -> None:
+        self.attempt(lambda: self.aggregate.add_step(self.aggregate.latest.number, instruction="Evacuate",
+                                                     responsible_role="Fire brigade", time_frame="1 hour",
+                                                     position=position))
+
+    @rule(pick=st.integers(0, 10))
+    def remove_step(self, pick: int) -> None:
+        steps = self.aggregate.latest.content["steps"]
+        target = UUID(steps[pick % len(steps)]["id"]) if steps else uuid4()
+        self.attempt(lambda: self.aggregate.remove_step(self.aggregate.latest.number, target))
+
+
+TestProtocolMachine = ProtocolMachine.TestCase
+TestProtocolMachine.settings = FAST
