@@ -22,6 +22,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from citynet.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from citynet.graphql.cost import DEFAULT_MAX_COST, cost_limit_rule
 from citynet.graphql.errors import ERROR_TYPES
 from strawberry.tools import merge_types
 
@@ -93,6 +94,7 @@ def build_schema(
     max_depth: int = 10,
     max_aliases: int = 15,
     max_tokens: int = 2000,
+    max_cost: int = DEFAULT_MAX_COST,
     introspection: bool = True,
     field_suggestions: bool = True,
 ) -> strawberry.Schema:
@@ -102,6 +104,7 @@ def build_schema(
     rules = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        cost_limit_rule(max_cost),
     ]
     extensions: list = [
         partial(ParserCache, maxsize=256),

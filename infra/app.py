@@ -55,6 +55,7 @@ def _graphql_controller(settings: Settings) -> type:
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        max_cost=settings.max_query_cost,
         introspection=settings.introspection,
         field_suggestions=not settings.is_production,
     )
