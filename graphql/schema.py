@@ -24,6 +24,7 @@ from strawberry.schema.config import StrawberryConfig
 from citynet.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from citynet.graphql.cost import DEFAULT_MAX_COST, cost_limit_rule
 from citynet.graphql.errors import ERROR_TYPES
+from citynet.graphql.text_input import QueryTextGuard
 from strawberry.tools import merge_types
 
 from citynet.graphql.mutations import Mutation as DirectoryMutations
@@ -111,6 +112,7 @@ def build_schema(
         partial(ValidationCache, maxsize=256),
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=max_tokens),
+        QueryTextGuard,
         ErrorPolicy,
     ]
     if not introspection:
