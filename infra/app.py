@@ -209,7 +209,7 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
     rate_limit = RateLimitConfig(rate_limit=("minute", settings.rate_limit_per_minute),
                                  identifier_for_request=identity, exclude=["/health", "/ready"])
     return Litestar(
-        route_handlers=[_graphql_controller(settings), health, ready, calendar_router],
+        route_handlers=[_graphql_controller(settings), health, ready, calendar_router(tokens)],
         lifespan=[lifespan],
         cors_config=cors,
         middleware=[request_id_middleware, rate_limit.middleware],
