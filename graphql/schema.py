@@ -84,11 +84,20 @@ class ErrorPolicy(MaskErrors):
 class CitynetSchema(strawberry.Schema):
     """Client mistakes (syntax, validation, typed domain errors) are answers, not server faults:
     they are logged at debug level; everything else (already masked for the client, and logged
-    with its traceback by ErrorPolicy) is left to that policy."""
+    with its traceback by ErrorPolicy) is left to that policy.
+
+    One gap is closed here: an exception raised by an extension before execution (no result yet)
+    reaches the client after ErrorPolicy has run, so it is masked and logged here instead."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        before_execution = execution_context is None or getattr(execution_context, "result", None) is None
         for error in errors:
-            log.debug("graphql error answered: %s", error.message)
+            if before_execution and _is_unexpected(error):
+                log.error("unexpected error before execution", exc_info=error.original_error)
+                error.message = "Internal server error"
+                error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+            else:
+                log.debug("graphql error answered: %s", error.message)
 
 
 def build_schema(

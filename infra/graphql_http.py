@@ -7,7 +7,7 @@
 - A request error (parse, validation, the cost limit, variable coercion: no
   execution happened) carries no ``data`` key. Under
   ``application/graphql-response+json`` it is a 400; under ``application/json``
-  a 200, as legacy clients expect.
+  a 200, as legacy clients expect. (A fault of ours before execution: 500 under the former.)
 - Execution errors (``data`` present, even null) are a 200 under both.
 - A request that is not well-formed (bad JSON, no query) is a 400, a mutation
   over GET a 405 with ``Allow: POST``; their body is a GraphQL response with
@@ -81,7 +81,8 @@ def is_request_error(response: Mapping[str, Any]) -> bool:
 
 def status_for(response: Mapping[str, Any] | list[Any], media: str) -> int:
     if media == GRAPHQL_RESPONSE and isinstance(response, Mapping) and "data" not in response:
-        return 400
+        codes = {(e.get("extensions") or {}).get("code") for e in response.get("errors") or () if isinstance(e, Mapping)}
+        return 500 if "INTERNAL_SERVER_ERROR" in codes else 400  # a fault of ours, not of the request
     return 200
 
 

@@ -126,3 +126,17 @@ def test_queries_over_get_and_mutations_only_over_post(http: TestClient, accept:
     variables = http.get("/graphql", params={"query": "query($n: Int) { cities(first: $n) { totalCount } }",
                                              "variables": json.dumps({"n": 1})}, headers=accept)
     assert variables.status_code == 200 and variables.json()["data"]["cities"]["totalCount"] == 0
+
+
+def test_a_crash_before_execution_is_masked(http: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import citynet.graphql.text_input as text_input
+
+    def crash(*_: Any) -> Any:
+        raise RuntimeError("relation rm_secret does not exist")
+
+    monkeypatch.setattr(text_input, "check_operation", crash)
+    response = post(http, {"query": "{ readPosition }"}, GRJ)
+    body = response.json()
+    assert response.status_code == 500 and "data" not in body
+    assert body["errors"] == [{"message": "Internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]
+    assert "rm_secret" not in json.dumps(body)
