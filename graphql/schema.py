@@ -33,6 +33,7 @@ from citynet.graphql.agreement_mutations import AgreementMutations
 from citynet.graphql.agreement_queries import AgreementQuery
 from citynet.graphql.audit import AuditQuery
 from citynet.graphql.agreement_types import ActionPlan, Protocol
+from citynet.graphql.projections import ProjectionsQuery, ReadModelFreshness
 from citynet.graphql.queries import Query
 from citynet.graphql.types import City, Commission, Network
 from citynet.graphql.workshop_types import Registration, Session, Workshop
@@ -123,11 +124,12 @@ def build_schema(
         partial(MaxTokensLimiter, max_token_count=max_tokens),
         QueryTextGuard,
         ErrorPolicy,
+        ReadModelFreshness,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
     return CitynetSchema(
-        query=merge_types("Query", (Query, AgreementQuery, AuditQuery)),
+        query=merge_types("Query", (Query, AgreementQuery, AuditQuery, ProjectionsQuery)),
         mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations)),
         types=[City, Network, Commission, Workshop, Session, Registration, ActionPlan, Protocol, *ERROR_TYPES],
         extensions=extensions,

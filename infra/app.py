@@ -221,12 +221,26 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
 
     rate_limit = RateLimitConfig(rate_limit=("minute", settings.rate_limit_per_minute),
                                  identifier_for_request=identity, exclude=["/health", "/ready"])
+    stores: dict[str, Any] = {}
+    if settings.redis_url:
+        # Shared by every process on this Redis: N workers or servers count one budget per identity.
+        from litestar.stores.redis import RedisStore
+
+        stores["rate_limit"] = RedisStore.with_client(url=settings.redis_url, namespace="citynet_rate_limit")
     return Litestar(
         route_handlers=[_graphql_controller(settings), health, ready, calendar_router(tokens)],
         lifespan=[lifespan],
         cors_config=cors,
         middleware=[request_id_middleware, rate_limit.middleware],
         request_max_body_size=settings.max_body_bytes,
+        stores=stores or None,
         openapi_config=None,
         debug=False,
     )
+
+
+def app_from_env() -> Litestar:
+    """The app of one worker process (``citynet serve --workers N``): settings from the environment."""
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    return create_app(settings)

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from uuid import UUID
 
@@ -112,6 +112,14 @@ class Citynet:
             with self.sync_engine.connect() as conn:
                 return chain_head_position(conn)
         return None
+
+    def projection_status(self, actor: Any) -> list[Any]:
+        """Each projection's position, lag and stall: for admins and auditors."""
+        from citynet.domain.errors import NotAllowed
+
+        if not authz.can_read_history(actor):
+            raise NotAllowed("projections:read", "only admins and auditors see the projections' status")
+        return self.projections.status()
 
     def read_position(self) -> int:
         """The log position every healthy read model is known to include (no I/O): a cache key for reads."""
