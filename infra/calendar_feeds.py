@@ -9,7 +9,8 @@ onset per observance, read alike by icalendar, ical.js and node-ical).
 A workshop's event runs from its first to its last agenda session; without
 an agenda, from 09:00 on the first day to 17:00 on the last, host time. With
 ``?sessions=true`` each agenda session is an event of its own as well
-(RELATED-TO its workshop).
+(RELATED-TO its workshop); a workshop without an agenda gets one event per
+day, 09:00-17:00, instead.
 
 DTSTAMP is the workshop's last change, so an unchanged feed is byte for byte
 the same: its ETag is a hash of the body, Last-Modified the newest change of
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
@@ -94,6 +95,23 @@ def _session_event(w: WorkshopRow, s: SessionRow, feed: Feed, stamp: datetime) -
     return event
 
 
+def _day_events(w: WorkshopRow, feed: Feed, stamp: datetime) -> list[Event]:
+    """Without an agenda, one event per workshop day at the default hours, so no block spans the nights."""
+    assert w.start_date is not None and w.end_date is not None
+    zone, out = ZoneInfo(w.time_zone), []
+    for offset in range((w.end_date - w.start_date).days + 1):
+        day = w.start_date + timedelta(days=offset)
+        event = Event()
+        event.add("uid", f"day-{w.id}-{day.isoformat()}@citynet")
+        event.add("dtstart", datetime.combine(day, DEFAULT_START, zone))
+        event.add("dtend", datetime.combine(day, DEFAULT_END, zone))
+        event.add("summary", f"{w.title} (day {offset + 1})")
+        event.add("related-to", f"workshop-{w.id}@citynet")
+        _common(event, w, feed, stamp)
+        out.append(event)
+    return out
+
+
 def render(feed: Feed, with_sessions: bool) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//citynet//workshops//EN")
@@ -106,7 +124,8 @@ def render(feed: Feed, with_sessions: bool) -> bytes:
         stamp = stamp.astimezone(timezone.utc).replace(microsecond=0)
         events = [_workshop_event(w, feed, stamp)]
         if with_sessions:
-            events += [_session_event(w, s, feed, stamp) for s in feed.sessions.get(w.id, [])]
+            agenda = feed.sessions.get(w.id, [])
+            events += [_session_event(w, s, feed, stamp) for s in agenda] if agenda else _day_events(w, feed, stamp)
         for event in events:
             calendar.add_component(event)
             for name in ("dtstart", "dtend"):

@@ -155,6 +155,16 @@ def test_sessions_on_request(api: Any, ids: dict[str, str]) -> None:
     assert starts == ["2027-03-26T07:00:00+00:00", "2027-03-27T07:00:00+00:00", "2027-03-28T06:00:00+00:00"]
 
 
+def test_days_on_request_without_an_agenda(api: Any, ids: dict[str, str]) -> None:
+    wid = ids["sheltering"]
+    assert api("query($id: ID!) { workshop(id: $id) { sessions { id } } }", {"id": wid})["workshop"]["sessions"] == []
+    days = [e for uid, e in events(get(api, f"/calendar/workshops/{wid}.ics?sessions=true").content).items()
+            if uid.startswith("day-")]
+    assert len(days) == 3
+    assert [(e.decoded("dtstart").hour, e.decoded("dtend").hour) for e in days] == [(9, 17)] * 3
+    assert len({e.decoded("dtstart").date() for e in days}) == 3
+
+
 def api_uuid(global_id: str) -> str:
     from citynet.graphql.ids import from_global_id
 
