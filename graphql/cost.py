@@ -43,7 +43,7 @@ from graphql import (
 
 from citynet.services.readmodel.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-DEFAULT_MAX_COST = 10_000
+DEFAULT_MAX_COST = 25_000
 DEFAULT_LIST_SIZE = 10
 # Plain lists that grow with use (not with the schema): priced like a full page.
 LIST_SIZES: dict[str, int] = {

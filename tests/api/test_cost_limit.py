@@ -70,6 +70,10 @@ def test_nested_back_references_are_refused_fast_without_delaying_others(api: An
         ("{ networks(first: 2) { edges { node { commissions { name } } } } }", 1 + 2 * (1 + 1 + 10 * 0 + 1)),
         ("{ ...F } fragment F on Query { cities(first: 1) { edges { node { name } } } }", 1 + 1 * 2),
         ("{ __schema { types { fields { args { name } } } } }", 0),
+        # bench/run.py's "networks with their members": admitted under the default limit.
+        ("{ networks(first: 50) { edges { node { id name members(first: 100) { edges { node { role city { id name }"
+         " } } } } } } }", 15_151),
+        (STALL, 1_020_202),
     ],
 )
 def test_the_formula(query: str, cost: int) -> None:

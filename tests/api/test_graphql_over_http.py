@@ -93,7 +93,7 @@ def test_request_errors_have_no_data_400_or_legacy_200(http: TestClient, kind: s
 def test_cost_error_names_the_cost_and_the_limit(http: TestClient) -> None:
     error = post(http, REQUEST_ERRORS["cost"], GRJ).json()["errors"][0]
     assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
-    assert error["extensions"]["cost"] > error["extensions"]["maxCost"] == 10_000
+    assert error["extensions"]["cost"] > error["extensions"]["maxCost"] == 25_000
     assert str(error["extensions"]["cost"]) in error["message"]
 
 
