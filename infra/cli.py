@@ -155,7 +155,7 @@ def projections_status(as_json: bool) -> None:
 @click.argument("names", nargs=-1)
 def rebuild(names: tuple[str, ...]) -> None:
     """Rebuild read models (all, or the NAMES given) from the first event into shadow tables, then swap them in."""
-    from citynet.services.rebuild import RebuildBusy, UnknownProjection, rebuild
+    from citynet.services.rebuild import RebuildBusy, RebuildFailed, UnknownProjection, rebuild
 
     services = _services(_settings())
     try:
@@ -164,6 +164,9 @@ def rebuild(names: tuple[str, ...]) -> None:
             position = rebuild(services, list(names) or None, progress=advance)
     except (RebuildBusy, UnknownProjection) as e:
         raise click.UsageError(str(e)) from None
+    except RebuildFailed as e:
+        click.echo(f"not rebuilt (left as they were): {e}", err=True)
+        sys.exit(1)
     finally:
         services.close()
     click.echo(f"read models rebuilt up to position {position}")

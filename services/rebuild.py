@@ -50,6 +50,15 @@ class UnknownProjection(ValueError):
     pass
 
 
+class RebuildFailed(RuntimeError):
+    """Some projections could not be rebuilt (an event they cannot apply); the others were."""
+
+    def __init__(self, failures: dict[str, tuple[int, str]]) -> None:
+        self.failures = failures
+        super().__init__("; ".join(f"{name} cannot apply the event at position {at}: {error}"
+                                   for name, (at, error) in sorted(failures.items())))
+
+
 def rebuildable(citynet: Citynet, names: Sequence[str] | None = None) -> list[Projection]:
     projections = [p for p in citynet.projections.projections if getattr(p, "rebuildable", True)]
     if names:
@@ -137,6 +146,7 @@ class Shadow:
             for c in t.columns]) for t in projection.tables}
         self.batch = Batch(projection.tables, complete=True, shadow=lambda t: self.tables[t.name])
         self.position = 0
+        self.failed: tuple[int, str] | None = None  # the event it could not apply, and why
 
     def __enter__(self) -> Shadow:
         self.metadata.drop_all(self.engine)
@@ -159,7 +169,7 @@ def replay(citynet: Citynet, shadows: Sequence[Shadow], upto: int, conn: Connect
            progress: Progress | None = None) -> None:
     """Apply the log to the shadows up to ``upto``, reading and decoding each event once for all of them."""
     start = min(s.position for s in shadows)
-    decode = citynet.app.mapper.to_domain_event
+    decoder = citynet.projections.decoder
     wanted = [(s, set(s.projection.topics)) for s in shadows]
     while start < upto:
         notifications = citynet.app.recorder.select_notifications(
@@ -169,16 +179,26 @@ def replay(citynet: Citynet, shadows: Sequence[Shadow], upto: int, conn: Connect
         items = [Item(n.id, n) for n in notifications]
         end = items[-1].position if len(items) == READ_BATCH else upto
         for shadow, topics in wanted:
+            if shadow.failed:
+                continue
             mine = [i for i in items if i.position > shadow.position and (not topics or i.notification.topic in topics)]
-            if not shadow.projection.raw:
-                for item in mine:
-                    if item.event is None:
-                        item.event = decode(item.notification)
-            with _connection(citynet.sync_engine, conn) as c:
-                shadow.projection.prepare(c, shadow.batch, mine)
-                for item in mine:
-                    shadow.projection.apply(shadow.batch, item)
-                _write(c, shadow.batch)
+            current = None
+            try:
+                with _connection(citynet.sync_engine, conn) as c:
+                    for current in mine:
+                        decoder.state(current) if shadow.projection.raw else decoder.event(current)
+                    current = None
+                    shadow.projection.prepare(c, shadow.batch, mine)
+                    for current in mine:
+                        shadow.projection.apply(shadow.batch, current)
+                    current = None
+                    _write(c, shadow.batch)
+            except Exception as error:  # noqa: BLE001 - this projection stops; the others go on
+                if conn is not None:
+                    raise
+                at = current.position if current is not None else (mine[0].position if mine else end)
+                shadow.failed = (at, f"{type(error).__name__}: {error}")
+                continue
             shadow.position = end
         start = end
         if progress:
@@ -226,20 +246,24 @@ def rebuild(citynet: Citynet, names: Sequence[str] | None = None, progress: Prog
             shadows = [stack.enter_context(Shadow(engine, p)) for p in projections]
             replay(citynet, shadows, citynet.projections.head(), progress=progress)
             for shadow in shadows:
-                _swap(citynet, shadow)
+                if not shadow.failed:
+                    _swap(citynet, shadow)
+    failures = {s.projection.name: s.failed for s in shadows if s.failed}
+    if failures:
+        raise RebuildFailed(failures)  # the live rows of those stay as they were
     return min((citynet.projections.runners[p.name].position for p in projections), default=0)
 
 
 def _swap(citynet: Citynet, shadow: Shadow) -> None:
     runner = citynet.projections.runners[shadow.projection.name]
-    with runner._lock, citynet.sync_engine.begin() as conn:
+    with citynet.projections._round, citynet.sync_engine.begin() as conn:
         live = checkpoints.read(conn, runner.name).position
         checkpoints.claim(conn, runner.name, live)  # holds the row: the live runner waits for us
         replay(citynet, [shadow], citynet.projections.head(), conn=conn)  # what arrived meanwhile
         shadow.swap_into_live(conn)
         checkpoints.advance(conn, runner.name, shadow.position)
     runner.stalled_at = None
-    runner.load_position()
+    runner.load_position()  # in memory it may have moved past unstored events: the rebuild covers them
     citynet.projections.poke()
 
 

@@ -15,6 +15,7 @@ known to the next.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table, delete, insert, select, tuple_
@@ -31,6 +32,11 @@ class Rows:
         self.table = table
         self.key_columns = [c.name for c in table.primary_key.columns]
         self.columns = [c.name for c in table.columns]
+        self._key = itemgetter(*self.key_columns)
+        self._single_key = len(self.key_columns) == 1
+        # What a row gets for a column a handler leaves out (NULL, or the server default).
+        self._defaults = {c.name: (None if c.nullable else c.server_default.arg)  # type: ignore[union-attr]
+                          for c in table.columns if c.nullable or c.server_default is not None}
         self.complete = complete
         self._rows: dict[Key, dict[str, Any] | None] = {}  # None: known absent (or deleted)
         self._stored: set[Key] = set()  # keys that exist in the database as of the last flush
@@ -40,7 +46,7 @@ class Rows:
     # -- loading ------------------------------------------------------------------
 
     def key_of(self, row: dict[str, Any]) -> Key:
-        return tuple(row[c] for c in self.key_columns)
+        return (self._key(row),) if self._single_key else self._key(row)
 
     def _remember(self, row: dict[str, Any]) -> None:
         key = self.key_of(row)
@@ -95,16 +101,9 @@ class Rows:
                 yield row
 
     def put(self, row: dict[str, Any]) -> None:
-        missing = [c for c in self.columns if c not in row]
-        full = dict(row)
-        for c in missing:
-            column = self.table.c[c]
-            if column.nullable:
-                full[c] = None
-            elif column.server_default is not None:
-                full[c] = column.server_default.arg  # type: ignore[union-attr]
-            else:
-                raise KeyError(f"{self.table.name}.{c} needs a value")
+        full = row if len(row) == len(self.columns) else {**self._defaults, **row}
+        if len(full) != len(self.columns):
+            raise KeyError(f"{self.table.name} needs values for {sorted(set(self.columns) - set(full))}")
         key = self.key_of(full)
         self._rows[key] = full
         self._dirty.add(key)

@@ -66,7 +66,11 @@ class EventLogProjection:
 
     def apply(self, b: Batch, item: Item) -> None:
         n = item.notification
-        data, meta = decode_state(self.transcoder, n.state)
+        if item.state is not None:
+            data = dict(item.state)
+            meta = data.pop("_meta", None) or {}
+        else:
+            data, meta = decode_state(self.transcoder, n.state)
         owner, name = split_topic(n.topic)
         known = b.memo.setdefault(AGGREGATE_TYPES, {})
         originator = str(n.originator_id)

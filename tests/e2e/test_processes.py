@@ -111,6 +111,9 @@ def test_a_poisoned_event_is_named_and_the_rest_goes_on(database_url: str, tmp_p
     assert status.returncode == 1
     assert f"stalled at event {poisoned}" in status.stdout and "directory" in status.stdout, status.stdout
     assert "event_log" in status.stdout
+    rebuilt = citynet(env, "projections", "rebuild")  # rebuilds what it can, names what it cannot
+    assert rebuilt.returncode == 1
+    assert f"directory cannot apply the event at position {poisoned}" in rebuilt.stderr, rebuilt.stderr
     restarted = Citynet(database_url)  # a restart does not fail on the poisoned event
     try:
         states = {s.name: s for s in restarted.projections.status()}
