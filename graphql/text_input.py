@@ -83,7 +83,8 @@ def _arguments(selection_set: SelectionSetNode | None, fragments: dict[str, Frag
 
 
 def _check_literal(node: ValueNode, field: str, variables: dict[str, str]) -> bool:
-    """Whether the literal holds text to normalise; BadText when it holds text to refuse."""
+    """Whether the literal holds text to normalise; BadText when it holds text to refuse.
+    (Lists, not generators, in any(): every item is checked, not only up to the first to normalise.)"""
     if isinstance(node, StringValueNode):
         return clean(node.value, field) != node.value
     if isinstance(node, ListValueNode):

@@ -22,7 +22,7 @@ bearer token, if any: anonymous callers see published workshops only.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, time, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from zoneinfo import ZoneInfo
@@ -37,7 +37,9 @@ from citynet.graphql.ids import from_global_id
 from citynet.infra.auth import TokenConfig, actor_from_header
 from citynet.infra.vtimezone import vtimezone
 from citynet.services import feeds
+from citynet.services.attribution import Actor
 from citynet.services.feeds import Feed
+from citynet.services.readmodel.queries import ReadModel
 from citynet.services.readmodel.workshop_queries import SessionRow, WorkshopRow
 from citynet.services.runtime import Citynet
 
@@ -45,6 +47,7 @@ DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 0)
 ICS = "text/calendar"  # Litestar adds "; charset=utf-8" to text/* itself
 STATUS = {"cancelled": "CANCELLED", "confirmed": "CONFIRMED", "held": "CONFIRMED"}
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
+FeedBuilder = Callable[[ReadModel, Actor, str], Awaitable[Feed]]
 
 
 def _span(w: WorkshopRow, sessions: list[SessionRow]) -> tuple[datetime, datetime]:
@@ -179,11 +182,11 @@ def _id(filename: str, kind: str) -> str:
 def calendar_router(tokens: TokenConfig) -> Router:
     methods = [HttpMethod.GET, HttpMethod.HEAD]
 
-    async def serve(request: Request, state: State, build: object, kind: str, filename: str) -> Response[bytes]:
+    async def serve(request: Request, state: State, build: FeedBuilder, kind: str, filename: str) -> Response[bytes]:
         citynet: Citynet = state.citynet
         actor = actor_from_header(request.headers.get("authorization"), tokens)
         try:
-            feed = await build(citynet.reads, actor, _id(filename, kind))  # type: ignore[operator]
+            feed = await build(citynet.reads, actor, _id(filename, kind))
         except NotFound:
             raise NotFoundException(detail=f"no such {kind.lower()}") from None
         return respond(request, feed)

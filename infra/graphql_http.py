@@ -44,6 +44,12 @@ def _ranges(accept: str) -> list[tuple[str, str, float]]:
     return ranges
 
 
+def _specificity(media_range: tuple[str, str], media: str) -> int:
+    """How closely a range names ``media``: 2 exactly, 1 ``type/*``, 0 ``*/*``, -1 not at all."""
+    kind, _, sub = media.partition("/")
+    return {(kind, sub): 2, (kind, "*"): 1, ("*", "*"): 0}.get(media_range, -1)
+
+
 def negotiate(accept: str | None) -> str | None:
     """The media type to answer in, or None when the client accepts none we serve."""
     if accept is None or not accept.strip():
@@ -51,16 +57,14 @@ def negotiate(accept: str | None) -> str | None:
     ranges = _ranges(accept)
     best: tuple[tuple[float, int, int], str] | None = None
     for candidate in SUPPORTED:
-        kind, _, sub = candidate.partition("/")
-        matches = [(specificity, q) for k, s, q in ranges
-                   for specificity in [2 if (k, s) == (kind, sub) else 1 if (k, s) == (kind, "*")
-                                       else 0 if (k, s) == ("*", "*") else -1]
-                   if specificity >= 0]
+        matches = [(_specificity((kind, sub), candidate), q) for kind, sub, q in ranges]
+        matches = [m for m in matches if m[0] >= 0]
         if not matches:
             continue
-        specificity, q = max(matches)  # the most specific range decides, as in RFC 9110
+        specificity, q = max(matches)  # the most specific range decides, as in RFC 9110 12.5.1
         if q <= 0:
             continue
+        # Ties go to JSON unless the client named graphql-response+json itself.
         key = (q, specificity, int(candidate == GRAPHQL_RESPONSE and specificity == 2))
         if best is None or key > best[0]:
             best = (key, candidate)

@@ -101,3 +101,15 @@ def test_the_limit_is_a_setting(sqlite_url: str) -> None:
         assert ok.status_code == 200 and "data" in ok.json()
         error = refusal(client.post("/graphql", json={"query": "{ cities(first: 20) { edges { node { name } } } }"}))
         assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 41, "maxCost": 40}
+
+
+def test_the_price_is_computed_once_per_document(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import citynet.graphql.cost as cost
+
+    calls = []
+    original = cost.operation_cost
+    monkeypatch.setattr(cost, "operation_cost", lambda *a: calls.append(1) or original(*a))
+    query = "{ cities(first: 7) { edges { node { name countryCode } } } }"  # a text no other test sends
+    for _ in range(3):
+        api(query)
+    assert len(calls) == 1  # validation (with the cost rule) is cached per document
