@@ -83,6 +83,14 @@ def claim(conn: Connection, name: str, expected: int) -> bool:
     return result.rowcount == 1
 
 
+def claim_and_advance(conn: Connection, name: str, expected: int, position: int) -> bool:
+    """Move the checkpoint from ``expected`` to ``position`` (locking the row until commit), in the
+    transaction that then writes the rows; False, and nothing changed, if someone else moved it."""
+    result = conn.execute(update(checkpoints).where(checkpoints.c.name == name, checkpoints.c.position == expected)
+                          .values(position=position, stalled_at=None, error=None, failures=0, updated_at=_now()))
+    return result.rowcount == 1
+
+
 def advance(conn: Connection, name: str, position: int) -> None:
     """Move the checkpoint (the engine announces positions, once per round, after commit)."""
     conn.execute(update(checkpoints).where(checkpoints.c.name == name).values(

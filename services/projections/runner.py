@@ -30,7 +30,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 
 from citynet.services.projections import checkpoints
-from citynet.services.projections.batch import Batch
+from citynet.services.projections.batch import CLAIMED, Batch
 from citynet.services.projections.board import PositionBoard
 
 log = logging.getLogger(__name__)
@@ -170,11 +170,10 @@ class Runner:
         if self.position <= self.persisted or time.monotonic() - self.moved_at < older_than:
             return
         with self.engine.begin() as conn:
-            if not checkpoints.claim(conn, self.name, self.persisted):
+            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, self.position):
                 conn.rollback()
                 self.load_position()
                 return
-            checkpoints.advance(conn, self.name, self.position)
         self.persisted = self.position
 
     def _moved(self, target: int) -> None:
@@ -206,14 +205,14 @@ class Runner:
                 self.decoder.event(item)
         batch = Batch(self.projection.tables)
         with self.engine.begin() as conn:
-            if not checkpoints.claim(conn, self.name, self.persisted):
+            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, target):
                 conn.rollback()
                 return False
+            batch.memo[CLAIMED] = self.persisted
             self.projection.prepare(conn, batch, items)
             for item in items:
                 self.projection.apply(batch, item)
             batch.flush(conn)
-            checkpoints.advance(conn, self.name, target)
         return True
 
     def _stall(self, at: int, error: BaseException) -> None:
