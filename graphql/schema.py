@@ -22,7 +22,9 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from citynet.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from citynet.graphql.cost import DEFAULT_MAX_COST, cost_limit_rule
 from citynet.graphql.errors import ERROR_TYPES
+from citynet.graphql.text_input import QueryTextGuard
 from strawberry.tools import merge_types
 
 from citynet.graphql.mutations import Mutation as DirectoryMutations
@@ -83,17 +85,27 @@ class ErrorPolicy(MaskErrors):
 class CitynetSchema(strawberry.Schema):
     """Client mistakes (syntax, validation, typed domain errors) are answers, not server faults:
     they are logged at debug level; everything else (already masked for the client, and logged
-    with its traceback by ErrorPolicy) is left to that policy."""
+    with its traceback by ErrorPolicy) is left to that policy.
+
+    One gap is closed here: an exception raised by an extension before execution (no result yet)
+    reaches the client after ErrorPolicy has run, so it is masked and logged here instead."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        before_execution = execution_context is None or getattr(execution_context, "result", None) is None
         for error in errors:
-            log.debug("graphql error answered: %s", error.message)
+            if before_execution and _is_unexpected(error):
+                log.error("unexpected error before execution", exc_info=error.original_error)
+                error.message = "Internal server error"
+                error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+            else:
+                log.debug("graphql error answered: %s", error.message)
 
 
 def build_schema(
     max_depth: int = 10,
     max_aliases: int = 15,
     max_tokens: int = 2000,
+    max_cost: int = DEFAULT_MAX_COST,
     introspection: bool = True,
     field_suggestions: bool = True,
 ) -> strawberry.Schema:
@@ -103,12 +115,14 @@ def build_schema(
     rules = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        cost_limit_rule(max_cost),
     ]
     extensions: list = [
         partial(ParserCache, maxsize=256),
         partial(ValidationCache, maxsize=256),
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=max_tokens),
+        QueryTextGuard,
         ErrorPolicy,
         ReadModelFreshness,
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import anyio.to_thread
@@ -15,7 +16,9 @@ from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Scope
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
+from cross_web import HTTPException as StrawberryHTTPException
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.litestar import make_graphql_controller
 from strawberry.types.unset import UNSET
 
@@ -23,6 +26,7 @@ from citynet.graphql.context import Context, make_context
 from citynet.graphql.schema import build_schema
 from citynet.infra.auth import AuthError, actor_from_header
 from citynet.infra.calendar_feeds import calendar_router
+from citynet.infra.graphql_http import JSON, SUPPORTED, content_type, error_body, is_request_error, negotiate, status_for
 from citynet.infra.request_id import request_id_middleware
 from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
@@ -34,6 +38,8 @@ from citynet.services.runtime import Citynet
 log = logging.getLogger(__name__)
 
 MIN_POSITION_HEADER = "x-citynet-min-position"
+# The media type negotiated for the request being answered (the controller instance is shared).
+_MEDIA: ContextVar[str] = ContextVar("graphql_media_type", default=JSON)
 
 
 def _header(scope: Scope, name: str) -> str | None:
@@ -70,6 +76,7 @@ def _graphql_controller(settings: Settings) -> type:
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        max_cost=settings.max_query_cost,
         introspection=settings.introspection,
         field_suggestions=not settings.is_production,
     )
@@ -94,9 +101,7 @@ def _graphql_controller(settings: Settings) -> type:
     )
 
     class GraphQLController(base):  # type: ignore[valid-type,misc]
-        """GraphQL over HTTP status codes: a request that could not be parsed or
-        validated (no data at all) is a 400; a masked internal error is a 500;
-        typed domain errors travel in a 200 response. Over WebSocket the token
+        """Media types and status codes as GraphQL over HTTP says (infra/graphql_http.py). Over WebSocket the token
         comes in the connection_init payload (``{"authorization": "Bearer ..."}``)."""
 
         async def on_ws_connect(self, context: Context) -> Any:
@@ -108,11 +113,43 @@ def _graphql_controller(settings: Settings) -> type:
                 raise ConnectionRejectionError({"reason": str(e.detail)}) from None
             return UNSET
 
+        async def execute_request(self, request: Request[Any, Any, Any], context: Any, root_value: Any) -> Response:
+            media = negotiate(request.headers.get("accept"))
+            if media is None:
+                if request.method == "GET" and "query" not in request.query_params:
+                    return await super().execute_request(request, context, root_value)  # GraphiQL for browsers
+                return Response(error_body(f"Accept allows none of {', '.join(SUPPORTED)}"), status_code=406,
+                                media_type=content_type(JSON))
+            token = _MEDIA.set(media)
+            try:
+                return await self.run(request, context=context, root_value=root_value)
+            except StrawberryHTTPException as e:
+                headers = {"Allow": "POST"} if e.status_code == 405 else None
+                return Response(error_body(e.reason), status_code=e.status_code, media_type=content_type(media),
+                                headers=headers)
+            finally:
+                _MEDIA.reset(token)
+
+        async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await super().execute_single(*args, **kwargs)
+            except StrawberryHTTPException as e:
+                if isinstance(e.__cause__, InvalidOperationTypeError):
+                    raise StrawberryHTTPException(405, f"{e.reason}: send them with POST") from e
+                raise
+
+        async def process_result(self, request: Any, result: Any) -> Any:
+            response = await super().process_result(request, result)
+            if is_request_error(response):
+                response.pop("data", None)
+            return response
+
         def create_response(self, response_data: Any, sub_response: Response) -> Response:
             response = super().create_response(response_data, sub_response)
-            if isinstance(response_data, dict) and response_data.get("errors") and response_data.get("data") is None:
-                codes = {(e.get("extensions") or {}).get("code") for e in response_data["errors"]}
-                response.status_code = 500 if "INTERNAL_SERVER_ERROR" in codes else 400
+            media = _MEDIA.get()
+            response.media_type = content_type(media)
+            if not sub_response.status_code or sub_response.status_code == HTTP_200_OK:
+                response.status_code = status_for(response_data, media)
             return response
 
     return GraphQLController
@@ -195,7 +232,7 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
 
         stores["rate_limit"] = RedisStore.with_client(url=settings.redis_url, namespace="citynet_rate_limit")
     return Litestar(
-        route_handlers=[_graphql_controller(settings), health, ready, calendar_router],
+        route_handlers=[_graphql_controller(settings), health, ready, calendar_router(tokens)],
         lifespan=[lifespan],
         cors_config=cors,
         middleware=[request_id_middleware, rate_limit.middleware],

@@ -45,6 +45,7 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
+    max_query_cost: int = 25_000
     read_wait_seconds: float = 5.0
     projection_poll_seconds: float = 1.0
     run_projections: bool = True  # False: serve only (projections run in another process)
@@ -92,6 +93,8 @@ class Settings:
         self._check_secrets()
         if self.rate_limit_per_minute < 1 or self.max_body_bytes < 1024:
             raise SettingsError("CITYNET_RATE_LIMIT_PER_MINUTE must be >= 1 and CITYNET_MAX_BODY_BYTES >= 1024")
+        if self.max_query_cost < 1:
+            raise SettingsError(f"CITYNET_MAX_QUERY_COST must be >= 1, not {self.max_query_cost}")
         if not 1 <= self.workers <= 64:
             raise SettingsError(f"CITYNET_WORKERS must be 1-64, not {self.workers}")
         if not 1 <= self.port <= 65535:
@@ -135,6 +138,7 @@ class Settings:
             max_query_depth=_int("CITYNET_MAX_QUERY_DEPTH", get("CITYNET_MAX_QUERY_DEPTH", "10")),
             max_aliases=_int("CITYNET_MAX_ALIASES", get("CITYNET_MAX_ALIASES", "15")),
             max_tokens=_int("CITYNET_MAX_TOKENS", get("CITYNET_MAX_TOKENS", "2000")),
+            max_query_cost=_int("CITYNET_MAX_QUERY_COST", get("CITYNET_MAX_QUERY_COST", "25000")),
             read_wait_seconds=float(get("CITYNET_READ_WAIT_SECONDS", "5")),
             projection_poll_seconds=float(get("CITYNET_PROJECTION_POLL_SECONDS", "1")),
             run_projections=_bool("CITYNET_RUN_PROJECTIONS", get("CITYNET_RUN_PROJECTIONS", "true")),

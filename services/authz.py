@@ -97,3 +97,13 @@ def can_see_personal_data(workshop_network_ids: Iterable[UUID | str], delegate_c
 
 
 PUBLISHED_WORKSHOP_STATUSES = ("scheduled", "confirmed", "held", "cancelled")
+
+
+def can_read_workshop(status: str, a: Actor | None = None) -> bool:
+    """Published workshops are public; proposed ones (and their titles) only to signed-in callers."""
+    return not is_public(a) or status in PUBLISHED_WORKSHOP_STATUSES
+
+
+def can_see_meeting_link(a: Actor | None = None) -> bool:
+    """An online meeting's link lets anyone in: never to anonymous callers."""
+    return not is_public(a)
