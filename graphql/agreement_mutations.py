@@ -37,7 +37,7 @@ from citynet.graphql.errors import (
     VersionFrozen,
     VersionSuperseded,
 )
-from citynet.graphql.ids import decode_any, from_global_id
+from citynet.graphql.ids import decode_any, from_global_id, to_global_id
 from citynet.graphql.mutations import _run
 from citynet.graphql.types import Position
 from citynet.services.application import CitynetApplication, Recorded
@@ -46,6 +46,10 @@ Command = Callable[[CitynetApplication], Recorded]
 
 
 def _uuid(value: str, field: str) -> UUID:
+    """An Action, Milestone or ProtocolStep global id (or, as before, the bare UUID)."""
+    decoded = decode_any(str(value))
+    if decoded is not None and decoded[0] in ("Action", "Milestone", "ProtocolStep") and len(decoded[1]) == 2:
+        return UUID(decoded[1][1])
     try:
         return UUID(str(value))
     except ValueError:
@@ -203,14 +207,14 @@ class AnswerVersionInput:
 class ActionPlanPayload:
     action_plan: ActionPlan
     position: Position  # type: ignore[valid-type]
-    affected_id: strawberry.ID | None = strawberry.field(description="The action created, if any.")
+    affected_id: strawberry.ID | None = strawberry.field(description="The Action or Milestone created, if any.")
 
 
 @strawberry.type
 class ProtocolPayload:
     protocol: Protocol
     position: Position  # type: ignore[valid-type]
-    affected_id: strawberry.ID | None = strawberry.field(description="The step created, if any.")
+    affected_id: strawberry.ID | None = strawberry.field(description="The ProtocolStep created, if any.")
 
 
 @strawberry.type
@@ -231,8 +235,15 @@ async def _document(info: Info, document_id: UUID) -> Any:
     return ActionPlan.from_row(row) if row.kind == "plan" else Protocol.from_row(row)
 
 
-def _created(r: Recorded, document_id: UUID) -> strawberry.ID | None:
-    return strawberry.ID(str(r.id)) if r.id != document_id else None
+async def _created(info: Info, r: Recorded, document_id: UUID, kind: str) -> strawberry.ID | None:
+    """The global id of the action, milestone or step the command created, if any."""
+    if r.id == document_id:
+        return None
+    if kind == "Protocol":
+        return to_global_id("ProtocolStep", document_id, r.id)
+    versions = await info.context.load.agreements.versions.load(str(document_id))
+    actions = versions[-1].content["actions"] if versions else {}
+    return to_global_id("Action" if str(r.id) in actions else "Milestone", document_id, r.id)
 
 
 ID_FIELD = {"ActionPlan": "planId", "Protocol": "protocolId"}
@@ -256,7 +267,7 @@ async def _on_agreement(info: Info, kind: str, raw_id: str | None, make: Callabl
         return run
 
     async def payload(r: Recorded) -> Any:
-        current, affected = await _document(info, document[0]), _created(r, document[0])
+        current, affected = await _document(info, document[0]), await _created(info, r, document[0], kind)
         if kind == "ActionPlan":
             return ActionPlanPayload(action_plan=current, position=r.position, affected_id=affected)
         return ProtocolPayload(protocol=current, position=r.position, affected_id=affected)

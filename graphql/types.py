@@ -111,7 +111,7 @@ class City(Node):
 
     @strawberry.field(description="Every period in a role in any network, oldest first.")
     async def membership_history(self, info: Info) -> list[Membership]:
-        rows = await info.context.services.reads.membership_history(city_id=self.row.id)
+        rows = await info.context.load.membership_history.load((None, self.row.id))
         return [Membership.from_row(r) for r in rows]
 
     @strawberry.field(description="The city's delegates across workshops, in order of registration.")
@@ -209,11 +209,11 @@ class Network(Node):
 
     @strawberry.field(description="Who was a member on the given day, and in which role.")
     async def members_on(self, info: Info, on: date) -> list[Membership]:
-        rows = await info.context.services.reads.members_on(self.row.id, on)
+        rows = await info.context.load.members_on.load((self.row.id, on))
         return [Membership.from_row(r) for r in rows]
 
     @strawberry.field(description="Every membership period, oldest first; optionally of one city.")
     async def membership_history(self, info: Info, city_id: strawberry.ID | None = None) -> list[Membership]:
         city = str(from_global_id(city_id, "City", "cityId")[0]) if city_id is not None else None
-        rows = await info.context.services.reads.membership_history(network_id=self.row.id, city_id=city)
+        rows = await info.context.load.membership_history.load((self.row.id, city))
         return [Membership.from_row(r) for r in rows]

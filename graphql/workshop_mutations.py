@@ -343,10 +343,8 @@ class WorkshopMutations:
         except DomainError as error:
             return to_user_error(error)
         rows = await info.context.load.workshops.registrations.load(str(wid))
-        row = next(r for r in rows if r.id == str(recorded.id))
-        waitlist = [r.id for r in rows if r.status == "waitlisted"]
-        position = waitlist.index(row.id) + 1 if row.id in waitlist else None
-        return RegistrationPayload(registration=Registration.from_row(row, position),
+        row = next(r for r in rows if r.id == str(recorded.id))  # carries its waitlist position
+        return RegistrationPayload(registration=Registration.from_row(row),
                                    workshop=await _workshop(info, wid), position=recorded.position)
 
     @strawberry.mutation(description="Withdraw a registration; the first in line on the waitlist moves up.")

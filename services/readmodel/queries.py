@@ -229,27 +229,44 @@ class ReadModel(WorkshopQueries, AgreementQueries, AuditQueries):
             .join(networks, networks.c.id == membership_periods.c.network_id)
         )
 
-    async def members_on(self, network_id: str, on: date) -> list[MembershipRow]:
-        """Who belonged to the network on a given day, in which role."""
-        rows = await self._all(
-            self._period_select()
-            .where(
-                membership_periods.c.network_id == network_id,
-                membership_periods.c.valid_from <= on,
-                or_(membership_periods.c.valid_to.is_(None), membership_periods.c.valid_to > on),
+    async def members_on(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], list[MembershipRow]]:
+        """Who belonged to each network on each given day, in which role: one query per distinct day."""
+        by_day: dict[date, set[str]] = defaultdict(set)
+        for network_id, on in keys:
+            by_day[on].add(network_id)
+        out: dict[tuple[str, date], list[MembershipRow]] = defaultdict(list)
+        for on, network_ids in by_day.items():
+            rows = await self._all(
+                self._period_select()
+                .where(
+                    membership_periods.c.network_id.in_(sorted(network_ids)),
+                    membership_periods.c.valid_from <= on,
+                    or_(membership_periods.c.valid_to.is_(None), membership_periods.c.valid_to > on),
+                )
+                .order_by(cities.c.name, cities.c.id)
             )
-            .order_by(cities.c.name, cities.c.id)
-        )
-        return [self._membership(r, r.valid_to) for r in rows]
+            for r in rows:
+                out[(r.network_id, on)].append(self._membership(r, r.valid_to))
+        return out
 
     async def membership_history(
-        self, network_id: str | None = None, city_id: str | None = None
-    ) -> list[MembershipRow]:
-        """Every period in a role, oldest first."""
-        stmt = self._period_select()
-        if network_id is not None:
-            stmt = stmt.where(membership_periods.c.network_id == network_id)
-        if city_id is not None:
-            stmt = stmt.where(membership_periods.c.city_id == city_id)
-        rows = await self._all(stmt.order_by(membership_periods.c.valid_from, membership_periods.c.started_position))
-        return [self._membership(r, r.valid_to) for r in rows]
+        self, keys: Iterable[tuple[str | None, str | None]]
+    ) -> dict[tuple[str | None, str | None], list[MembershipRow]]:
+        """Every period in a role, oldest first, per (network id, city id) key (None: any): one query."""
+        keys = list(keys)
+        wanted = []
+        for network_id, city_id in keys:
+            clause = []
+            if network_id is not None:
+                clause.append(membership_periods.c.network_id == network_id)
+            if city_id is not None:
+                clause.append(membership_periods.c.city_id == city_id)
+            wanted.append(and_(*clause) if clause else membership_periods.c.network_id.is_not(None))
+        rows = await self._all(self._period_select().where(or_(*wanted))
+                               .order_by(membership_periods.c.valid_from, membership_periods.c.started_position))
+        out: dict[tuple[str | None, str | None], list[MembershipRow]] = {}
+        for network_id, city_id in keys:
+            out[(network_id, city_id)] = [
+                self._membership(r, r.valid_to) for r in rows
+                if (network_id is None or r.network_id == network_id) and (city_id is None or r.city_id == city_id)]
+        return out
