@@ -309,7 +309,8 @@ class ActionPlan(AgreementDocument):
     async def workshops(self, info: Info) -> list[Workshop]:
         ids = await info.context.load.agreements.workshop_ids.load(self.row.id)
         rows = await info.context.load.workshops.workshop.load_many(ids)
-        return [Workshop.from_row(r) for r in rows if r]
+        return [Workshop.from_row(r) for r in sorted((r for r in rows if r), key=lambda r: (
+            r.start_date is None, r.start_date or date.min, r.title))]
 
     @strawberry.field(description="Actions of the current version with their tracking, earliest due first.")
     async def actions(self, info: Info) -> list[Action]:

@@ -33,7 +33,7 @@ from citynet.graphql.audit import AuditQuery
 from citynet.graphql.agreement_types import ActionPlan, Protocol
 from citynet.graphql.queries import Query
 from citynet.graphql.types import City, Commission, Network
-from citynet.graphql.workshop_types import Registration, Session, Workshop
+from citynet.graphql.workshop_types import Person, Registration, Session, Workshop
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def build_schema(
     return CitynetSchema(
         query=merge_types("Query", (Query, AgreementQuery, AuditQuery)),
         mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations)),
-        types=[City, Network, Commission, Workshop, Session, Registration, ActionPlan, Protocol, *ERROR_TYPES],
+        types=[City, Network, Commission, Workshop, Session, Registration, Person, ActionPlan, Protocol, *ERROR_TYPES],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )

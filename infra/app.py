@@ -24,6 +24,7 @@ from citynet.graphql.schema import build_schema
 from citynet.infra.auth import AuthError, actor_from_header
 from citynet.infra.calendar_feeds import calendar_router
 from citynet.infra.request_id import request_id_middleware
+from citynet.infra.response_cache import response_cache_middleware
 from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
 from citynet.services.demo import load_demo
@@ -175,7 +176,8 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
         route_handlers=[_graphql_controller(settings), health, ready, calendar_router],
         lifespan=[lifespan],
         cors_config=cors,
-        middleware=[request_id_middleware, rate_limit.middleware],
+        middleware=[request_id_middleware, rate_limit.middleware,
+                    response_cache_middleware(settings.response_cache_size, tokens)],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=None,
         debug=False,

@@ -56,6 +56,7 @@ class Settings:
     jwt_audience: str = "citynet-api"
     rate_limit_per_minute: int = 600
     max_body_bytes: int = 100_000
+    response_cache_size: int = 512  # GraphQL query responses kept (0: no response cache)
 
     @property
     def token_config(self):  # type: ignore[no-untyped-def]
@@ -141,4 +142,5 @@ class Settings:
             jwt_audience=get("CITYNET_JWT_AUDIENCE", "citynet-api"),
             rate_limit_per_minute=_int("CITYNET_RATE_LIMIT_PER_MINUTE", get("CITYNET_RATE_LIMIT_PER_MINUTE", "600")),
             max_body_bytes=_int("CITYNET_MAX_BODY_BYTES", get("CITYNET_MAX_BODY_BYTES", "100000")),
+            response_cache_size=_int("CITYNET_RESPONSE_CACHE_SIZE", get("CITYNET_RESPONSE_CACHE_SIZE", "512")),
         ).validated()
