@@ -55,7 +55,11 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-    total_count: int
+    page: strawberry.Private[Page]
+
+    @strawberry.field(description="How many there are in all (counted only when asked for).")
+    async def total_count(self) -> int:
+        return await self.page.total()
 
 
 def to_connection(page: Page, convert) -> Connection:  # type: ignore[no-untyped-def,type-arg]
@@ -68,7 +72,7 @@ def to_connection(page: Page, convert) -> Connection:  # type: ignore[no-untyped
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=page.total_count,
+        page=page,
     )
 
 
@@ -141,10 +145,8 @@ class Membership:
                    until=row.valid_to, row=row)
 
     @strawberry.field
-    async def city(self, info: Info) -> City:
-        row = await info.context.load.city.load(self.row.city_id)
-        assert row is not None  # the projection writes cities before memberships
-        return City.from_row(row)
+    def city(self) -> City:
+        return City.from_row(self.row.city)  # joined in the membership query
 
     @strawberry.field
     async def network(self, info: Info) -> Network:

@@ -9,7 +9,9 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, Request, Response, get
+from litestar.background_tasks import BackgroundTasks
 from litestar.config.cors import CORSConfig
+from litestar.di import Provide
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
@@ -92,6 +94,10 @@ def _graphql_controller(settings: Settings) -> type:
         typed domain errors travel in a 200 response. Over WebSocket the token
         comes in the connection_init payload (``{"authorization": "Bearer ..."}``)."""
 
+        # strawberry builds each request's sub-response in a worker thread (sync_to_thread=True):
+        # a thread hop per request for an empty Response; built on the event loop instead.
+        dependencies = {**base.dependencies, "response": Provide(_fresh_response)}
+
         async def on_ws_connect(self, context: Context) -> Any:
             params = context.connection_params if isinstance(context.connection_params, dict) else {}
             header = params.get("authorization") or params.get("Authorization")
@@ -109,6 +115,10 @@ def _graphql_controller(settings: Settings) -> type:
             return response
 
     return GraphQLController
+
+
+async def _fresh_response() -> Response:
+    return Response({}, background=BackgroundTasks([]))
 
 
 @get("/health", sync_to_thread=False)
