@@ -88,8 +88,8 @@ class Settings:
             if self.graphiql or self.introspection:
                 raise SettingsError("the production profile runs with GraphiQL and introspection off")
         self._check_secrets()
-        if self.rate_limit_per_minute < 1 or self.max_body_bytes < 1024:
-            raise SettingsError("CITYNET_RATE_LIMIT_PER_MINUTE must be >= 1 and CITYNET_MAX_BODY_BYTES >= 1024")
+        if self.rate_limit_per_minute < 0 or self.max_body_bytes < 1024:
+            raise SettingsError("CITYNET_RATE_LIMIT_PER_MINUTE must be >= 0 and CITYNET_MAX_BODY_BYTES >= 1024")
         if not 1 <= self.port <= 65535:
             raise SettingsError(f"CITYNET_PORT must be 1-65535, not {self.port}")
         return self
