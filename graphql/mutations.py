@@ -192,6 +192,7 @@ async def _run(
         recorded = await anyio.to_thread.run_sync(info.context.services.execute, handler)
     except DomainError as error:
         return to_user_error(error)
+    await info.context.services.wait_for_position(recorded.position)  # read your writes (bounded)
     return await payload(recorded)
 
 

@@ -31,6 +31,7 @@ from citynet.graphql.agreement_mutations import AgreementMutations
 from citynet.graphql.agreement_queries import AgreementQuery
 from citynet.graphql.audit import AuditQuery
 from citynet.graphql.agreement_types import ActionPlan, Protocol
+from citynet.graphql.projections import ProjectionsQuery, ReadModelFreshness
 from citynet.graphql.queries import Query
 from citynet.graphql.types import City, Commission, Network
 from citynet.graphql.workshop_types import Person, Registration, Session, Workshop
@@ -109,11 +110,12 @@ def build_schema(
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=max_tokens),
         ErrorPolicy,
+        ReadModelFreshness,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
     return CitynetSchema(
-        query=merge_types("Query", (Query, AgreementQuery, AuditQuery)),
+        query=merge_types("Query", (Query, AgreementQuery, AuditQuery, ProjectionsQuery)),
         mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations)),
         types=[City, Network, Commission, Workshop, Session, Registration, Person, ActionPlan, Protocol, *ERROR_TYPES],
         extensions=extensions,

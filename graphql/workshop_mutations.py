@@ -342,6 +342,7 @@ class WorkshopMutations:
                                                                 input.function.value))
         except DomainError as error:
             return to_user_error(error)
+        await info.context.services.wait_for_position(recorded.position)
         rows = await info.context.load.workshops.registrations.load(str(wid))
         row = next(r for r in rows if r.id == str(recorded.id))  # carries its waitlist position
         return RegistrationPayload(registration=Registration.from_row(row),

@@ -30,7 +30,7 @@ from citynet.infra.response_cache import response_cache_middleware
 from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
 from citynet.services.demo import load_demo
-from citynet.services.projector import ProjectorThread
+from citynet.services.rebuild import clean_leftovers_if_idle
 from citynet.services.runtime import Citynet
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,24 @@ def _min_position(scope: Scope) -> int | None:
     for name, value in scope.get("headers", []):
         if name.decode("latin-1").lower() == MIN_POSITION_HEADER:
             raw = value.decode("latin-1").strip()
-            if not raw.isdigit():
+            # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
+            if not raw or len(raw) > 18 or not raw.isascii() or not raw.isdigit():
                 raise HTTPException(status_code=400, detail=f"{MIN_POSITION_HEADER} must be a non-negative integer")
             return int(raw)
     return None
+
+
+async def wait_for_header_position(citynet: Citynet, wanted: int, timeout: float) -> None:
+    """Read-your-writes across servers: wait, holding no thread, until the read models include ``wanted``.
+
+    A position beyond the log's head cannot be waited for: refused at once."""
+    projections = citynet.projections
+    if projections.known_position >= wanted:
+        return
+    if wanted > projections.board.head and wanted > await anyio.to_thread.run_sync(projections.head):
+        raise HTTPException(status_code=400, detail=f"{MIN_POSITION_HEADER} {wanted} is beyond the last stored event")
+    if not await citynet.wait_for_position(wanted, timeout):
+        raise HTTPException(status_code=503, detail=f"read models have not reached position {wanted} within {timeout}s")
 
 
 def _graphql_controller(settings: Settings) -> type:
@@ -69,15 +83,8 @@ def _graphql_controller(settings: Settings) -> type:
         actor = actor_from_header(_header(scope, "authorization"), tokens) if scope["type"] == "http" else ANONYMOUS
         set_actor(actor)
         wanted = _min_position(scope)
-        if wanted is not None and citynet.projector.known_position < wanted:
-            reached = await anyio.to_thread.run_sync(
-                citynet.projector.wait_for, wanted, settings.read_wait_seconds
-            )
-            if not reached:
-                raise HTTPException(
-                    status_code=503,
-                    detail=f"read models have not reached position {wanted} within {settings.read_wait_seconds}s",
-                )
+        if wanted is not None:
+            await wait_for_header_position(citynet, wanted, settings.read_wait_seconds)
         return make_context(citynet, actor)
 
     base = make_graphql_controller(
@@ -129,16 +136,21 @@ def health() -> dict[str, str]:
 
 @get("/ready")
 async def ready(state: State) -> Response[dict[str, Any]]:
-    """The database answers and the read models have caught up with the log."""
+    """The database answers and every projection is current; per projection: position, lag, stall."""
     citynet: Citynet = state.citynet
 
     def check() -> dict[str, Any]:
         if not citynet.database_reachable():
             return {"status": "unavailable", "database": "unreachable"}
-        head = citynet.projector.head()
-        position = citynet.projector.position()
-        status = "ready" if position >= head else "catching_up"
-        return {"status": status, "database": "ok", "position": position, "head": head}
+        projections = [
+            {"name": s.name, "state": s.state, "position": s.position, "head": s.head, "lag": s.lag,
+             **({"stalledAt": s.stalled_at, "error": s.error} if s.stalled_at is not None else {})}
+            for s in citynet.projections.status()
+        ]
+        states = {p["state"] for p in projections}
+        status = "stalled" if "stalled" in states else "catching_up" if "catching_up" in states else "ready"
+        head = max((p["head"] for p in projections), default=0)
+        return {"status": status, "database": "ok", "head": head, "projections": projections}
 
     body = await anyio.to_thread.run_sync(check)
     code = HTTP_200_OK if body["status"] == "ready" else HTTP_503_SERVICE_UNAVAILABLE
@@ -156,14 +168,15 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
         if demo:
             added = await anyio.to_thread.run_sync(load_demo, services)
             log.info("demo data: %s events added", added)
-        await anyio.to_thread.run_sync(services.projector.catch_up)
-        poller = ProjectorThread(services.projector, settings.projection_poll_seconds)
-        poller.start()
+        if settings.run_projections:
+            await anyio.to_thread.run_sync(clean_leftovers_if_idle, services)
+        services.projections.poll_seconds = settings.projection_poll_seconds
+        await anyio.to_thread.run_sync(services.projections.start, settings.run_projections)
         app.state.citynet = services
         try:
             yield
         finally:
-            await anyio.to_thread.run_sync(poller.stop)
+            await anyio.to_thread.run_sync(services.projections.stop)
             if owned:
                 await services.aclose()
 
@@ -182,6 +195,12 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
 
     rate_limit = RateLimitConfig(rate_limit=("minute", settings.rate_limit_per_minute),
                                  identifier_for_request=identity, exclude=["/health", "/ready"])
+    stores: dict[str, Any] = {}
+    if settings.redis_url:
+        # Shared by every process on this Redis: N workers or servers count one budget per identity.
+        from litestar.stores.redis import RedisStore
+
+        stores["rate_limit"] = RedisStore.with_client(url=settings.redis_url, namespace="citynet_rate_limit")
     return Litestar(
         route_handlers=[_graphql_controller(settings), health, ready, calendar_router],
         lifespan=[lifespan],
@@ -191,6 +210,14 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
         middleware=[request_id_middleware, *([rate_limit.middleware] if settings.rate_limit_per_minute else []),
                     response_cache_middleware(settings.response_cache_size, tokens)],
         request_max_body_size=settings.max_body_bytes,
+        stores=stores or None,
         openapi_config=None,
         debug=False,
     )
+
+
+def app_from_env() -> Litestar:
+    """The app of one worker process (``citynet serve --workers N``): settings from the environment."""
+    settings = Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    return create_app(settings)

@@ -65,20 +65,45 @@ def main() -> None:
 @click.option("--host", default=None, help="Interface to bind (CITYNET_HOST, default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (CITYNET_PORT, default 8000).")
 @click.option("--demo", is_flag=True, help="Load the demo data first (idempotent).")
-def serve(host: str | None, port: int | None, demo: bool) -> None:
+@click.option("--workers", type=int, default=None, help="API processes (CITYNET_WORKERS, default 1).")
+@click.option("--no-projections", is_flag=True,
+              help="Serve only; projections run elsewhere (`citynet projections run`).")
+def serve(host: str | None, port: int | None, demo: bool, workers: int | None, no_projections: bool) -> None:
     """Serve the GraphQL API at /graphql."""
+    import os
+
     import uvicorn
 
     from citynet.infra.app import create_app
 
-    settings = _settings(host=host, port=port)
+    settings = _settings(host=host, port=port, workers=workers,
+                         run_projections=False if no_projections else None)
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     from citynet.services.storage import parse_database_url
 
     where = parse_database_url(settings.effective_database_url).describe()
-    err.print(f"citynet on [bold]{where}[/]; GraphQL at http://{settings.host}:{settings.port}/graphql")
-    app = create_app(settings, demo=demo)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    err.print(f"citynet on [bold]{where}[/]; GraphQL at http://{settings.host}:{settings.port}/graphql"
+              f"{f' ({settings.workers} workers)' if settings.workers > 1 else ''}"
+              f"{'; projections run elsewhere' if not settings.run_projections else ''}")
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings, demo=demo), host=settings.host, port=settings.port,
+                    log_level=settings.log_level.lower())
+        return
+    if demo:  # once, before the workers start (they would race each other)
+        from citynet.services.attribution import acting
+        from citynet.services.demo import load_demo
+
+        services = _services(settings)
+        try:
+            with acting(_cli_actor(), "seedDemo"):
+                load_demo(services)
+        finally:
+            services.close()
+    # Workers are new processes: they read their settings from the environment.
+    os.environ["CITYNET_RUN_PROJECTIONS"] = "true" if settings.run_projections else "false"
+    os.environ["CITYNET_DATABASE_URL"] = settings.effective_database_url
+    uvicorn.run("citynet.infra.app:app_from_env", factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, log_level=settings.log_level.lower())
 
 
 @main.command()
@@ -103,31 +128,63 @@ def projections() -> None:
     """Read-model projections."""
 
 
-@projections.command()
-def rebuild() -> None:
-    """Rebuild every read model from the first event into fresh tables, then swap them in."""
-    from citynet.services.rebuild import rebuild
+@projections.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def projections_status(as_json: bool) -> None:
+    """Each projection's position, lag and, for a stalled one, the event and the error."""
+    import json as json_module
 
     services = _services(_settings())
     try:
-        progress, advance = _progress("rebuilding read models", services.projector.head())
+        status = services.projections.status()
+    finally:
+        services.close()
+    if as_json:
+        click.echo(json_module.dumps([{"name": s.name, "state": s.state, "position": s.position, "head": s.head,
+                                       "lag": s.lag, "stalledAt": s.stalled_at, "error": s.error} for s in status]))
+    else:
+        for s in status:
+            line = f"{s.name:<12} {s.state:<11} position {s.position} of {s.head} (lag {s.lag})"
+            if s.stalled_at is not None:
+                line += f"\n             stalled at event {s.stalled_at} after {s.failures} attempt(s): {s.error}"
+            click.echo(line)
+    sys.exit(1 if any(s.state == "stalled" for s in status) else 0)
+
+
+@projections.command()
+@click.argument("names", nargs=-1)
+def rebuild(names: tuple[str, ...]) -> None:
+    """Rebuild read models (all, or the NAMES given) from the first event into shadow tables, then swap them in."""
+    from citynet.services.rebuild import RebuildBusy, RebuildFailed, UnknownProjection, rebuild
+
+    services = _services(_settings())
+    try:
+        progress, advance = _progress("rebuilding read models", services.projections.head())
         with progress:
-            position = rebuild(services, progress=advance)
+            position = rebuild(services, list(names) or None, progress=advance)
+    except (RebuildBusy, UnknownProjection) as e:
+        raise click.UsageError(str(e)) from None
+    except RebuildFailed as e:
+        click.echo(f"not rebuilt (left as they were): {e}", err=True)
+        sys.exit(1)
     finally:
         services.close()
     click.echo(f"read models rebuilt up to position {position}")
 
 
 @projections.command("verify")
-def verify_projections() -> None:
-    """Rebuild into scratch tables and report every difference from the live read models."""
-    from citynet.services.rebuild import verify
+@click.argument("names", nargs=-1)
+def verify_projections(names: tuple[str, ...]) -> None:
+    """Replay into shadow tables and report every difference from the live read models."""
+    from citynet.services.rebuild import RebuildBusy, UnknownProjection, verify
 
     services = _services(_settings())
     try:
-        progress, advance = _progress("rebuilding into scratch tables", services.projector.head())
+        progress, advance = _progress("replaying into shadow tables", services.projections.head())
         with progress:
-            report = verify(services, progress=advance)
+            report = verify(services, progress=advance, names=list(names) or None)
+    except (RebuildBusy, UnknownProjection) as e:
+        raise click.UsageError(str(e)) from None
     finally:
         services.close()
     for d in report.differences:
@@ -135,6 +192,32 @@ def verify_projections() -> None:
     click.echo(f"compared {report.rows_compared} rows in {report.tables} tables at position {report.position}: "
                f"{len(report.differences)} difference(s)")
     sys.exit(0 if report.ok else 1)
+
+
+@projections.command("run")
+def run_projections() -> None:
+    """Run the projections in this process, without serving (stop with Ctrl-C or SIGTERM)."""
+    import signal
+    import threading
+
+    from citynet.services.rebuild import clean_leftovers_if_idle
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    services = _services(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        clean_leftovers_if_idle(services)
+        services.projections.poll_seconds = settings.projection_poll_seconds
+        services.projections.start()
+        err.print("projections running; Ctrl-C to stop")
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
 
 
 @main.group()

@@ -47,6 +47,9 @@ class Settings:
     max_tokens: int = 2000
     read_wait_seconds: float = 5.0
     projection_poll_seconds: float = 1.0
+    run_projections: bool = True  # False: serve only (projections run in another process)
+    workers: int = 1
+    redis_url: str = ""
     log_level: str = "INFO"
     jwt_algorithm: str = "HS256"
     jwt_secret: str = field(default="", repr=False)
@@ -90,6 +93,8 @@ class Settings:
         self._check_secrets()
         if self.rate_limit_per_minute < 0 or self.max_body_bytes < 1024:
             raise SettingsError("CITYNET_RATE_LIMIT_PER_MINUTE must be >= 0 and CITYNET_MAX_BODY_BYTES >= 1024")
+        if not 1 <= self.workers <= 64:
+            raise SettingsError(f"CITYNET_WORKERS must be 1-64, not {self.workers}")
         if not 1 <= self.port <= 65535:
             raise SettingsError(f"CITYNET_PORT must be 1-65535, not {self.port}")
         return self
@@ -133,6 +138,9 @@ class Settings:
             max_tokens=_int("CITYNET_MAX_TOKENS", get("CITYNET_MAX_TOKENS", "2000")),
             read_wait_seconds=float(get("CITYNET_READ_WAIT_SECONDS", "5")),
             projection_poll_seconds=float(get("CITYNET_PROJECTION_POLL_SECONDS", "1")),
+            run_projections=_bool("CITYNET_RUN_PROJECTIONS", get("CITYNET_RUN_PROJECTIONS", "true")),
+            workers=_int("CITYNET_WORKERS", get("CITYNET_WORKERS", "1")),
+            redis_url=get("CITYNET_REDIS_URL", "").strip(),
             log_level=get("CITYNET_LOG_LEVEL", "INFO").upper(),
             jwt_algorithm=get("CITYNET_JWT_ALGORITHM", "HS256").strip().upper(),
             jwt_secret=get("CITYNET_JWT_SECRET", ""),

@@ -174,6 +174,12 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
                     time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
         raise Conflict(cls.__name__, aggregate_id, MAX_ATTEMPTS)
 
+    on_recorded: Callable[[int], None] | None = None  # told the last position of every save (wakes projections)
+
+    def _notify(self, recordings: list[Any]) -> None:
+        if recordings and self.on_recorded is not None:
+            self.on_recorded(max(r.notification.id for r in recordings))
+
     def _save(self, *aggregates: Aggregate) -> int:
         begin_save()
         recordings = self.save(*aggregates)

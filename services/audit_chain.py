@@ -2,9 +2,10 @@
 
 link(n) = SHA-256(link(n-1) | position | originator id | version | topic | stored bytes)
 
-The links are written by the projector in the same transaction as the read
-models, but they are not a read model: a rebuild never recomputes them, and
-they are only ever appended. ``verify`` recomputes the chain from the stored
+The chain is not a read model. It has a runner of its own whose position is
+the chain's own head: it links the next stored events after the last link, in
+order, so it can never skip one, and no rebuild touches it. Links are only
+ever appended. ``verify`` recomputes the chain from the stored
 events and reports the first position where the history no longer matches.
 Publishing the head hash elsewhere (it is readable over GraphQL) makes even a
 rewrite of the whole chain detectable.
@@ -13,12 +14,15 @@ rewrite of the whole chain detectable.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, insert, select
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, func, select
 from sqlalchemy.engine import Connection, Engine
+
+from citynet.services.projections.batch import Batch
+from citynet.services.projections.runner import Item
 
 audit_metadata = MetaData()
 
@@ -45,16 +49,29 @@ class ChainProjection:
     """Appends links for events beyond the chain's head; never rewrites one."""
 
     name = "audit_chain"
+    raw = True
     rebuildable = False
+    topics: tuple[str, ...] = ()
+    tables = (audit_chain,)
+    HEAD = "head"
 
-    def apply(self, conn: Connection, event: object, position: int) -> None:  # pragma: no cover - raw only
-        pass
+    def prepare(self, conn: Connection, b: Batch, items: Sequence[Item]) -> None:
+        if self.HEAD not in b.memo:
+            row = conn.execute(select(audit_chain).order_by(audit_chain.c.position.desc()).limit(1)).first()
+            b.memo[self.HEAD] = (row.position, row.link) if row else (0, GENESIS)
 
-    def apply_raw(self, conn: Connection, n: Notification) -> None:
-        head = conn.execute(select(audit_chain).order_by(audit_chain.c.position.desc()).limit(1)).first()
-        if head is not None and n.id <= head.position:
-            return
-        conn.execute(insert(audit_chain).values(position=n.id, link=link(head.link if head else GENESIS, n)))
+    def apply(self, b: Batch, item: Item) -> None:
+        position, previous = b.memo[self.HEAD]
+        n = item.notification
+        if n.id <= position:
+            return  # linked already (the chain's rows and position move together; this is a guard)
+        new = link(previous, n)
+        b[audit_chain].put(dict(position=n.id, link=new))
+        b.memo[self.HEAD] = (n.id, new)
+
+
+def chain_head_position(conn: Connection) -> int:
+    return int(conn.execute(select(func.max(audit_chain.c.position))).scalar() or 0)
 
 
 @dataclass(frozen=True)

@@ -180,11 +180,13 @@ def load_demo(citynet: Citynet) -> int:
         network = _build_network(spec, city_ids)
         if not app.exists(network.id):
             added += len(app.save(network))
-    citynet.projector.catch_up()
-    before = citynet.projector.head()
+    citynet.projections.wait_for(citynet.projections.head(), 30)
+    before = citynet.projections.head()
     load_demo_workshops(citynet)
     load_demo_plans(citynet)
-    return added + _events_between(citynet, before, citynet.projector.head())
+    head = citynet.projections.head()
+    citynet.projections.wait_for(head, 30)  # the caller reads what it loaded
+    return added + _events_between(citynet, before, head)
 
 
 def _events_between(citynet: Citynet, after: int, upto: int) -> int:

@@ -1,112 +1,273 @@
-"""Rebuild and verify the read models, safely while the service runs.
+"""Rebuild and verify read models, one projection or all, safely while the service runs.
 
-Both build every read model from the first event into *scratch* tables (a
-temporary SQLite file beside the database, or a temporary PostgreSQL schema)
-without holding any lock the live service needs. Then:
+Both replay the log from the first event into *shadow tables* (same columns
+and keys, named ``rebuild__<table>``, in the same database) without holding
+any lock the live service needs, with every row in memory and one multi-row
+write per table and batch (COPY on PostgreSQL). Then:
 
-- rebuild swaps the scratch rows in: one transaction that holds the live
-  position lock, replaces every read-model table's rows and sets the position
-  to where the scratch build got; the live projector carries on from there;
-- verify compares scratch and live rows table by table, in primary-key order
-  (streaming, constant memory), at the same position, and reports every
-  difference.
+- rebuild swaps the shadow rows in: one transaction that takes the
+  projection's checkpoint (so its live runner, here or in another process,
+  waits), catches the shadow up to the head, replaces the live rows with the
+  shadow's (readers see the old rows until it commits) and moves the
+  checkpoint; the runner carries on from there;
+- verify catches the shadow up to the live checkpoint, holds it, and compares
+  shadow and live rows in key order (streaming), reporting every difference.
 
-The audit chain and the personal-data store are not read models and are
-never touched.
+One rebuild or verify runs at a time. Each starts by dropping the shadow
+tables a crashed run left behind (and the scratch schemas of the first
+release). The audit chain and the personal-data store are not read models and
+are never touched.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, Table, create_engine, delete, insert, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, MetaData, String, Table, delete, inspect, select, text
+from sqlalchemy.engine import Connection, Engine
 
-from citynet.services.projector import Progress, Projector
-from citynet.services.readmodel.tables import READ_MODEL_TABLES, metadata, projection_positions
+from citynet.services.projections import checkpoints
+from citynet.services.projections.batch import Batch
+from citynet.services.projections.runner import Item, Progress, Projection
+from citynet.services.projections.wakeup import lock_key
 from citynet.services.runtime import Citynet
 
+SHADOW = "rebuild__"
+READ_BATCH = 5000
 COPY_CHUNK = 2000
 
 
+class RebuildBusy(RuntimeError):
+    """Another rebuild or verify is running on this database."""
+
+
+class UnknownProjection(ValueError):
+    pass
+
+
+class RebuildFailed(RuntimeError):
+    """Some projections could not be rebuilt (an event they cannot apply); the others were."""
+
+    def __init__(self, failures: dict[str, tuple[int, str]]) -> None:
+        self.failures = failures
+        super().__init__("; ".join(f"{name} cannot apply the event at position {at}: {error}"
+                                   for name, (at, error) in sorted(failures.items())))
+
+
+def rebuildable(citynet: Citynet, names: Sequence[str] | None = None) -> list[Projection]:
+    projections = [p for p in citynet.projections.projections if getattr(p, "rebuildable", True)]
+    if names:
+        known = {p.name for p in projections}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise UnknownProjection(f"no rebuildable projection named {', '.join(unknown)}; "
+                                    f"choose from {', '.join(sorted(known))}")
+        projections = [p for p in projections if p.name in names]
+    return projections
+
+
+# -- one at a time, and no leftovers ------------------------------------------------------------
+
+
 @contextlib.contextmanager
-def scratch_engine(citynet: Citynet) -> Iterator[Engine]:
-    storage = citynet.storage
-    if storage.is_sqlite:
-        assert storage.sqlite_path is not None
-        path = Path(f"{storage.sqlite_path}.scratch-{uuid.uuid4().hex[:8]}")
-        engine = create_engine(f"sqlite:///{path}")
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(f"{path}{suffix}")
+def exclusive(citynet: Citynet) -> Iterator[None]:
+    """Hold the database's rebuild lock (advisory lock, or a lock file beside SQLite)."""
+    if citynet.storage.is_sqlite:
+        assert citynet.storage.sqlite_path is not None
+        with open(f"{citynet.storage.sqlite_path}.rebuild.lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RebuildBusy("another rebuild or verify is running on this database") from None
+            yield
         return
-    schema = f"citynet_scratch_{uuid.uuid4().hex[:8]}"
-    with citynet.sync_engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(storage.sync_url, connect_args={"options": f"-c search_path={schema}"})
+    with citynet.sync_engine.connect() as conn:
+        key = lock_key("rebuild")
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            raise RebuildBusy("another rebuild or verify is running on this database")
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            conn.commit()
+
+
+def clean_leftovers(engine: Engine) -> list[str]:
+    """Drop shadow tables and scratch schemas of runs that died (call while holding ``exclusive``)."""
+    dropped: list[str] = []
+    with engine.begin() as conn:
+        for name in inspect(conn).get_table_names():
+            if name.startswith(SHADOW):
+                conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
+                dropped.append(name)
+        if conn.dialect.name == "postgresql":
+            for (schema,) in conn.execute(text(
+                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'citynet\\_scratch\\_%'")):
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                dropped.append(schema)
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database or ""
+        folder, base = os.path.split(path)
+        for entry in os.listdir(folder or "."):
+            if entry.startswith(f"{base}.scratch-"):  # the first release's scratch files
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(os.path.join(folder, entry))
+                dropped.append(entry)
+    return dropped
+
+
+def clean_leftovers_if_idle(citynet: Citynet) -> list[str]:
+    """At start-up: clean up unless a rebuild is running right now."""
     try:
-        yield engine
-    finally:
-        engine.dispose()
-        with citynet.sync_engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        with exclusive(citynet):
+            return clean_leftovers(citynet.sync_engine)
+    except RebuildBusy:
+        return []
 
 
-def _scratch_projector(citynet: Citynet, engine: Engine) -> Projector:
-    projections = [p for p in citynet.projector.projections if getattr(p, "rebuildable", True)]
-    projector = Projector(citynet.app, engine, projections, batch_size=1000)
-    metadata.create_all(engine)
-    projector.setup()
-    return projector
+# -- shadow tables ---------------------------------------------------------------------------------
 
 
-def _key_order(table: Table, dialect: str) -> list[Any]:
-    """Primary-key order in code-point order, as Python compares: PostgreSQL's default collation may not."""
-    columns = list(table.primary_key.columns)
-    if dialect != "postgresql":
-        return columns  # SQLite's BINARY collation is code-point order
-    return [c.collate("C") if isinstance(c.type, String) else c for c in columns]
+class Shadow:
+    """Shadow copies of a projection's tables: columns and primary key only (no secondary indexes)."""
+
+    def __init__(self, engine: Engine, projection: Projection) -> None:
+        self.engine = engine
+        self.projection = projection
+        self.metadata = MetaData()
+        self.tables = {t.name: Table(SHADOW + t.name, self.metadata, *[
+            Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False)
+            for c in t.columns]) for t in projection.tables}
+        self.batch = Batch(projection.tables, complete=True, shadow=lambda t: self.tables[t.name])
+        self.position = 0
+        self.failed: tuple[int, str] | None = None  # the event it could not apply, and why
+
+    def __enter__(self) -> Shadow:
+        self.metadata.drop_all(self.engine)
+        self.metadata.create_all(self.engine)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.metadata.drop_all(self.engine)
+
+    def swap_into_live(self, conn: Connection) -> None:
+        for table in reversed(self.projection.tables):
+            conn.execute(delete(table))
+        for table in self.projection.tables:
+            columns = ", ".join(f'"{c.name}"' for c in table.columns)
+            conn.execute(text(f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} '
+                              f'FROM "{self.tables[table.name].name}"'))
 
 
-def _rows(engine: Engine, table: Table) -> Iterator[Any]:
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=COPY_CHUNK).execute(
-            select(table).order_by(*_key_order(table, engine.dialect.name)))
-        yield from result
+def replay(citynet: Citynet, shadows: Sequence[Shadow], upto: int, conn: Connection | None = None,
+           progress: Progress | None = None) -> None:
+    """Apply the log to the shadows up to ``upto``, reading and decoding each event once for all of them."""
+    start = min(s.position for s in shadows)
+    decoder = citynet.projections.decoder
+    wanted = [(s, set(s.projection.topics)) for s in shadows]
+    while start < upto:
+        notifications = citynet.app.recorder.select_notifications(
+            start=start, limit=READ_BATCH, stop=upto, inclusive_of_start=False)
+        if not notifications:
+            break
+        items = [Item(n.id, n) for n in notifications]
+        end = items[-1].position if len(items) == READ_BATCH else upto
+        for shadow, topics in wanted:
+            if shadow.failed:
+                continue
+            mine = [i for i in items if i.position > shadow.position and (not topics or i.notification.topic in topics)]
+            current = None
+            try:
+                with _connection(citynet.sync_engine, conn) as c:
+                    for current in mine:
+                        decoder.state(current) if shadow.projection.raw else decoder.event(current)
+                    current = None
+                    shadow.projection.prepare(c, shadow.batch, mine)
+                    for current in mine:
+                        shadow.projection.apply(shadow.batch, current)
+                    current = None
+                    _write(c, shadow.batch)
+            except Exception as error:  # noqa: BLE001 - this projection stops; the others go on
+                if conn is not None:
+                    raise
+                at = current.position if current is not None else (mine[0].position if mine else end)
+                shadow.failed = (at, f"{type(error).__name__}: {error}")
+                continue
+            shadow.position = end
+        start = end
+        if progress:
+            progress(end, upto)
 
 
-def rebuild(citynet: Citynet, progress: Progress | None = None) -> int:
-    """Rebuild every read model into scratch tables, then swap them in; return the position reached."""
-    with scratch_engine(citynet) as engine:
-        scratch = _scratch_projector(citynet, engine)
-        position = scratch.catch_up(progress)
-        live = citynet.projector
-        with live._lock, citynet.sync_engine.begin() as conn:
-            live._lock_position(conn)
-            position = scratch.catch_up(progress)  # what arrived meanwhile
-            for table in reversed(READ_MODEL_TABLES):
-                conn.execute(delete(table))
-            for table in READ_MODEL_TABLES:
-                rows = _rows(engine, table)
-                while chunk := [dict(r._mapping) for r in islice(rows, COPY_CHUNK)]:
-                    conn.execute(insert(table), chunk)
-            conn.execute(update(projection_positions).where(
-                projection_positions.c.name == live.TRACKING_NAME).values(position=position))
-        live._known = position
-    # Events after the swap position are applied by the live projector as usual.
-    citynet.projector.catch_up()
-    return position
+@contextlib.contextmanager
+def _connection(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    if conn is not None:
+        yield conn
+        return
+    with engine.begin() as own:
+        yield own
+
+
+def _write(conn: Connection, batch: Batch) -> None:
+    """Flush a complete batch; on PostgreSQL, fresh rows of append-only shadows go in by COPY."""
+    if conn.dialect.name != "postgresql":
+        batch.flush(conn)
+        return
+    for rows in batch.rows.values():
+        fresh = rows.take_inserts_only()
+        if fresh is None:
+            rows.flush(conn)
+            continue
+        if fresh:
+            raw = conn.connection.driver_connection
+            columns = rows.columns
+            names = ", ".join(f'"{c}"' for c in columns)
+            with raw.cursor() as cur, cur.copy(f'COPY "{rows.table.name}" ({names}) FROM STDIN') as copy:
+                for row in fresh:
+                    copy.write_row([row[c] for c in columns])
+
+
+# -- rebuild ----------------------------------------------------------------------------------------
+
+
+def rebuild(citynet: Citynet, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
+    """Rebuild the named projections (default: every rebuildable one); return the lowest position reached."""
+    projections = rebuildable(citynet, names)
+    engine = citynet.sync_engine
+    with exclusive(citynet):
+        clean_leftovers(engine)
+        with contextlib.ExitStack() as stack:
+            shadows = [stack.enter_context(Shadow(engine, p)) for p in projections]
+            replay(citynet, shadows, citynet.projections.head(), progress=progress)
+            for shadow in shadows:
+                if not shadow.failed:
+                    _swap(citynet, shadow)
+    failures = {s.projection.name: s.failed for s in shadows if s.failed}
+    if failures:
+        raise RebuildFailed(failures)  # the live rows of those stay as they were
+    return min((citynet.projections.runners[p.name].position for p in projections), default=0)
+
+
+def _swap(citynet: Citynet, shadow: Shadow) -> None:
+    runner = citynet.projections.runners[shadow.projection.name]
+    with runner._lock, citynet.sync_engine.begin() as conn:
+        live = checkpoints.read(conn, runner.name).position
+        checkpoints.claim(conn, runner.name, live)  # holds the row: the live runner waits for us
+        replay(citynet, [shadow], citynet.projections.head(), conn=conn)  # what arrived meanwhile
+        shadow.swap_into_live(conn)
+        checkpoints.advance(conn, runner.name, shadow.position)
+    runner.stalled_at = None
+    runner.load_position()
+    citynet.projections.poke()
+
+
+# -- verify -----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -129,7 +290,15 @@ class VerifyReport:
         return not self.differences
 
 
-def _compare(table: Table, live: Iterator[Any], scratch: Iterator[Any], out: list[Difference]) -> int:
+def _key_order(table: Table, dialect: str) -> list[Any]:
+    """Primary-key order in code-point order, as Python compares: PostgreSQL's default collation may not."""
+    columns = list(table.primary_key.columns)
+    if dialect != "postgresql":
+        return columns  # SQLite's BINARY collation is code-point order
+    return [c.collate("C") if isinstance(c.type, String) else c for c in columns]
+
+
+def _compare(table: Table, live: Iterator[Any], shadow: Iterator[Any], out: list[Difference]) -> int:
     key_cols = [c.name for c in table.primary_key.columns]
     cols = [c.name for c in table.columns]
 
@@ -137,7 +306,7 @@ def _compare(table: Table, live: Iterator[Any], scratch: Iterator[Any], out: lis
         return tuple(getattr(row, k) for k in key_cols)
 
     compared = 0
-    a, b = next(live, None), next(scratch, None)
+    a, b = next(live, None), next(shadow, None)
     while a is not None or b is not None:
         compared += 1
         if b is None or (a is not None and key(a) < key(b)):
@@ -145,33 +314,45 @@ def _compare(table: Table, live: Iterator[Any], scratch: Iterator[Any], out: lis
             a = next(live, None)
         elif a is None or key(b) < key(a):
             out.append(Difference(table.name, key(b), "missing"))
-            b = next(scratch, None)
+            b = next(shadow, None)
         else:
             changed = tuple(c for c in cols if getattr(a, c) != getattr(b, c))
             if changed:
                 out.append(Difference(table.name, key(a), "differs", changed))
-            a, b = next(live, None), next(scratch, None)
+            a, b = next(live, None), next(shadow, None)
     return compared
 
 
-def verify(citynet: Citynet, progress: Progress | None = None,
+def verify(citynet: Citynet, progress: Progress | None = None, names: Sequence[str] | None = None,
            before_compare: Callable[[], None] | None = None) -> VerifyReport:
-    """Rebuild into scratch tables and report every difference from the live read models."""
-    with scratch_engine(citynet) as engine:
-        scratch = _scratch_projector(citynet, engine)
-        live = citynet.projector
-        while True:
-            target = live.position()
-            scratch.catch_up(progress, upto=target)
-            with live._lock, citynet.sync_engine.begin() as conn:
-                if live._lock_position(conn) != target:
-                    continue  # the live models moved on meanwhile; follow them
-                if before_compare:
-                    before_compare()
-                differences: list[Difference] = []
-                compared = 0
-                for table in READ_MODEL_TABLES:
-                    live_rows = iter(conn.execution_options(yield_per=COPY_CHUNK).execute(
-                        select(table).order_by(*_key_order(table, conn.dialect.name))))
-                    compared += _compare(table, live_rows, _rows(engine, table), differences)
-                return VerifyReport(target, len(READ_MODEL_TABLES), compared, differences)
+    """Replay into shadow tables and report every difference from the live read models."""
+    projections = rebuildable(citynet, names)
+    engine = citynet.sync_engine
+    differences: list[Difference] = []
+    compared, tables, lowest = 0, 0, None
+    with exclusive(citynet):
+        clean_leftovers(engine)
+        with contextlib.ExitStack() as stack:
+            shadows = [stack.enter_context(Shadow(engine, p)) for p in projections]
+            for shadow in shadows:
+                name = shadow.projection.name
+                while True:
+                    with engine.connect() as conn:
+                        target = checkpoints.read(conn, name).position
+                    replay(citynet, [shadow], target, progress=progress)
+                    with engine.begin() as conn:
+                        if not checkpoints.claim(conn, name, target):
+                            continue  # the live model moved on meanwhile; follow it
+                        if before_compare:
+                            before_compare()
+                        for table in shadow.projection.tables:
+                            order = _key_order(table, conn.dialect.name)
+                            live_rows = iter(conn.execute(select(table).order_by(*order)).all())
+                            shadow_table = shadow.tables[table.name]
+                            shadow_rows = iter(conn.execute(select(shadow_table).order_by(
+                                *_key_order(shadow_table, conn.dialect.name))).all())
+                            compared += _compare(table, live_rows, shadow_rows, differences)
+                            tables += 1
+                        lowest = target if lowest is None else min(lowest, target)
+                        break
+    return VerifyReport(lowest or 0, tables, compared, differences)

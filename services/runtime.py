@@ -9,9 +9,10 @@ include the change, so a client reads its own writes) and use
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from uuid import UUID
 
@@ -23,17 +24,19 @@ from citynet.domain.errors import DomainError, NotFound
 from citynet.domain.person import Erasure, erasure_id
 from citynet.domain.workshop import Workshop
 from citynet.services import authz
-from citynet.services.audit_chain import ChainProjection, audit_metadata
+from citynet.services.audit_chain import ChainProjection, audit_metadata, chain_head_position
 from citynet.services.application import CitynetApplication, Recorded
 from citynet.services.clock import Clock, SystemClock
 from citynet.services.readmodel.tables import registrations
-from citynet.services.projector import Projector
+from citynet.services.projections.checkpoints import checkpoint_metadata
+from citynet.services.projections.engine import ProjectionEngine
 from citynet.services.people import PeopleVault
 from citynet.services.readmodel.agreement_projection import AgreementProjection
 from citynet.services.readmodel.directory import DirectoryProjection
 from citynet.services.readmodel.event_log_projection import EventLogProjection
 from citynet.services.readmodel.workshop_projection import WorkshopProjection
 from citynet.services.readmodel.queries import ReadModel
+from citynet.services.readmodel.tables import metadata as read_model_metadata
 from citynet.services.storage import Storage, parse_database_url
 
 R = TypeVar("R")
@@ -66,18 +69,24 @@ def _engines(storage: Storage) -> tuple[Engine, AsyncEngine]:
 
 
 class Citynet:
-    def __init__(self, database_url: str, clock: Clock | None = None) -> None:
+    def __init__(self, database_url: str, clock: Clock | None = None, poll_seconds: float = 1.0) -> None:
         self.clock: Clock = clock or SystemClock()
         self.storage = parse_database_url(database_url)
         self.sync_engine, self.async_engine = _engines(self.storage)
-        # Event tables first: the projector reads them during setup checks.
+        # Event tables first: the projections read them during setup.
         self.app = CitynetApplication(env=self.storage.eventsourcing_env)
-        self.projector = Projector(self.app, self.sync_engine, [
-            DirectoryProjection(), WorkshopProjection(), AgreementProjection(),
-            EventLogProjection(self.app.mapper.transcoder), ChainProjection(),
-        ])
-        audit_metadata.create_all(self.sync_engine)
-        self.projector.setup()
+        self.projections = ProjectionEngine(
+            self.app, self.sync_engine,
+            [DirectoryProjection(), WorkshopProjection(), AgreementProjection(),
+             EventLogProjection(self.app.mapper.transcoder), ChainProjection()],
+            metadata=[read_model_metadata, audit_metadata, checkpoint_metadata],
+            dsn=None if self.storage.is_sqlite else self.storage.libpq_url,
+            events_channel=getattr(self.app.recorder, "channel_name", None),
+            poll_seconds=poll_seconds,
+        )
+        self.projector = self.projections  # the name of the first release, still used by tools and tests
+        self.projections.setup(initial=self._initial_position)
+        self.app.on_recorded = self._recorded
         self.people = PeopleVault(self.sync_engine)
         self.people.setup()
         self.reads = ReadModel(self.async_engine)
@@ -89,23 +98,44 @@ class Citynet:
         )
 
     def execute(self, command: Callable[[CitynetApplication], R]) -> R:
-        """Run a command, then bring the read models up to its events."""
+        """Run a command. Its events are committed when this returns; the projections follow
+        in the background (readers wait on the position), or inline when none run in this process."""
         with self._write_lock:
-            result = command(self.app)
-        self.projector.catch_up()
-        return result
+            return command(self.app)
+
+    def _recorded(self, position: int) -> None:
+        self.projections.poke(position)
+        if not self.projections.running:
+            try:
+                self.projections.catch_up()
+            except Exception:  # noqa: BLE001 - the command is committed; projections retry later
+                logging.getLogger(__name__).exception("inline projection failed; the events are stored")
+
+    def _initial_position(self, name: str) -> int | None:
+        if name == ChainProjection.name:  # the chain's position is its own head
+            with self.sync_engine.connect() as conn:
+                return chain_head_position(conn)
+        return None
+
+    def projection_status(self, actor: Any) -> list[Any]:
+        """Each projection's position, lag and stall: for admins and auditors."""
+        from citynet.domain.errors import NotAllowed
+
+        if not authz.can_read_history(actor):
+            raise NotAllowed("projections:read", "only admins and auditors see the projections' status")
+        return self.projections.status()
 
     def read_position(self) -> int:
-        """The log position the read models are known to include (no I/O): a cache key for reads."""
-        return self.projector.known_position
+        """The log position every healthy read model is known to include (no I/O): a cache key for reads."""
+        return self.projections.known_position
 
     async def wait_for_position(self, position: int, timeout: float = 5.0) -> bool:
-        """Wait (bounded) until the read models include ``position``; False on timeout."""
-        import anyio.to_thread
+        """Wait (bounded, holding no thread) until the read models include ``position``; False on timeout."""
+        if not self.projections.running and self.projections.known_position < position:
+            import anyio.to_thread
 
-        if self.projector.known_position >= position:
-            return True
-        return await anyio.to_thread.run_sync(self.projector.wait_for, position, timeout)
+            await anyio.to_thread.run_sync(self.projections.catch_up)
+        return await self.projections.wait_async(position, timeout)
 
     def register_delegate(
         self, workshop_id: UUID, city_id: UUID, name: str, email: str, function: str
@@ -151,6 +181,7 @@ class Citynet:
             return False
 
     def close(self) -> None:
+        self.projections.stop()
         self.app.close()
         self.sync_engine.dispose()
 

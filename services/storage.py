@@ -25,6 +25,7 @@ class Storage:
     sync_url: str
     async_url: str
     sqlite_path: Path | None = None
+    libpq_url: str | None = None  # for psycopg connections of our own (LISTEN, advisory locks)
 
     @property
     def is_sqlite(self) -> bool:
@@ -87,6 +88,7 @@ def parse_database_url(url: str) -> Storage:
             eventsourcing_env=env,
             sync_url=f"postgresql+psycopg://{rest}",
             async_url=f"postgresql+psycopg_async://{rest}",
+            libpq_url=f"postgresql://{rest}",
         )
     raise DatabaseURLError(
         f"unsupported database URL scheme {parts.scheme!r}: use sqlite:///path or postgresql://..."

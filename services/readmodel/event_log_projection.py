@@ -8,11 +8,17 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, Transcoder
-from sqlalchemy import insert, select
+from collections.abc import Sequence
+
+from eventsourcing.persistence import Transcoder
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from citynet.services.projections.batch import Batch
+from citynet.services.projections.runner import Item
 from citynet.services.readmodel.tables import event_log
+
+AGGREGATE_TYPES = "aggregate_types"  # memo: originator id -> the type named by its first event
 
 
 def plain(value: Any) -> Any:
@@ -39,25 +45,42 @@ def decode_state(transcoder: Transcoder, state: bytes) -> tuple[dict[str, Any], 
 
 class EventLogProjection:
     name = "event_log"
+    raw = True
+    topics: tuple[str, ...] = ()
+    tables = (event_log,)
 
     def __init__(self, transcoder: Transcoder) -> None:
         self.transcoder = transcoder
 
-    def apply(self, conn: Connection, event: Any, position: int) -> None:  # pragma: no cover - raw only
-        pass
+    def prepare(self, conn: Connection, b: Batch, items: Sequence[Item]) -> None:
+        """Shared event classes (Agreement.*) name the base: keep each aggregate's own type from its first event."""
+        known = b.memo.setdefault(AGGREGATE_TYPES, {})
+        firsts = {str(i.notification.originator_id) for i in items if i.notification.originator_version == 1}
+        wanted = {str(i.notification.originator_id) for i in items if i.notification.originator_version > 1} - firsts
+        wanted -= known.keys()
+        if wanted and not b.complete:
+            for part in _chunks(sorted(wanted), 500):
+                known.update({r.originator_id: r.aggregate_type for r in conn.execute(
+                    select(event_log.c.originator_id, event_log.c.aggregate_type).where(
+                        event_log.c.originator_version == 1, event_log.c.originator_id.in_(part)))})
 
-    def apply_raw(self, conn: Connection, n: Notification) -> None:
-        data, meta = decode_state(self.transcoder, n.state)
+    def apply(self, b: Batch, item: Item) -> None:
+        n = item.notification
+        if item.state is not None:
+            data = dict(item.state)
+            meta = data.pop("_meta", None) or {}
+        else:
+            data, meta = decode_state(self.transcoder, n.state)
         owner, name = split_topic(n.topic)
+        known = b.memo.setdefault(AGGREGATE_TYPES, {})
+        originator = str(n.originator_id)
         if n.originator_version == 1:
-            aggregate_type = owner
-        else:  # shared event classes (Agreement.*) name the base; keep the aggregate's own type
-            aggregate_type = conn.execute(select(event_log.c.aggregate_type).where(
-                event_log.c.originator_id == str(n.originator_id), event_log.c.originator_version == 1)).scalar() or owner
+            known[originator] = owner
+        aggregate_type = known.get(originator, owner)
         actor = meta.get("actor") or {}
         timestamp = data.get("timestamp")
-        conn.execute(insert(event_log).values(
-            position=n.id, originator_id=str(n.originator_id), originator_version=n.originator_version,
+        b[event_log].put(dict(
+            position=n.id, originator_id=originator, originator_version=n.originator_version,
             aggregate_type=aggregate_type, event_type=name,
             recorded_at=timestamp.isoformat() if isinstance(timestamp, datetime) else str(timestamp),
             actor_id=actor.get("id", "unknown"), actor_role=actor.get("role", "unknown"),
@@ -65,3 +88,7 @@ class EventLogProjection:
             causation_id=meta.get("causation_id", ""), command=meta.get("command", "unknown"),
             data=json.dumps({k: v for k, v in data.items() if k != "timestamp"}, default=plain, ensure_ascii=False),
         ))
+
+
+def _chunks(values: list[str], size: int) -> list[list[str]]:
+    return [values[i:i + size] for i in range(0, len(values), size)]

@@ -15,6 +15,7 @@ from citynet.services.readmodel.agreement_queries import AgreementQueries
 from citynet.services.readmodel.audit_queries import AuditQueries
 from citynet.services.readmodel.workshop_queries import WorkshopQueries
 from citynet.services.readmodel.paging import Page, check_first, decode_cursor, encode_cursor
+from citynet.services.projections.checkpoints import checkpoints
 from citynet.services.readmodel.tables import (
     cities,
     commission_members,
@@ -22,7 +23,6 @@ from citynet.services.readmodel.tables import (
     membership_periods,
     memberships,
     networks,
-    projection_positions,
 )
 
 
@@ -165,8 +165,9 @@ class ReadModel(WorkshopQueries, AgreementQueries, AuditQueries):
     # -- positions ------------------------------------------------------------
 
     async def position(self) -> int:
-        rows = await self._all(select(projection_positions.c.position))
-        return int(rows[0][0]) if rows else 0
+        """The position every read model has reached (the lowest checkpoint)."""
+        rows = await self._all(select(func.min(checkpoints.c.position)))
+        return int(rows[0][0] or 0) if rows else 0
 
     # -- networks -------------------------------------------------------------
 

@@ -22,14 +22,6 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-# Where each projection has got to in the event log (a notification id).
-projection_positions = Table(
-    "rm_projection_positions",
-    metadata,
-    Column("name", String(100), primary_key=True),
-    Column("position", BigInteger, nullable=False),
-)
-
 cities = Table(
     "rm_cities",
     metadata,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from citynet.domain.workshop import Workshop, shift_local_days
+from citynet.services.projections.batch import Batch
+from citynet.services.projections.runner import Item
 from citynet.services.readmodel.tables import (
     city_quotas,
     poll_answers,
@@ -22,21 +24,25 @@ from citynet.services.readmodel.tables import (
     workshop_partners,
     workshops,
 )
+from citynet.services.readmodel.topics import topics_of
 
 UNDATED = "9999-12-31"
+ARRIVALS = "arrivals"  # memo: the last arrival number per workshop
+
+Handler = Callable[[Batch, Any, int], None]
 
 
 def iso_utc(instant: datetime) -> str:
     return instant.astimezone(timezone.utc).isoformat()
 
 
-def _set(conn: Connection, e: Any, **values: Any) -> None:
-    conn.execute(update(workshops).where(workshops.c.id == str(e.originator_id)).values(**values))
+def _set(b: Batch, e: Any, **values: Any) -> dict[str, Any] | None:
+    return b[workshops].update((str(e.originator_id),), **values)
 
 
-def _proposed(conn: Connection, e: Workshop.Proposed, position: int) -> None:
+def _proposed(b: Batch, e: Workshop.Proposed, position: int) -> None:
     wid = str(e.originator_id)
-    conn.execute(insert(workshops).values(
+    b[workshops].put(dict(
         id=wid, title=e.title, topic=e.topic, description=e.description, status="proposed", format=e.format,
         venue=e.venue, meeting_link=e.meeting_link, length_days=e.length_days, capacity=e.capacity,
         time_zone=e.time_zone, host_city_id=str(e.host_city_id), start_date=None, end_date=None, sequence=0,
@@ -44,114 +50,127 @@ def _proposed(conn: Connection, e: Workshop.Proposed, position: int) -> None:
         proposed_position=position, sort_key=UNDATED,
     ))
     for network_id in e.network_ids:
-        conn.execute(insert(workshop_networks).values(workshop_id=wid, network_id=str(network_id)))
+        b[workshop_networks].put(dict(workshop_id=wid, network_id=str(network_id)))
     for city_id in e.partner_city_ids:
-        conn.execute(insert(workshop_partners).values(workshop_id=wid, city_id=str(city_id)))
+        b[workshop_partners].put(dict(workshop_id=wid, city_id=str(city_id)))
 
 
-def _poll_opened(conn: Connection, e: Any, position: int) -> None:
+def _poll_opened(b: Batch, e: Any, position: int) -> None:
     wid = str(e.originator_id)
-    conn.execute(delete(poll_answers).where(poll_answers.c.workshop_id == wid))
-    conn.execute(delete(poll_candidates).where(poll_candidates.c.workshop_id == wid))
+    for table in (poll_answers, poll_candidates):
+        rows = b[table]
+        for row in list(rows.where(workshop_id=wid)):
+            rows.remove(rows.key_of(row))
     for i, (start, end) in enumerate(e.candidates):
-        conn.execute(insert(poll_candidates).values(workshop_id=wid, candidate=i, start_date=start, end_date=end, chosen=0))
-    _set(conn, e, poll_status="open")
+        b[poll_candidates].put(dict(workshop_id=wid, candidate=i, start_date=start, end_date=end, chosen=0))
+    _set(b, e, poll_status="open")
 
 
-def _poll_answered(conn: Connection, e: Any, position: int) -> None:
+def _poll_answered(b: Batch, e: Any, position: int) -> None:
     wid, city = str(e.originator_id), str(e.city_id)
-    conn.execute(delete(poll_answers).where(and_(poll_answers.c.workshop_id == wid, poll_answers.c.city_id == city)))
+    answers = b[poll_answers]
+    for row in list(answers.where(workshop_id=wid, city_id=city)):
+        answers.remove(answers.key_of(row))
     for candidate, answer in e.answers:
-        conn.execute(insert(poll_answers).values(workshop_id=wid, candidate=int(candidate), city_id=city,
-                                                 answer=answer, answered_position=position))
+        answers.put(dict(workshop_id=wid, candidate=int(candidate), city_id=city, answer=answer,
+                         answered_position=position))
 
 
-def _poll_closed(conn: Connection, e: Any, position: int) -> None:
-    conn.execute(update(poll_candidates).where(and_(
-        poll_candidates.c.workshop_id == str(e.originator_id), poll_candidates.c.candidate == e.chosen,
-    )).values(chosen=1))
-    _set(conn, e, poll_status="closed")
+def _poll_closed(b: Batch, e: Any, position: int) -> None:
+    b[poll_candidates].update((str(e.originator_id), e.chosen), chosen=1)
+    _set(b, e, poll_status="closed")
 
 
-def _dated(conn: Connection, e: Any, start: date, end: date, **values: Any) -> None:
-    _set(conn, e, start_date=start, end_date=end, sort_key=start.isoformat(), **values)
+def _dated(b: Batch, e: Any, start: date, end: date, **values: Any) -> dict[str, Any] | None:
+    return _set(b, e, start_date=start, end_date=end, sort_key=start.isoformat(), **values)
 
 
-def _scheduled(conn: Connection, e: Any, position: int) -> None:
-    _dated(conn, e, e.start, e.end, status="scheduled")
+def _scheduled(b: Batch, e: Any, position: int) -> None:
+    _dated(b, e, e.start, e.end, status="scheduled")
 
 
-def _rescheduled(conn: Connection, e: Any, position: int) -> None:
-    row = conn.execute(select(workshops.c.sequence, workshops.c.time_zone).where(
-        workshops.c.id == str(e.originator_id))).one()
-    _dated(conn, e, e.start, e.end, status="scheduled", sequence=row.sequence + 1, status_reason=e.reason)
-    zone = ZoneInfo(row.time_zone)
-    for s in conn.execute(select(sessions).where(sessions.c.workshop_id == str(e.originator_id))).all():
-        conn.execute(update(sessions).where(sessions.c.id == s.id).values(
-            starts_at=iso_utc(shift_local_days(datetime.fromisoformat(s.starts_at), e.shift_days, zone)),
-            ends_at=iso_utc(shift_local_days(datetime.fromisoformat(s.ends_at), e.shift_days, zone)),
-        ))
+def _rescheduled(b: Batch, e: Any, position: int) -> None:
+    row = b[workshops].get(str(e.originator_id))
+    if row is None:
+        return
+    _dated(b, e, e.start, e.end, status="scheduled", sequence=row["sequence"] + 1, status_reason=e.reason)
+    zone = ZoneInfo(row["time_zone"])
+    for s in list(b[sessions].where(workshop_id=str(e.originator_id))):
+        b[sessions].update((s["id"],),
+                           starts_at=iso_utc(shift_local_days(datetime.fromisoformat(s["starts_at"]), e.shift_days, zone)),
+                           ends_at=iso_utc(shift_local_days(datetime.fromisoformat(s["ends_at"]), e.shift_days, zone)))
 
 
-def _cancelled(conn: Connection, e: Any, position: int) -> None:
-    row = conn.execute(select(workshops.c.sequence).where(workshops.c.id == str(e.originator_id))).one()
-    _set(conn, e, status="cancelled", sequence=row.sequence + 1, status_reason=e.reason)
+def _cancelled(b: Batch, e: Any, position: int) -> None:
+    row = b[workshops].get(str(e.originator_id))
+    if row is not None:
+        _set(b, e, status="cancelled", sequence=row["sequence"] + 1, status_reason=e.reason)
 
 
-def _confirmed(conn: Connection, e: Any, position: int) -> None:
-    _set(conn, e, status="confirmed")
+def _confirmed(b: Batch, e: Any, position: int) -> None:
+    _set(b, e, status="confirmed")
 
 
-def _held(conn: Connection, e: Any, position: int) -> None:
-    _set(conn, e, status="held", attendance=e.attendance, outcome_summary=e.summary,
+def _held(b: Batch, e: Any, position: int) -> None:
+    _set(b, e, status="held", attendance=e.attendance, outcome_summary=e.summary,
          key_findings=json.dumps(list(e.key_findings), ensure_ascii=False))
 
 
-def _session_added(conn: Connection, e: Any, position: int) -> None:
-    conn.execute(insert(sessions).values(
-        id=str(e.session_id), workshop_id=str(e.originator_id), title=e.title, starts_at=iso_utc(e.starts_at),
-        ends_at=iso_utc(e.ends_at), moderator=e.moderator, kind=e.kind, room=e.room,
-    ))
+def _session_added(b: Batch, e: Any, position: int) -> None:
+    b[sessions].put(dict(id=str(e.session_id), workshop_id=str(e.originator_id), title=e.title,
+                         starts_at=iso_utc(e.starts_at), ends_at=iso_utc(e.ends_at), moderator=e.moderator,
+                         kind=e.kind, room=e.room))
 
 
-def _session_removed(conn: Connection, e: Any, position: int) -> None:
-    conn.execute(delete(sessions).where(sessions.c.id == str(e.session_id)))
+def _session_removed(b: Batch, e: Any, position: int) -> None:
+    b[sessions].remove((str(e.session_id),))
 
 
-def _registered(conn: Connection, e: Any, position: int) -> None:
+def _registered(b: Batch, e: Any, position: int) -> None:
     wid = str(e.originator_id)
-    arrival = conn.execute(select(registrations.c.arrival).where(registrations.c.workshop_id == wid)
-                           .order_by(registrations.c.arrival.desc()).limit(1)).scalar()
-    conn.execute(insert(registrations).values(
+    arrivals = b.memo.setdefault(ARRIVALS, {})
+    arrivals[wid] = arrivals.get(wid, 0) + 1
+    b[registrations].put(dict(
         id=str(e.registration_id), workshop_id=wid, person_id=str(e.person_id), city_id=str(e.city_id),
-        function=e.function, status=e.status, arrival=(arrival or 0) + 1, registered_at=iso_utc(e.timestamp),
+        function=e.function, status=e.status, arrival=arrivals[wid], registered_at=iso_utc(e.timestamp),
     ))
 
 
-def _registration_status(status: str) -> Callable[[Connection, Any, int], None]:
-    def handle(conn: Connection, e: Any, position: int) -> None:
-        conn.execute(update(registrations).where(registrations.c.id == str(e.registration_id)).values(status=status))
+def _registration_status(status: str) -> Handler:
+    def handle(b: Batch, e: Any, position: int) -> None:
+        b[registrations].update((str(e.registration_id),), status=status)
 
     return handle
 
 
-def _capacity_changed(conn: Connection, e: Any, position: int) -> None:
-    _set(conn, e, capacity=e.capacity)
+def _capacity_changed(b: Batch, e: Any, position: int) -> None:
+    _set(b, e, capacity=e.capacity)
     for rid in e.moved_to_waitlist:
-        conn.execute(update(registrations).where(registrations.c.id == str(rid)).values(status="waitlisted"))
+        b[registrations].update((str(rid),), status="waitlisted")
 
 
-def _quota_set(conn: Connection, e: Any, position: int) -> None:
-    key = and_(city_quotas.c.workshop_id == str(e.originator_id), city_quotas.c.city_id == str(e.city_id))
-    conn.execute(delete(city_quotas).where(key))
+def _quota_set(b: Batch, e: Any, position: int) -> None:
+    key = (str(e.originator_id), str(e.city_id))
+    b[city_quotas].remove(key)
     if e.quota is not None:
-        conn.execute(insert(city_quotas).values(workshop_id=str(e.originator_id), city_id=str(e.city_id), quota=e.quota))
+        b[city_quotas].put(dict(workshop_id=key[0], city_id=key[1], quota=e.quota))
+
+
+# Events whose handlers read or change every row of a workshop in these tables.
+_GROUPS: dict[type, tuple[Any, ...]] = {
+    Workshop.DatePollOpened: (poll_candidates, poll_answers),
+    Workshop.DatePollAnswered: (poll_answers,),
+    Workshop.Rescheduled: (sessions,),
+}
 
 
 class WorkshopProjection:
     name = "workshops"
+    raw = False
+    tables = (workshops, workshop_networks, workshop_partners, poll_candidates, poll_answers, sessions, registrations,
+              city_quotas)
 
-    handlers: dict[type, Callable[[Connection, Any, int], None]] = {
+    handlers: dict[type, Handler] = {
         Workshop.Proposed: _proposed,
         Workshop.DatePollOpened: _poll_opened,
         Workshop.DatePollAnswered: _poll_answered,
@@ -169,8 +188,36 @@ class WorkshopProjection:
         Workshop.CapacityChanged: _capacity_changed,
         Workshop.CityQuotaSet: _quota_set,
     }
+    topics = topics_of(handlers)
 
-    def apply(self, conn: Connection, event: Any, position: int) -> None:
-        handler = self.handlers.get(type(event))
+    def prepare(self, conn: Connection, b: Batch, items: Sequence[Item]) -> None:
+        events = [i.event for i in items]
+        b[workshops].load(conn, {(str(e.originator_id),) for e in events})
+        for table in {t for e in events for t in _GROUPS.get(type(e), ())}:
+            b[table].load_groups(conn, ("workshop_id",), {(str(e.originator_id),) for e in events
+                                                          if table in _GROUPS.get(type(e), ())})
+        b[poll_candidates].load(conn, {(str(e.originator_id), e.chosen) for e in events
+                                       if isinstance(e, Workshop.DatePollClosed)})
+        b[registrations].load(conn, {(str(e.registration_id),) for e in events if hasattr(e, "registration_id")
+                                     and not isinstance(e, Workshop.DelegateRegistered)})
+        b[registrations].load(conn, {(str(r),) for e in events if isinstance(e, Workshop.CapacityChanged)
+                                     for r in e.moved_to_waitlist})
+        b[city_quotas].load(conn, {(str(e.originator_id), str(e.city_id)) for e in events
+                                   if isinstance(e, Workshop.CityQuotaSet)})
+        b[sessions].load(conn, {(str(e.session_id),) for e in events if isinstance(e, Workshop.SessionRemoved)})
+        self._load_arrivals(conn, b, {str(e.originator_id) for e in events
+                                      if isinstance(e, Workshop.DelegateRegistered)})
+
+    def _load_arrivals(self, conn: Connection, b: Batch, workshop_ids: set[str]) -> None:
+        arrivals = b.memo.setdefault(ARRIVALS, {})
+        wanted = [w for w in workshop_ids if w not in arrivals]
+        if not wanted or b.complete:
+            return
+        rows = conn.execute(select(registrations.c.workshop_id, func.max(registrations.c.arrival))
+                            .where(registrations.c.workshop_id.in_(wanted)).group_by(registrations.c.workshop_id))
+        arrivals.update({w: int(n) for w, n in rows})
+
+    def apply(self, b: Batch, item: Item) -> None:
+        handler = self.handlers.get(type(item.event))
         if handler is not None:
-            handler(conn, event, position)
+            handler(b, item.event, item.position)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -218,3 +219,23 @@ def test_websocket_token_comes_in_connection_init(api: Any, services: Any) -> No
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
         assert closed.value.code == 4403
+
+
+def test_rate_limits_are_shared_across_processes_through_redis(tmp_path: Path) -> None:
+    import redis
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as e:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true requires Redis at {url}: {e}")
+        pytest.skip(f"Redis at {url} is not reachable: {e}")
+    redis.Redis.from_url(url).delete(*redis.Redis.from_url(url).keys("citynet_rate_limit*") or ["none"])
+    db = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    settings = Settings(database_url=db, rate_limit_per_minute=4, redis_url=url)
+    # Two apps stand for two worker processes: one budget for the client between them.
+    with TestClient(app=create_app(settings)) as one, TestClient(app=create_app(settings)) as two:
+        codes = [(one if i % 2 else two).post("/graphql", json={"query": "{ readPosition }"}).status_code
+                 for i in range(6)]
+    assert codes[:4] == [200] * 4 and codes[4:] == [429, 429]

@@ -92,41 +92,6 @@ def test_rebuild_from_zero_gives_identical_rows(citynet: Citynet) -> None:
     assert snapshot(citynet) == before
 
 
-class Boom(Exception):
-    pass
-
-
-def test_a_crash_mid_batch_resumes_without_loss_or_duplicates(citynet: Citynet) -> None:
-    load_demo(citynet)
-    expected = snapshot(citynet)
-    # Forget the projection, then make the 30th event blow up mid-batch.
-    with citynet.sync_engine.begin() as conn:
-        for table in reversed(tables.READ_MODEL_TABLES):
-            conn.execute(table.delete())
-        conn.execute(tables.projection_positions.update().values(position=0))
-    citynet.projector._known = 0
-    directory = citynet.projector.projections[0]
-    real_apply = directory.apply
-    seen: list[int] = []
-
-    def crashing(conn, event, position):  # type: ignore[no-untyped-def]
-        seen.append(position)
-        if len(seen) == 30:
-            raise Boom
-        real_apply(conn, event, position)
-
-    directory.apply = crashing  # type: ignore[method-assign]
-    citynet.projector.batch_size = 20
-    with pytest.raises(Boom):
-        citynet.projector.catch_up()
-    # The first batch of 20 committed; the second rolled back, rows and position together.
-    assert citynet.projector.position() == 20
-    directory.apply = real_apply  # type: ignore[method-assign]
-    assert citynet.projector.catch_up() == citynet.projector.head()
-    after = snapshot(citynet)
-    assert after == expected, {k: set(after[k]) ^ set(expected[k]) for k in after if after[k] != expected[k]}
-
-
 def test_concurrent_writers_to_one_network_lose_nothing(citynet: Citynet, database_url: str, run) -> None:
     network = citynet.execute(lambda app: app.found_network("Test Network", "TN", date(2000, 1, 1)))
     names = [f"City {i}" for i in range(12)]

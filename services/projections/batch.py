@@ -1,0 +1,192 @@
+"""A batch of events applied to in-memory copies of the rows they touch.
+
+Handlers read and change rows through ``Rows`` (one per table); nothing goes
+to the database until ``flush``, which writes each table with one DELETE of
+the keys that changed and one multi-row INSERT of their new contents. Before
+a batch, a projection loads what its events will need with a few set-based
+SELECTs (by primary key or by a group column such as ``workshop_id``), so the
+cost per event is pure Python, never a round trip.
+
+During a rebuild the tables start empty and the copies are *complete*: every
+row exists in memory, nothing is loaded, and rows written by one batch stay
+known to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Table, delete, insert, select, tuple_
+from sqlalchemy.engine import Connection
+
+Key = tuple[Any, ...]
+CHUNK = 500
+
+
+class Rows:
+    """The rows of one table that a batch has seen, keyed by primary key."""
+
+    def __init__(self, table: Table, complete: bool = False) -> None:
+        self.table = table
+        self.key_columns = [c.name for c in table.primary_key.columns]
+        self.columns = [c.name for c in table.columns]
+        self._key = itemgetter(*self.key_columns)
+        self._single_key = len(self.key_columns) == 1
+        # What a row gets for a column a handler leaves out (NULL, or the server default).
+        self._defaults = {c.name: (None if c.nullable else c.server_default.arg)  # type: ignore[union-attr]
+                          for c in table.columns if c.nullable or c.server_default is not None}
+        self.complete = complete
+        self._rows: dict[Key, dict[str, Any] | None] = {}  # None: known absent (or deleted)
+        self._stored: set[Key] = set()  # keys that exist in the database as of the last flush
+        self._dirty: set[Key] = set()
+        self._groups: dict[tuple[str, ...], set[Key]] = {}  # group columns loaded, by value
+
+    # -- loading ------------------------------------------------------------------
+
+    def key_of(self, row: dict[str, Any]) -> Key:
+        return (self._key(row),) if self._single_key else self._key(row)
+
+    def _remember(self, row: dict[str, Any]) -> None:
+        key = self.key_of(row)
+        if key not in self._rows:  # what the batch already changed wins over the database
+            self._rows[key] = row
+            self._stored.add(key)
+
+    def load(self, conn: Connection, keys: Iterable[Key]) -> None:
+        """Fetch these primary keys (one SELECT per chunk); unknown ones are remembered as absent."""
+        wanted = [k for k in set(keys) if k not in self._rows]
+        if self.complete or not wanted:
+            for k in wanted:
+                self._rows.setdefault(k, None)
+            return
+        cols = [self.table.c[c] for c in self.key_columns]
+        for i in range(0, len(wanted), CHUNK):
+            part = wanted[i:i + CHUNK]
+            where = cols[0].in_([k[0] for k in part]) if len(cols) == 1 else tuple_(*cols).in_(part)
+            for r in conn.execute(select(self.table).where(where)):
+                self._remember(dict(r._mapping))
+        for k in wanted:
+            self._rows.setdefault(k, None)
+
+    def load_groups(self, conn: Connection, columns: tuple[str, ...], values: Iterable[Key]) -> None:
+        """Fetch every row whose ``columns`` equal one of ``values`` (e.g. all sessions of some workshops)."""
+        loaded = self._groups.setdefault(columns, set())
+        wanted = [v for v in set(values) if v not in loaded]
+        loaded.update(wanted)
+        if self.complete or not wanted:
+            return
+        cols = [self.table.c[c] for c in columns]
+        for i in range(0, len(wanted), CHUNK):
+            part = wanted[i:i + CHUNK]
+            where = cols[0].in_([v[0] for v in part]) if len(cols) == 1 else tuple_(*cols).in_(part)
+            for r in conn.execute(select(self.table).where(where)):
+                self._remember(dict(r._mapping))
+
+    # -- reading and changing --------------------------------------------------------
+
+    def get(self, *key: Any) -> dict[str, Any] | None:
+        if key not in self._rows:
+            if not self.complete:
+                raise KeyError(f"{self.table.name} {key} was not loaded for this batch")
+            return None
+        return self._rows[key]
+
+    def where(self, **equal: Any) -> Iterator[dict[str, Any]]:
+        """Rows with these column values, among those loaded (load their group first)."""
+        items = list(equal.items())
+        for row in list(self._rows.values()):
+            if row is not None and all(row[c] == v for c, v in items):
+                yield row
+
+    def put(self, row: dict[str, Any]) -> None:
+        full = row if len(row) == len(self.columns) else {**self._defaults, **row}
+        if len(full) != len(self.columns):
+            raise KeyError(f"{self.table.name} needs values for {sorted(set(self.columns) - set(full))}")
+        key = self.key_of(full)
+        self._rows[key] = full
+        self._dirty.add(key)
+
+    def update(self, key: Key, **values: Any) -> dict[str, Any] | None:
+        row = self._rows.get(key)
+        if row is None:
+            if not self.complete and key not in self._rows:
+                raise KeyError(f"{self.table.name} {key} was not loaded for this batch")
+            return None  # as an UPDATE of a missing row: nothing
+        row.update(values)
+        self._dirty.add(key)
+        return row
+
+    def remove(self, key: Key) -> None:
+        if self._rows.get(key) is not None or key in self._stored:
+            self._rows[key] = None
+            self._dirty.add(key)
+        else:
+            self._rows[key] = None
+
+    # -- writing ----------------------------------------------------------------------
+
+    def flush(self, conn: Connection) -> int:
+        """Write what changed: one DELETE of stored keys, one multi-row INSERT of live rows."""
+        if not self._dirty:
+            return 0
+        stale = [k for k in self._dirty if k in self._stored]
+        fresh = [self._rows[k] for k in self._dirty if self._rows[k] is not None]
+        cols = [self.table.c[c] for c in self.key_columns]
+        for i in range(0, len(stale), CHUNK):
+            part = stale[i:i + CHUNK]
+            where = cols[0].in_([k[0] for k in part]) if len(cols) == 1 else tuple_(*cols).in_(part)
+            conn.execute(delete(self.table).where(where))
+        for i in range(0, len(fresh), CHUNK):
+            conn.execute(insert(self.table), fresh[i:i + CHUNK])
+        for k in self._dirty:
+            if self._rows[k] is None:
+                self._stored.discard(k)
+            else:
+                self._stored.add(k)
+        written = len(self._dirty)
+        self._dirty.clear()
+        return written
+
+    def take_inserts_only(self) -> list[dict[str, Any]] | None:
+        """If every change since the last flush is a new row, hand them over (for COPY) and mark them
+        stored; otherwise None (use ``flush``)."""
+        if any(k in self._stored or self._rows[k] is None for k in self._dirty):
+            return None
+        fresh = [self._rows[k] for k in self._dirty]
+        self._stored.update(self._dirty)
+        self._dirty.clear()
+        return fresh  # type: ignore[return-value]
+
+    def forget(self) -> None:
+        """Drop rows that are stored and unchanged (keeps memory flat across a long rebuild)."""
+        if self.complete:
+            return
+        self._rows.clear()
+        self._stored.clear()
+        self._groups.clear()
+
+
+class Batch:
+    """The ``Rows`` of every table a projection owns, for one batch (or a whole rebuild)."""
+
+    def __init__(self, tables: Iterable[Table], complete: bool = False,
+                 shadow: Callable[[Table], Table] | None = None) -> None:
+        # Handlers name the live tables; a rebuild writes the same rows into shadow tables.
+        self.rows = {t.name: Rows(shadow(t) if shadow else t, complete) for t in tables}
+        self.complete = complete
+        self.memo: dict[str, Any] = {}  # per-projection scratch (e.g. next arrival numbers)
+
+    def __getitem__(self, table: Table) -> Rows:
+        return self.rows[table.name]
+
+    def flush(self, conn: Connection) -> int:
+        return sum(r.flush(conn) for r in self.rows.values())
+
+    def reset(self) -> None:
+        """After a flush in live mode: the next batch loads afresh (other writers may have changed rows)."""
+        for r in self.rows.values():
+            r.forget()
+        if not self.complete:
+            self.memo.clear()

@@ -1,0 +1,102 @@
+"""Where each projection has got to in the event log, and whether it is stuck.
+
+A projection's row here is written in the same transaction as the rows its
+events produce (exactly once, resumable after a crash). A batch starts by
+taking the row with a compare-and-set on the position it read, so two
+processes can never apply the same stretch twice: the second finds the
+position moved and reads again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, insert, inspect, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+checkpoint_metadata = MetaData()
+
+checkpoints = Table(
+    "projection_checkpoints",
+    checkpoint_metadata,
+    Column("name", String(60), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("stalled_at", BigInteger, nullable=True),  # the event it cannot apply
+    Column("error", Text, nullable=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("updated_at", String(40), nullable=False),
+)
+
+LEGACY_POSITIONS = "rm_projection_positions"  # one shared position, before projections were independent
+POSITIONS_CHANNEL = "citynet_projection_positions"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    name: str
+    position: int
+    stalled_at: int | None = None
+    error: str | None = None
+    failures: int = 0
+
+
+def ensure(conn: Connection, name: str, initial: int) -> None:
+    """Create the row if missing (another process may race us: fine)."""
+    if conn.execute(select(checkpoints.c.name).where(checkpoints.c.name == name)).first() is not None:
+        return
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(checkpoints).values(name=name, position=initial, failures=0, updated_at=_now()))
+    except IntegrityError:
+        pass
+
+
+def legacy_position(conn: Connection) -> int | None:
+    """The shared position of the first release, so existing read models carry on instead of re-applying."""
+    if not inspect(conn).has_table(LEGACY_POSITIONS):
+        return None
+    value = conn.execute(text(f"SELECT position FROM {LEGACY_POSITIONS} WHERE name = 'read_models'")).scalar()
+    return int(value) if value is not None else None
+
+
+def read(conn: Connection, name: str) -> Checkpoint:
+    row = conn.execute(select(checkpoints).where(checkpoints.c.name == name)).one()
+    return Checkpoint(row.name, int(row.position), row.stalled_at, row.error, int(row.failures))
+
+
+def read_all(conn: Connection) -> dict[str, Checkpoint]:
+    return {r.name: Checkpoint(r.name, int(r.position), r.stalled_at, r.error, int(r.failures))
+            for r in conn.execute(select(checkpoints))}
+
+
+def claim(conn: Connection, name: str, expected: int) -> bool:
+    """Lock the row if the position is still ``expected``; False if someone else moved it."""
+    result = conn.execute(update(checkpoints).where(checkpoints.c.name == name, checkpoints.c.position == expected)
+                          .values(position=expected))
+    return result.rowcount == 1
+
+
+def advance(conn: Connection, name: str, position: int) -> None:
+    conn.execute(update(checkpoints).where(checkpoints.c.name == name).values(
+        position=position, stalled_at=None, error=None, failures=0, updated_at=_now()))
+    announce(conn, name, position, None)
+
+
+def record_stall(conn: Connection, name: str, at: int, error: str, failures: int) -> None:
+    conn.execute(update(checkpoints).where(checkpoints.c.name == name).values(
+        stalled_at=at, error=error[:2000], failures=failures, updated_at=_now()))
+    announce(conn, name, None, at)
+
+
+def announce(conn: Connection, name: str, position: int | None, stalled_at: int | None) -> None:
+    """Tell other processes (delivered on commit, PostgreSQL only; SQLite serves one process)."""
+    if conn.dialect.name == "postgresql":
+        payload = json.dumps({"n": name, "p": position, "s": stalled_at})
+        conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": POSITIONS_CHANNEL, "payload": payload})

@@ -1,0 +1,218 @@
+"""Applies the event log to one projection, batch by batch, exactly once.
+
+A batch reads the events after the projection's position (only the topics it
+handles, up to the head read first, so nothing committed later is passed
+over), loads what they touch, applies them in memory, and writes rows and the
+new position in one transaction.
+
+When a batch fails, the runner goes event by event to find the one that
+fails, commits everything before it, and stops there: the projection is
+*stalled* at that position, with the error recorded for ``projections status``
+and ``/ready``. It retries with backoff (transient causes heal by themselves);
+the other projections and every command go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eventsourcing.persistence import Notification, find_id_convertor
+from eventsourcing.utils import resolve_topic
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection, Engine
+
+from citynet.services.projections import checkpoints
+from citynet.services.projections.batch import Batch
+from citynet.services.projections.board import PositionBoard
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+MAX_BACKOFF = 60.0
+
+
+@dataclass
+class Item:
+    """One event of a batch: its position, the stored record and (unless raw) the domain event."""
+
+    position: int
+    notification: Notification
+    event: Any = None
+    state: dict[str, Any] | None = None  # the stored state, decoded once for every projection
+
+
+class Decoder:
+    """Turns stored records into domain events, decoding each record's JSON only once."""
+
+    def __init__(self, mapper: Any) -> None:
+        self.mapper = mapper
+        self.plain = not mapper.cipher and not mapper.compressor
+
+    def state(self, item: Item) -> dict[str, Any]:
+        if item.state is None:
+            item.state = self.mapper.transcoder.decode(self._bytes(item.notification))
+        return item.state
+
+    def event(self, item: Item) -> Any:
+        if item.event is None:
+            item.event = self._event(item) if self.plain else self.mapper.to_domain_event(item.notification)
+        return item.event
+
+    def _bytes(self, n: Notification) -> bytes:
+        state = n.state
+        if self.mapper.cipher:
+            state = self.mapper.cipher.decrypt(state)
+        if self.mapper.compressor:
+            state = self.mapper.compressor.decompress(state)
+        return state
+
+    def _event(self, item: Item) -> Any:
+        """As the library's Mapper.to_domain_event, from the already decoded state."""
+        n = item.notification
+        cls = resolve_topic(n.topic)
+        state = dict(self.state(item))
+        state["originator_id"] = find_id_convertor(cls, type(n.originator_id))(n.originator_id)
+        state["originator_version"] = n.originator_version
+        from_version, class_version = state.pop("class_version", 1), getattr(cls, "class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event
+
+
+class Projection(Protocol):
+    name: str
+    tables: Sequence[Table]
+    topics: Sequence[str]  # empty: every event
+    raw: bool  # True: wants stored records only, no decoding
+
+    def prepare(self, conn: Connection, batch: Batch, items: Sequence[Item]) -> None:
+        """Load, with a few set-based SELECTs, every row the batch's events will touch."""
+
+    def apply(self, batch: Batch, item: Item) -> None:
+        """Change the batch's rows for one event (no I/O)."""
+
+
+class Runner:
+    def __init__(self, projection: Projection, engine: Engine, recorder: Any, decoder: Decoder,
+                 board: PositionBoard, batch_size: int = 1000) -> None:
+        self.projection = projection
+        self.name = projection.name
+        self.engine = engine
+        self.recorder = recorder
+        self.decoder = decoder
+        self.board = board
+        self.batch_size = batch_size
+        self.position = 0
+        self._loaded = False
+        self.stalled_at: int | None = None
+        self.failures = 0
+        self.retry_at = 0.0
+        self._lock = threading.Lock()  # one batch at a time in this process
+        board.register(self.name)
+
+    def load_position(self) -> int:
+        with self.engine.connect() as conn:
+            cp = checkpoints.read(conn, self.name)
+        self.position, self.stalled_at, self.failures = cp.position, cp.stalled_at, cp.failures
+        self._loaded = True
+        self.board.post(self.name, cp.position, cp.stalled_at, cp.error)
+        return cp.position
+
+    # -- running --------------------------------------------------------------------------
+
+    def catch_up(self, upto: int | None = None, progress: Progress | None = None) -> int:
+        """Apply batches until the head (or ``upto``); returns the position. Never raises for a bad event."""
+        with self._lock:
+            while self.step(upto, progress):
+                pass
+            return self.position
+
+    def step(self, upto: int | None = None, progress: Progress | None = None) -> bool:
+        """One batch; True when it moved (more may follow)."""
+        if self.stalled_at is not None and time.monotonic() < self.retry_at:
+            return False  # backing off
+        head = self.recorder.max_notification_id() or 0
+        self.board.saw_head(head)
+        stop = head if upto is None else min(head, upto)
+        position = self.position if self._loaded else self.load_position()
+        if position >= stop:
+            return False
+        one = self.stalled_at is not None  # while stalled, go one event at a time
+        items = self._read(position, stop, 1 if one else self.batch_size)
+        full = len(items) == (1 if one else self.batch_size)
+        target = items[-1].position if full else stop
+        try:
+            if not self._commit(position, items, target):
+                self.load_position()  # another process applied this stretch
+                return True
+        except Exception as error:  # noqa: BLE001 - any failure stalls this projection only
+            if len(items) > 1:
+                return self._bisect(position, items)
+            self._stall(items[0].position if items else position + 1, error)
+            return False
+        if self.stalled_at is not None:
+            log.info("projection %s resumed past position %s", self.name, self.stalled_at)
+            self.stalled_at, self.failures = None, 0
+        self.position = target
+        self.board.post(self.name, target, head=head)
+        if progress:
+            progress(target, head)
+        return True
+
+    def _bisect(self, position: int, items: list[Item]) -> bool:
+        """A batch failed: apply its events one by one, stall at the first that fails."""
+        for item in items:
+            try:
+                if not self._commit(position, [item], item.position):
+                    self.load_position()
+                    return True
+            except Exception as e:  # noqa: BLE001
+                self._stall(item.position, e)
+                return False
+            position = self.position = item.position
+            self.board.post(self.name, position)
+        self.stalled_at = None  # the failure did not come back event by event (a transient one)
+        return True
+
+    def _read(self, position: int, stop: int, limit: int) -> list[Item]:
+        notifications = self.recorder.select_notifications(
+            start=position, limit=limit, stop=stop, topics=tuple(self.projection.topics), inclusive_of_start=False)
+        return [Item(n.id, n) for n in notifications]
+
+    def _commit(self, position: int, items: list[Item], target: int) -> bool:
+        if not self.projection.raw:
+            for item in items:
+                self.decoder.event(item)
+        batch = Batch(self.projection.tables)
+        with self.engine.begin() as conn:
+            if not checkpoints.claim(conn, self.name, position):
+                return False
+            self.projection.prepare(conn, batch, items)
+            for item in items:
+                self.projection.apply(batch, item)
+            batch.flush(conn)
+            checkpoints.advance(conn, self.name, target)
+        return True
+
+    def _stall(self, at: int, error: BaseException) -> None:
+        self.failures += 1
+        self.stalled_at = at
+        delay = min(MAX_BACKOFF, 0.5 * 2 ** min(self.failures, 8))
+        self.retry_at = time.monotonic() + delay
+        message = f"{type(error).__name__}: {error}"
+        log.error("projection %s stalled at position %s (attempt %s, retry in %.0fs): %s",
+                  self.name, at, self.failures, delay, message)
+        try:
+            with self.engine.begin() as conn:
+                checkpoints.record_stall(conn, self.name, at, message, self.failures)
+        except Exception:  # noqa: BLE001 - the database itself may be what failed
+            log.exception("could not record the stall of %s", self.name)
+        self.board.post(self.name, stalled_at=at, error=message)

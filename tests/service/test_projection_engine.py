@@ -1,0 +1,188 @@
+"""The projection engine: independent positions, a bad event stalls one projection only,
+rebuilds that never touch the audit chain, no leftovers, waits on positions."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from citynet.domain.city import City
+from citynet.services import audit_chain
+from citynet.services.demo import load_demo
+from citynet.services.readmodel import tables
+from citynet.services.readmodel.directory import DirectoryProjection
+from citynet.services.rebuild import SHADOW, clean_leftovers_if_idle, rebuild, verify
+from citynet.services.runtime import Citynet
+
+
+def city_names(citynet: Citynet) -> set[str]:
+    with citynet.sync_engine.connect() as conn:
+        return set(conn.execute(select(tables.cities.c.name)).scalars())
+
+
+def logged_positions(citynet: Citynet) -> list[int]:
+    with citynet.sync_engine.connect() as conn:
+        return list(conn.execute(select(tables.event_log.c.position).order_by(tables.event_log.c.position)).scalars())
+
+
+@pytest.fixture
+def poisoned(monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
+    """The directory cannot apply the registration of a city named "Poison" (as a bug in new code would)."""
+    state = {"on": True}
+    real = DirectoryProjection.handlers[City.Registered]
+
+    def failing(b: Any, e: Any, position: int) -> None:
+        if state["on"] and e.name == "Poison":
+            raise RuntimeError("cannot project this city")
+        real(b, e, position)
+
+    monkeypatch.setitem(DirectoryProjection.handlers, City.Registered, failing)
+    return state
+
+
+def test_each_projection_keeps_its_own_position(citynet: Citynet) -> None:
+    load_demo(citynet)
+    head = citynet.projections.head()
+    status = {s.name: s for s in citynet.projections.status()}
+    assert set(status) == {"directory", "workshops", "agreements", "event_log", "audit_chain"}
+    assert all(s.position == head and s.state == "current" for s in status.values())
+
+
+def test_a_bad_event_stalls_its_projection_only_and_resumes_once_fixed(citynet: Citynet,
+                                                                      poisoned: dict[str, bool]) -> None:
+    citynet.execute(lambda app: app.register_city("Rostock", "DE", "Europe/Berlin"))
+    bad = citynet.execute(lambda app: app.register_city("Poison", "DE", "Europe/Berlin"))
+    # Commands go on: the event is stored, and later commands succeed.
+    after = citynet.execute(lambda app: app.register_city("Vienna", "AT", "Europe/Vienna"))
+    assert after.position > bad.position
+    status = {s.name: s for s in citynet.projections.status()}
+    assert status["directory"].state == "stalled" and status["directory"].stalled_at == bad.position
+    assert "cannot project this city" in (status["directory"].error or "")
+    assert status["directory"].position == bad.position - 1  # everything before it is applied
+    assert city_names(citynet) == {"Rostock"}
+    # The other projections and the audit chain went on.
+    assert status["event_log"].position == status["audit_chain"].position == after.position
+    assert logged_positions(citynet)[-1] == after.position
+    assert audit_chain.verify(citynet.app.recorder, citynet.sync_engine).ok
+    assert citynet.projections.board.reached() == after.position  # waits are not held up by a stalled one
+    # New code fixes the cause: the projection resumes from where it stopped, by itself.
+    poisoned["on"] = False
+    citynet.projections.runners["directory"].retry_at = 0.0
+    citynet.projections.catch_up()
+    assert city_names(citynet) == {"Rostock", "Poison", "Vienna"}
+    assert {s.name: s.state for s in citynet.projections.status()}["directory"] == "current"
+
+
+def test_a_failure_inside_a_big_batch_commits_what_came_before(citynet: Citynet, poisoned: dict[str, bool]) -> None:
+    citynet.projections.stop()
+    citynet.projections.running = True  # as if a background runner existed: nothing applied inline
+    names = [f"Town {i}" for i in range(30)]
+    for name in names[:20] + ["Poison"] + names[20:]:
+        citynet.execute(lambda app, n=name: app.register_city(n, "DE", "Europe/Berlin"))
+    citynet.projections.running = False
+    citynet.projections.catch_up()  # one batch of 31 fails: applied event by event up to the bad one
+    assert city_names(citynet) == set(names[:20])
+    poisoned["on"] = False
+    citynet.projections.runners["directory"].retry_at = 0.0
+    citynet.projections.catch_up()
+    assert city_names(citynet) == set(names) | {"Poison"}
+    assert verify(citynet).ok
+
+
+def test_rebuild_never_breaks_the_audit_chain(citynet: Citynet) -> None:
+    """Events stored but not yet projected (a server killed under load) still get their links."""
+    load_demo(citynet)
+    citynet.projections.running = True  # stands for a server that died before projecting
+    for i in range(5):
+        citynet.execute(lambda app, i=i: app.register_city(f"Unprojected {i}", "DE", "Europe/Berlin"))
+    citynet.projections.running = False
+    position = rebuild(citynet)
+    assert position == citynet.projections.head()
+    citynet.projections.catch_up()
+    report = audit_chain.verify(citynet.app.recorder, citynet.sync_engine)
+    assert report.ok and report.pending_from is None and report.checked == citynet.projections.head()
+
+
+def test_rebuild_one_projection_by_name_leaves_the_others(citynet: Citynet) -> None:
+    load_demo(citynet)
+    with citynet.sync_engine.begin() as conn:
+        conn.execute(tables.cities.update().values(name="garbled"))
+        conn.execute(tables.workshops.update().values(title="garbled"))
+    rebuild(citynet, ["directory"])
+    assert "garbled" not in city_names(citynet)
+    with citynet.sync_engine.connect() as conn:
+        assert set(conn.execute(select(tables.workshops.c.title)).scalars()) == {"garbled"}
+    assert not verify(citynet, names=["workshops"]).ok
+    assert verify(citynet, names=["directory"]).ok
+
+
+def test_leftovers_of_a_crashed_rebuild_are_cleaned_up(citynet: Citynet) -> None:
+    with citynet.sync_engine.begin() as conn:
+        conn.execute(text(f'CREATE TABLE "{SHADOW}rm_cities" (id VARCHAR(36) PRIMARY KEY)'))
+        if conn.dialect.name == "postgresql":
+            conn.execute(text('CREATE SCHEMA "citynet_scratch_deadbeef"'))
+    dropped = clean_leftovers_if_idle(citynet)
+    assert f"{SHADOW}rm_cities" in dropped
+    with citynet.sync_engine.connect() as conn:
+        names = set(conn.execute(text(
+            "SELECT name FROM sqlite_master WHERE type='table'" if conn.dialect.name == "sqlite"
+            else "SELECT table_name FROM information_schema.tables")).scalars())
+        assert not {n for n in names if n.startswith(SHADOW)}
+        if conn.dialect.name == "postgresql":
+            assert conn.execute(text("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'citynet_scratch%'")).scalar() == 0
+
+
+def test_waiting_for_a_position_needs_no_polling(citynet: Citynet, run) -> None:
+    citynet.projections.start()
+    try:
+        recorded = citynet.execute(lambda app: app.register_city("Liepāja", "LV", "Europe/Riga"))
+        assert run(citynet.wait_for_position(recorded.position, timeout=5))
+        assert "Liepāja" in city_names(citynet)
+        assert not run(citynet.wait_for_position(recorded.position + 1000, timeout=0.2))
+    finally:
+        citynet.projections.stop()
+
+
+@pytest.mark.postgres
+def test_one_process_applies_a_projection_and_another_takes_over(postgres_url: str, run) -> None:
+    first, second = Citynet(postgres_url, poll_seconds=0.2), Citynet(postgres_url, poll_seconds=0.2)
+    try:
+        first.projections.start()
+        second.projections.start()
+        recorded = first.execute(lambda app: app.register_city("Rostock", "DE", "Europe/Berlin"))
+        # The other process sees the write through LISTEN/NOTIFY, with no header and no poll.
+        assert second.projections.board.wait(recorded.position, 5)
+        held = {n for n in first.projections.runners if n in first.projections.leases._held}
+        held_too = {n for n in second.projections.runners if n in second.projections.leases._held}
+        assert held | held_too == set(first.projections.runners) and not held & held_too
+        first.projections.stop()  # the holder goes away (its session ends, as on kill -9)
+        recorded = second.execute(lambda app: app.register_city("Vienna", "AT", "Europe/Vienna"))
+        assert second.projections.board.wait(recorded.position, 10)
+        assert "Vienna" in city_names(second)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_concurrent_commands_all_reach_the_read_models(citynet: Citynet) -> None:
+    citynet.projections.start()
+    try:
+        network = citynet.execute(lambda app: app.found_network("Test Network", "TN", date(2000, 1, 1)))
+        positions: list[int] = []
+
+        def register(i: int) -> None:
+            positions.append(citynet.execute(lambda app: app.register_city(f"City {i}", "DE", "Europe/Berlin")).position)
+
+        threads = [threading.Thread(target=register, args=(i,)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert citynet.projections.board.wait(max(positions + [network.position]), 10)
+        assert len(city_names(citynet)) == 16
+    finally:
+        citynet.projections.stop()
