@@ -44,6 +44,7 @@ def world(api: Any, services: Any) -> dict[str, str]:
         services.execute(lambda app, city=city: app.answer_version(plan, 1, city, "endorse", "X", "Mayor"))
     services.register_delegate(open_, VIENNA, "Vera Wien", "vera@example.org", "crisis_management_specialist")
     services.register_delegate(open_, ROSTOCK, "Rolf Rostock", "rolf@example.org", "crisis_management_specialist")
+    services.projections.wait_for(services.projections.head(), 30)  # read what was written
     return {"secret": to_global_id("Workshop", secret), "open": to_global_id("Workshop", open_),
             "plan": to_global_id("ActionPlan", plan), "rostock": to_global_id("City", ROSTOCK)}
 
