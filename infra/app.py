@@ -26,7 +26,7 @@ from citynet.graphql.schema import build_schema
 from citynet.infra.auth import AuthError, actor_from_header
 from citynet.infra.calendar_feeds import calendar_router
 from citynet.infra.request_id import request_id_middleware
-from citynet.infra.response_cache import response_cache_middleware
+from citynet.infra.response_cache import REQUEST_READS, response_cache_middleware
 from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
 from citynet.services.demo import load_demo
@@ -85,7 +85,9 @@ def _graphql_controller(settings: Settings) -> type:
         wanted = _min_position(scope)
         if wanted is not None:
             await wait_for_header_position(citynet, wanted, settings.read_wait_seconds)
-        return make_context(citynet, actor)
+        context = make_context(citynet, actor)
+        scope.setdefault("state", {})[REQUEST_READS] = context.reads  # the response cache asks what it showed
+        return context
 
     base = make_graphql_controller(
         schema,

@@ -15,7 +15,9 @@ cache key is exactly that tuple:
 
 Bounded: at most ``size`` entries (LRU), none above ``MAX_ENTRY_BYTES``; entries of an older
 position are dropped as soon as one of a newer position is stored, so memory holds one
-position's answers. Only successful answers are kept (200 with no ``errors``); mutations,
+position's answers. Only successful answers are kept (200 with no ``errors``), and none that showed a name or an
+e-mail: personal data lives outside the event log (so it can be erased) and the position does not
+cover it. Mutations,
 subscriptions, documents that do not parse and requests waiting for a minimum position pass
 straight through.
 
@@ -44,6 +46,7 @@ from citynet.services import authz
 from citynet.services.attribution import Actor
 
 MAX_ENTRY_BYTES = 1_000_000
+REQUEST_READS = "citynet_reads"  # scope state: the request's VisibleReads, set by the GraphQL context
 PATH = "/graphql"
 MIN_POSITION = b"x-citynet-min-position"
 DROPPED_HEADERS = {b"content-length", b"date", b"x-request-id", b"etag"}
@@ -206,7 +209,8 @@ def response_cache_middleware(size: int, tokens: TokenConfig) -> Any:
                 entry = await _execute(app, scope, replay, send)
                 if entry is None:
                     return  # already sent as it came (not a cacheable answer)
-                if size > 0:
+                reads = scope.get("state", {}).get(REQUEST_READS)
+                if size > 0 and not (reads is not None and reads.showed_personal_data):
                     cache.put(key, position, entry)
             await _answer(scope, send, entry, headers.get(b"if-none-match"))
 

@@ -47,6 +47,9 @@ class VisibleReads:
         self.reads = reads
         self.actor = actor
         self.clock = clock
+        # Names and e-mails live outside the event log (so they can be erased): the log position
+        # does not cover them, so an answer that shows them must not be kept by a response cache.
+        self.showed_personal_data = False
 
     # -- workshops ------------------------------------------------------------------------
 
@@ -99,6 +102,7 @@ class VisibleReads:
     async def _redacted(self, rows: list[RegistrationRow]) -> list[RegistrationRow]:
         a = self.actor
         if authz.is_admin(a):
+            self.showed_personal_data |= any(r.name is not None or r.email is not None for r in rows)
             return rows
         needs_networks = a.role == authz.Role.COORDINATOR.value
         nets = await self.reads.network_ids_of_workshops({r.workshop_id for r in rows}) if needs_networks else {}
@@ -109,6 +113,7 @@ class VisibleReads:
                 r = dataclasses.replace(r, name=None, email=None)
                 if not authz.can_see_person_id(n, r.city_id, a):
                     r = dataclasses.replace(r, person_id=None)  # type: ignore[arg-type]
+            self.showed_personal_data |= r.name is not None or r.email is not None
             out.append(r)
         return out
 
