@@ -160,6 +160,6 @@ class Query:
         row = await info.context.load.workshops.workshop.load(str(workshop_id))
         return Workshop.from_row(row) if row else None
 
-    @strawberry.field(description="How far the read models have got in the event log.")
+    @strawberry.field(description="How far the read models have got in the event log (every healthy one).")
     async def read_position(self, info: Info) -> Position:  # type: ignore[valid-type]
-        return await info.context.services.reads.position()
+        return info.context.services.read_position()
