@@ -167,6 +167,7 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = citynet is None
         services = citynet or await anyio.to_thread.run_sync(Citynet, settings.effective_database_url)
+        services.bus.read_wait = settings.read_wait_seconds  # a mutation's read-your-writes wait
         if demo:
             added = await anyio.to_thread.run_sync(load_demo, services)
             log.info("demo data: %s events added", added)
