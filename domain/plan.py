@@ -22,7 +22,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import event
 
 from citynet.domain.agreement import Agreement, check_quorum
-from citynet.domain.errors import InvalidInput, InvalidTransition, NotFound, PlanNotAdopted
+from citynet.domain.errors import InvalidInput, NotFound, PlanNotAdopted
 from citynet.domain.values import clean_enum, clean_name, clean_note
 
 

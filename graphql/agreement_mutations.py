@@ -43,6 +43,10 @@ from citynet.services.commands.bus import Outcome
 
 
 def _uuid(value: str, field: str) -> UUID:
+    """An Action, Milestone or ProtocolStep global id (or, as before, the bare UUID)."""
+    decoded = decode_any(str(value))
+    if decoded is not None and decoded[0] in ("Action", "Milestone", "ProtocolStep") and len(decoded[1]) == 2:
+        return UUID(decoded[1][1])
     try:
         return UUID(str(value))
     except ValueError:
@@ -199,13 +203,13 @@ class AnswerVersionInput(MutationInput):
 @strawberry.type(description="`id` is the plan's; `affectedId` the action created, if any.")
 class ActionPlanPayload(MutationPayload):
     action_plan: ActionPlan | None
-    affected_id: strawberry.ID | None = strawberry.field(description="The action created, if any.")
+    affected_id: strawberry.ID | None = strawberry.field(description="The Action or Milestone created, if any.")
 
 
 @strawberry.type(description="`id` is the protocol's; `affectedId` the step created, if any.")
 class ProtocolPayload(MutationPayload):
     protocol: Protocol | None
-    affected_id: strawberry.ID | None = strawberry.field(description="The step created, if any.")
+    affected_id: strawberry.ID | None = strawberry.field(description="The ProtocolStep created, if any.")
 
 
 @strawberry.type(description="`id` is the plan's or protocol's.")
@@ -236,12 +240,23 @@ async def _load(info: Info, document_id: UUID) -> Any:
     return ActionPlan.from_row(row) if row.kind == "plan" else Protocol.from_row(row)
 
 
+async def _created(info: Info, created: UUID, document_id: UUID, kind: str) -> strawberry.ID | None:
+    """The global id of the action, milestone or step the command created, if any."""
+    if created == document_id:
+        return None
+    if kind == "Protocol":
+        return to_global_id("ProtocolStep", document_id, created)
+    versions = await maybe(info.context.load.agreements.versions.load(str(document_id))) or []
+    actions = versions[-1].content["actions"] if versions else {}
+    return to_global_id("Action" if str(created) in actions else "Milestone", document_id, created)
+
+
 async def _on_plan(info: Info, input: Any, make: Callable[[], Command], plan: Callable[[], UUID]) -> Any:
     """Run a plan command; the payload shows the plan (and the action it created, if any)."""
 
     async def answer(o: Outcome) -> ActionPlanPayload:
         plan_id = plan() if plan is not None else o.id
-        affected = strawberry.ID(str(o.id)) if o.id != plan_id else None
+        affected = await _created(info, o.id, plan_id, "ActionPlan")
         return ActionPlanPayload(**committed(o, input, to_global_id("ActionPlan", plan_id)),
                                  action_plan=await _load(info, plan_id), affected_id=affected)
 
@@ -251,7 +266,7 @@ async def _on_plan(info: Info, input: Any, make: Callable[[], Command], plan: Ca
 async def _on_protocol(info: Info, input: Any, make: Callable[[], Command], protocol: Callable[[], UUID]) -> Any:
     async def answer(o: Outcome) -> ProtocolPayload:
         protocol_id = protocol() if protocol is not None else o.id
-        affected = strawberry.ID(str(o.id)) if o.id != protocol_id else None
+        affected = await _created(info, o.id, protocol_id, "Protocol")
         return ProtocolPayload(**committed(o, input, to_global_id("Protocol", protocol_id)),
                                protocol=await _load(info, protocol_id), affected_id=affected)
 

@@ -6,10 +6,10 @@ from datetime import date
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 
 from citynet.graphql.agreement_types import (
     ActionPlan,
+    ActionRole,
     CrisisType,
     OwedAction,
     Protocol,
@@ -20,7 +20,7 @@ from citynet.graphql.context import Info
 from citynet.graphql.ids import from_global_id
 from citynet.graphql.types import Connection, to_connection
 from citynet.services import authz
-from citynet.services.plan_reports import city_today, owed_by
+from citynet.services.plan_reports import owed_by
 
 
 def _optional_id(value: strawberry.ID | None, kind: str, field: str) -> str | None:
@@ -35,19 +35,16 @@ class AgreementQuery:
         network_id: strawberry.ID | None = None, city_id: strawberry.ID | None = None,
         statuses: list[VersionStatus] | None = None,  # type: ignore[valid-type]
     ) -> Connection[ActionPlan]:
-        page = await info.context.services.reads.agreements_page(
+        page = await info.context.reads.agreements_page(
             "plan", first, after, network_id=_optional_id(network_id, "Network", "networkId"),
-            city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()),
-            adopted_only=authz.is_public(info.context.actor))
+            city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()))
         return to_connection(page, ActionPlan.from_row)
 
-    @strawberry.field
+    @strawberry.field(description="One action plan by id; null if there is none you may see.")
     async def action_plan(self, info: Info, id: strawberry.ID) -> ActionPlan | None:
         (plan_id,) = from_global_id(id, "ActionPlan", "id")
         row = await info.context.load.agreements.agreement.load(str(plan_id))
-        if row is None or row.kind != "plan" or (authz.is_public(info.context.actor) and row.adopted_version is None):
-            raise GraphQLError(f"id: ActionPlan {id!r} not found", extensions={"code": "NOT_FOUND", "field": "id"})
-        return ActionPlan.from_row(row)
+        return ActionPlan.from_row(row) if row is not None and row.kind == "plan" else None
 
     @strawberry.field(description="Joint crisis protocols by title; filter by network, partner city, crisis type, status.")
     async def protocols(
@@ -56,30 +53,27 @@ class AgreementQuery:
         crisis_type: CrisisType | None = None,  # type: ignore[valid-type]
         statuses: list[VersionStatus] | None = None,  # type: ignore[valid-type]
     ) -> Connection[Protocol]:
-        page = await info.context.services.reads.agreements_page(
+        page = await info.context.reads.agreements_page(
             "protocol", first, after, network_id=_optional_id(network_id, "Network", "networkId"),
             city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()),
-            crisis_type=crisis_type.value if crisis_type else None, adopted_only=authz.is_public(info.context.actor))
+            crisis_type=crisis_type.value if crisis_type else None)
         return to_connection(page, Protocol.from_row)
 
-    @strawberry.field
+    @strawberry.field(description="One protocol by id; null if there is none you may see.")
     async def protocol(self, info: Info, id: strawberry.ID) -> Protocol | None:
         (protocol_id,) = from_global_id(id, "Protocol", "id")
         row = await info.context.load.agreements.agreement.load(str(protocol_id))
-        if row is None or row.kind != "protocol" or (
-            authz.is_public(info.context.actor) and row.adopted_version is None
-        ):
-            raise GraphQLError(f"id: Protocol {id!r} not found", extensions={"code": "NOT_FOUND", "field": "id"})
-        return Protocol.from_row(row)
+        return Protocol.from_row(row) if row is not None and row.kind == "protocol" else None
 
     @strawberry.field(description="What a city owes: open actions it leads or supports, overdue first.")
     async def owed_actions(self, info: Info, city_id: strawberry.ID, today: date | None = None) -> list[OwedAction]:
         authz.require("plan:read-obligations", not authz.is_public(info.context.actor))
         city = str(from_global_id(city_id, "City", "cityId")[0])
-        day = today or await city_today(info.context.services.reads, info.context.services.clock, city)
+        row = await info.context.load.city.load(city)
+        day = today or info.context.reads.today(row.time_zone if row else "UTC")  # the city's own today
         owed = await owed_by(info.context.services.reads, city, day)
         actions: dict[str, dict[str, Any]] = {}  # each plan's actions built once, not once per owed action
         for plan_id in dict.fromkeys(o.plan.id for o in owed):
-            actions[plan_id] = {a.id: a for a in await plan_actions(info, plan_id, day)}
-        return [OwedAction(role=o.role, overdue=o.overdue, action=actions[o.plan.id][o.action_id],
+            actions[plan_id] = {a.action_key: a for a in await plan_actions(info, plan_id, day)}
+        return [OwedAction(role=ActionRole(o.role), overdue=o.overdue, action=actions[o.plan.id][o.action_id],
                            plan=ActionPlan.from_row(o.plan)) for o in owed]

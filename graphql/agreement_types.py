@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -12,12 +12,12 @@ from citynet.domain.agreement import VersionStatus as DomainVersionStatus
 from citynet.domain.plan import ActionStatus as DomainActionStatus
 from citynet.domain.protocol import CrisisType as DomainCrisisType
 from citynet.graphql.context import Info
-from citynet.services import authz
+import enum
+
 from citynet.graphql.ids import to_global_id
 from citynet.graphql.types import City, Network, Node, city_by_id
 from citynet.graphql.workshop_types import Workshop
-from citynet.services.clock import shared_today
-from citynet.services.plan_reports import diff_versions
+from citynet.services.plan_reports import current_actions, diff_versions
 from citynet.services.readmodel.agreement_queries import AgreementRow, EndorsementRow, VersionRow, rollup
 
 ActionStatus = strawberry.enum(DomainActionStatus, name="ActionStatus")
@@ -44,14 +44,39 @@ class Endorsement:
         return await city_by_id(info, self.city_id)
 
 
-@strawberry.type
-class Milestone:
+@strawberry.enum(description="What an action update records.")
+class ActionUpdateKind(enum.Enum):
+    PROGRESS = "progress"
+    HANDOVER = "handover"
+
+
+@strawberry.enum(description="How a city is bound to an action.")
+class ActionRole(enum.Enum):
+    LEAD = "lead"
+    SUPPORTING = "supporting"
+
+
+def action_id(plan_id: str, action: str) -> strawberry.ID:
+    return to_global_id("Action", plan_id, action)
+
+
+def milestone_id(plan_id: str, milestone: str) -> strawberry.ID:
+    return to_global_id("Milestone", plan_id, milestone)
+
+
+def step_id(protocol_id: str, step: str) -> strawberry.ID:
+    return to_global_id("ProtocolStep", protocol_id, step)
+
+
+@strawberry.type(description="A dated step towards an action; reachable with `node` while the plan's "
+                              "current version has it.")
+class Milestone(Node):
     id: strawberry.ID
     title: str
     due_on: date
 
 
-@strawberry.type(description="An action as a version of the plan states it.")
+@strawberry.type(description="An action as a version of the plan states it; `id` is the Action's id.")
 class PlannedAction:
     id: strawberry.ID
     title: str
@@ -63,16 +88,20 @@ class PlannedAction:
     lead_city_id: strawberry.Private[str]
     supporting_ids: strawberry.Private[list[str]]
 
-    @classmethod
-    def from_content(cls, action_id: str, a: dict[str, Any]) -> PlannedAction:
-        return cls(
-            id=strawberry.ID(action_id), title=a["title"], description=a["description"],
+    @staticmethod
+    def fields_of(plan_id: str, action: str, a: dict[str, Any]) -> dict[str, Any]:
+        return dict(
+            id=action_id(plan_id, action), title=a["title"], description=a["description"],
             due_on=date.fromisoformat(a["due_on"]), weight=a["weight"],
-            parent_id=strawberry.ID(a["parent_id"]) if a.get("parent_id") else None,
-            milestones=[Milestone(id=strawberry.ID(m), title=v["title"], due_on=date.fromisoformat(v["due_on"]))
+            parent_id=action_id(plan_id, a["parent_id"]) if a.get("parent_id") else None,
+            milestones=[Milestone(id=milestone_id(plan_id, m), title=v["title"], due_on=date.fromisoformat(v["due_on"]))
                         for m, v in sorted(a["milestones"].items(), key=lambda kv: kv[1]["due_on"])],
             lead_city_id=a["lead_city_id"], supporting_ids=list(a["supporting_city_ids"]),
         )
+
+    @classmethod
+    def from_content(cls, plan_id: str, action: str, a: dict[str, Any]) -> PlannedAction:
+        return cls(**cls.fields_of(plan_id, action, a))
 
     @strawberry.field(description="The responsible city the plan names.")
     async def lead_city(self, info: Info) -> City:
@@ -85,7 +114,7 @@ class PlannedAction:
 
 @strawberry.type(description="A progress report or a hand-over of responsibility.")
 class ActionUpdate:
-    kind: str
+    kind: ActionUpdateKind
     progress: int | None
     status: ActionStatus | None  # type: ignore[valid-type]
     note: str
@@ -98,13 +127,15 @@ class ActionUpdate:
 
 
 @strawberry.type(description="An action of the current version, with how it is being carried out.")
-class Action(PlannedAction):
+class Action(PlannedAction, Node):
+    id: strawberry.ID
     status: ActionStatus  # type: ignore[valid-type]
     progress: int = strawberry.field(description="Last reported progress, 0-100.")
     rolled_up_progress: float = strawberry.field(description="By weight over sub-actions, dropped ones excluded.")
-    overdue: bool
+    overdue: bool = strawberry.field(description="Open and past its due day in the responsible city's time zone.")
     current_lead_id: strawberry.Private[str]
     plan_id: strawberry.Private[str]
+    action_key: strawberry.Private[str]
 
     @strawberry.field(description="The city responsible now (after any hand-over).")
     async def responsible_city(self, info: Info) -> City:
@@ -113,14 +144,14 @@ class Action(PlannedAction):
     @strawberry.field
     async def updates(self, info: Info) -> list[ActionUpdate]:
         rows = await info.context.load.agreements.log.load(self.plan_id)
-        return [ActionUpdate(kind=r.kind, progress=r.progress,
+        return [ActionUpdate(kind=ActionUpdateKind(r.kind), progress=r.progress,
                              status=DomainActionStatus(r.status) if r.status else None, note=r.note,
                              at=datetime.fromisoformat(r.at), to_city_id=r.to_city_id)
-                for r in rows if r.action_id == self.id]
+                for r in rows if r.action_id == self.action_key]
 
 
-@strawberry.type
-class ProtocolStep:
+@strawberry.type(description="A step of a protocol; reachable with `node` while the current version has it.")
+class ProtocolStep(Node):
     id: strawberry.ID
     position: int
     instruction: str
@@ -146,9 +177,9 @@ class AgreementVersion:
         return cls(
             number=row.version, status=DomainVersionStatus(row.status), title=c["title"],
             purpose=c.get("purpose", ""), status_changed_at=datetime.fromisoformat(row.status_changed_at),
-            actions=[PlannedAction.from_content(a, v) for a, v in sorted(
+            actions=[PlannedAction.from_content(row.agreement_id, a, v) for a, v in sorted(
                 c.get("actions", {}).items(), key=lambda kv: (kv[1]["due_on"], kv[1]["title"]))],
-            steps=[ProtocolStep(id=strawberry.ID(s["id"]), position=i, instruction=s["instruction"],
+            steps=[ProtocolStep(id=step_id(row.agreement_id, s["id"]), position=i, instruction=s["instruction"],
                                 responsible_role=s["responsible_role"], time_frame=s["time_frame"])
                    for i, s in enumerate(c.get("steps", []))],
             required_endorsements=required, agreement_id=row.agreement_id,
@@ -173,9 +204,9 @@ class AgreementVersion:
 
 @strawberry.type
 class VersionChange:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The Action or ProtocolStep id.")
     title: str
-    fields: list[str]
+    fields: list[str] = strawberry.field(description="Changed fields, named as the API names them (dueOn).")
 
 
 @strawberry.type(description="What changed between two versions.")
@@ -188,8 +219,19 @@ class VersionDiff:
     changed: list[VersionChange]
 
 
-def _changes(items: list[Any]) -> list[VersionChange]:
-    return [VersionChange(id=strawberry.ID(c.id), title=c.title, fields=c.fields) for c in items]
+@strawberry.type(description="The document has no version with this number that you may see.")
+class NoSuchVersion:
+    message: str
+    number: int
+    latest: int = strawberry.field(description="The latest version you may see (0: none).")
+
+
+VersionDiffResult = Annotated[VersionDiff | NoSuchVersion, strawberry.union("VersionDiffResult")]
+
+
+def _changes(kind: str, document_id: str, items: list[Any]) -> list[VersionChange]:
+    make = action_id if kind == "plan" else step_id
+    return [VersionChange(id=make(document_id, c.id), title=c.title, fields=c.fields) for c in items]
 
 
 @strawberry.interface(description="A document partner cities agree on, version by version.")
@@ -203,11 +245,8 @@ class AgreementDocument(Node):
     row: strawberry.Private[AgreementRow]
 
     async def _versions(self, info: Info) -> list[VersionRow]:
-        """All versions; anonymous readers see adopted versions only (drafts are the partners' business)."""
-        rows: list[VersionRow] = await info.context.load.agreements.versions.load(self.row.id)
-        if authz.is_public(info.context.actor):
-            return [v for v in rows if v.status == "adopted"]
-        return rows
+        """The versions this caller may see (services/readmodel/visibility.py)."""
+        return await info.context.load.agreements.versions.load(self.row.id)  # type: ignore[no-any-return]
 
     async def _required(self, info: Info) -> int:
         partners = await info.context.load.agreements.partner_ids.load(self.row.id)
@@ -236,13 +275,17 @@ class AgreementDocument(Node):
         return next((AgreementVersion.from_row(v, required) for v in await self._versions(info) if v.version == number), None)
 
     @strawberry.field(description="Actions or steps added, removed and changed between two versions.")
-    async def diff(self, info: Info, from_version: int, to_version: int) -> VersionDiff | None:
+    async def diff(self, info: Info, from_version: int, to_version: int) -> VersionDiffResult:  # type: ignore[valid-type]
         by_number = {v.version: v for v in await self._versions(info)}
-        if from_version not in by_number or to_version not in by_number:
-            return None
+        for number in (from_version, to_version):
+            if number not in by_number:
+                return NoSuchVersion(message=f"{self.title!r} has no version {number}", number=number,
+                                     latest=max(by_number, default=0))
         d = diff_versions(self.row.kind, by_number[from_version], by_number[to_version])
+        kind, doc = self.row.kind, self.row.id
         return VersionDiff(from_version=from_version, to_version=to_version, title_changed=d.title_changed,
-                           added=_changes(d.added), removed=_changes(d.removed), changed=_changes(d.changed))
+                           added=_changes(kind, doc, d.added), removed=_changes(kind, doc, d.removed),
+                           changed=_changes(kind, doc, d.changed))
 
 
 def _document_fields(row: AgreementRow, kind: str) -> dict[str, Any]:
@@ -266,7 +309,8 @@ class ActionPlan(AgreementDocument):
     async def workshops(self, info: Info) -> list[Workshop]:
         ids = await info.context.load.agreements.workshop_ids.load(self.row.id)
         rows = await info.context.load.workshops.workshop.load_many(ids)
-        return [Workshop.from_row(r) for r in rows if r]
+        return [Workshop.from_row(r) for r in sorted((r for r in rows if r), key=lambda r: (
+            r.start_date is None, r.start_date or date.min, r.title))]
 
     @strawberry.field(description="Actions of the current version with their tracking, earliest due first.")
     async def actions(self, info: Info) -> list[Action]:
@@ -279,30 +323,25 @@ class ActionPlan(AgreementDocument):
 
 
 async def plan_actions(info: Info, plan_id: str, today: date | None = None) -> list[Action]:
-    today = today or shared_today(info.context.services.clock)
+    """The current (visible) version's actions; overdue by each responsible city's calendar
+    unless ``today`` fixes the day."""
     versions = await info.context.load.agreements.versions.load(plan_id)
-    if authz.is_public(info.context.actor):
-        versions = [v for v in versions if v.status == "adopted"] or versions[:0]
-        if not versions:
-            return []
-    content = versions[-1].content
+    if not versions:
+        return []
     tracking_rows = await info.context.load.agreements.tracking.load(plan_id)
-    values, _ = rollup(content, tracking_rows)
-    tracked = {t.action_id: t for t in tracking_rows}
-    out = []
-    for action_id, a in sorted(content["actions"].items(), key=lambda kv: (kv[1]["due_on"], kv[1]["title"])):
-        planned = PlannedAction.from_content(action_id, a)
-        t = tracked.get(action_id)
-        status = DomainActionStatus(t.status if t else "planned")
-        out.append(Action(
-            **{k: getattr(planned, k) for k in ("id", "title", "description", "due_on", "weight", "parent_id",
-                                               "milestones", "lead_city_id", "supporting_ids")},
-            status=status, progress=t.progress if t else 0, rolled_up_progress=round(values[action_id], 2),
-            overdue=status in (DomainActionStatus.PLANNED, DomainActionStatus.IN_PROGRESS, DomainActionStatus.BLOCKED)
-            and planned.due_on < today,
-            current_lead_id=(t.lead_city_id if t and t.lead_city_id else a["lead_city_id"]), plan_id=plan_id,
-        ))
-    return out
+    content = versions[-1].content
+    leads = {t.lead_city_id for t in tracking_rows if t.lead_city_id} | {
+        a["lead_city_id"] for a in content["actions"].values()}
+    cities = {c.id: c for c in await info.context.load.city.load_many(sorted(leads)) if c}
+    reads = info.context.reads
+
+    def today_of(city_id: str) -> date:
+        return today or reads.today(cities[city_id].time_zone if city_id in cities else "UTC")
+
+    return [Action(**PlannedAction.fields_of(plan_id, v.id, v.content), status=DomainActionStatus(v.status),
+                   progress=v.progress, rolled_up_progress=v.rolled_up_progress, overdue=v.overdue,
+                   current_lead_id=v.current_lead_id, plan_id=plan_id, action_key=v.id)
+            for v in current_actions(content, tracking_rows, today_of)]
 
 
 @strawberry.type(description="A joint crisis protocol: ordered steps for a type of crisis, agreed per version.")
@@ -321,7 +360,7 @@ class Protocol(AgreementDocument):
 
 @strawberry.type(description="An open action a city leads or supports.")
 class OwedAction:
-    role: str = strawberry.field(description="lead or supporting")
+    role: ActionRole
     overdue: bool
     action: Action
     plan: ActionPlan

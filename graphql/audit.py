@@ -9,9 +9,9 @@ import anyio.to_thread
 import strawberry
 from strawberry.scalars import JSON
 
-from citynet.domain.errors import InvalidInput
+from citynet.domain.errors import InvalidInput, NotFound
 from citynet.graphql.context import Info
-from citynet.graphql.ids import decode_any
+from citynet.graphql.ids import decode_any, to_global_id
 from citynet.graphql.types import Connection, Position, to_connection
 from citynet.services import audit_chain, authz
 from citynet.services.history import as_of
@@ -34,17 +34,26 @@ def aggregate_uuid(value: str, field: str) -> UUID:
         raise InvalidInput(field, f"{value!r} is not an id") from None
 
 
+ActorRole = strawberry.enum(authz.Role, name="ActorRole", description="The role an event's actor acted in.")
+
+
+def record_id(aggregate_type: str, aggregate_id: str) -> strawberry.ID:
+    """The global id of a stored record. Networks, cities, workshops, plans and protocols are
+    reachable with ``node``; internal records (Calendar, Erasure) only through the audit queries."""
+    return to_global_id(aggregate_type, aggregate_id)
+
+
 @strawberry.type
 class EventActor:
-    id: str
-    role: str
-    city_id: str | None = strawberry.field(description="The acting city's UUID, if the actor acts for one.")
+    id: str = strawberry.field(description="The token subject (or system/anonymous).")
+    role: ActorRole  # type: ignore[valid-type]
+    city_id: strawberry.ID | None = strawberry.field(description="The acting city's id, if the actor acts for one.")
 
 
 @strawberry.type(description="One stored event with who caused it, when, and through which request and command.")
 class AuditEvent:
     position: Position  # type: ignore[valid-type]
-    aggregate_id: str
+    aggregate_id: strawberry.ID = strawberry.field(description="The record's global id.")
     aggregate_type: str
     version: int
     event_type: str
@@ -57,10 +66,11 @@ class AuditEvent:
 
     @classmethod
     def from_row(cls, r: EventRow) -> AuditEvent:
-        return cls(position=r.position, aggregate_id=r.originator_id, aggregate_type=r.aggregate_type,
-                   version=r.originator_version, event_type=r.event_type,
+        return cls(position=r.position, aggregate_id=record_id(r.aggregate_type, r.originator_id),
+                   aggregate_type=r.aggregate_type, version=r.originator_version, event_type=r.event_type,
                    recorded_at=datetime.fromisoformat(r.recorded_at),
-                   actor=EventActor(id=r.actor_id, role=r.actor_role, city_id=r.actor_city_id),
+                   actor=EventActor(id=r.actor_id, role=authz.Role(r.actor_role),
+                                    city_id=to_global_id("City", r.actor_city_id) if r.actor_city_id else None),
                    correlation_id=r.correlation_id, causation_id=r.causation_id, command=r.command, data=r.data)
 
 
@@ -85,7 +95,7 @@ class EventFilter:
 
 @strawberry.type(description="A record as it was, computed from its events.")
 class Snapshot:
-    aggregate_id: str
+    aggregate_id: strawberry.ID = strawberry.field(description="The record's global id.")
     aggregate_type: str
     version: int
     recorded_at: datetime = strawberry.field(description="When the event that produced this version was stored.")
@@ -107,23 +117,26 @@ class AuditQuery:
         page = await info.context.services.reads.events_page(first, after, (filter or EventFilter()).to_criteria())
         return to_connection(page, AuditEvent.from_row)
 
-    @strawberry.field(description="The full history of one record, oldest first.")
-    async def aggregate_history(self, info: Info, id: strawberry.ID) -> list[AuditEvent]:
+    @strawberry.field(description="The full history of one record, oldest first; null if there is no such record.")
+    async def aggregate_history(self, info: Info, id: strawberry.ID) -> list[AuditEvent] | None:
         _require_history(info)
         rows = await info.context.services.reads.history_of(str(aggregate_uuid(id, "id")))
-        if not rows:
-            raise InvalidInput("id", f"{id!r}: no such record")
-        return [AuditEvent.from_row(r) for r in rows]
+        return [AuditEvent.from_row(r) for r in rows] if rows else None
 
-    @strawberry.field(description="A network, workshop, plan (any record) as it was at a version or a moment.")
+    @strawberry.field(description="A network, workshop, plan (any record) as it was at a version or a moment; "
+                                  "null if there is no such record.")
     async def as_of(self, info: Info, id: strawberry.ID, version: int | None = None,
-                    at: datetime | None = None) -> Snapshot:
+                    at: datetime | None = None) -> Snapshot | None:
         _require_history(info)
         aggregate_id = aggregate_uuid(id, "id")
         if version is None and at is None:
             raise InvalidInput("at", "give a version or a moment")
-        snap = await anyio.to_thread.run_sync(lambda: as_of(info.context.services.app, aggregate_id, version, at))
-        return Snapshot(aggregate_id=str(snap.aggregate_id), aggregate_type=snap.aggregate_type, version=snap.version,
+        try:
+            snap = await anyio.to_thread.run_sync(lambda: as_of(info.context.services.app, aggregate_id, version, at))
+        except NotFound:
+            return None
+        return Snapshot(aggregate_id=record_id(snap.aggregate_type, str(snap.aggregate_id)),
+                        aggregate_type=snap.aggregate_type, version=snap.version,
                         recorded_at=snap.recorded_at, state=snap.state)
 
     @strawberry.field(description="The head of the tamper-evident hash chain.")

@@ -9,6 +9,7 @@ from strawberry.litestar import BaseContext
 
 from citynet.graphql.loaders import Loaders
 from citynet.services.attribution import ANONYMOUS, Actor
+from citynet.services.readmodel.visibility import VisibleReads
 from citynet.services.runtime import Citynet
 
 
@@ -26,9 +27,14 @@ class Context(BaseContext, kw_only=True):
     def load(self) -> Loaders:
         return self.loaders  # type: ignore[no-any-return]
 
+    @property
+    def reads(self) -> VisibleReads:
+        """The read model as this request's actor may see it: every query goes through here."""
+        return self.loaders.visible  # type: ignore[no-any-return]
+
 
 def make_context(citynet: Citynet, actor: Actor = ANONYMOUS) -> Context:
-    return Context(citynet=citynet, loaders=Loaders(citynet.reads), actor=actor)
+    return Context(citynet=citynet, loaders=Loaders(VisibleReads(citynet.reads, actor, citynet.clock)), actor=actor)
 
 
 Info = strawberry.Info[Context, None]

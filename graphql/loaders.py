@@ -1,98 +1,165 @@
-"""Per-request DataLoaders: each kind of row is fetched once per request, in batches."""
+"""Per-request DataLoaders: each kind of row is fetched once per request, in batches.
+
+Built on the caller's VisibleReads: whatever a loader returns, the caller may see. Each loader is
+made on first use (most requests need a few of the thirty).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from citynet.services.readmodel.queries import CityRow, CommissionRow, MembershipRow, NetworkRow, ReadModel
-
-K = TypeVar("K")
-V = TypeVar("V")
+from citynet.services.readmodel.visibility import VisibleReads
 
 
-def _by_key(fetch: Callable[[list[str]], Awaitable[dict[str, Any]]], default: Any = None) -> Any:
-    async def load(keys: Sequence[str]) -> list[Any]:
+def _by_key(fetch: Callable[[list[Any]], Awaitable[dict[Any, Any]]], default: Any = None) -> DataLoader[Any, Any]:
+    async def load(keys: Sequence[Any]) -> list[Any]:
         found = await fetch(list(keys))
         return [found.get(k, default() if callable(default) else default) for k in keys]
 
-    return load
+    return DataLoader(load)
 
 
-@dataclass
 class Loaders:
-    reads: ReadModel
-    city: DataLoader[str, CityRow | None] = field(init=False)
-    network: DataLoader[str, NetworkRow | None] = field(init=False)
-    commission: DataLoader[str, CommissionRow | None] = field(init=False)
-    members_of_network: DataLoader[str, list[MembershipRow]] = field(init=False)
-    memberships_of_city: DataLoader[str, list[MembershipRow]] = field(init=False)
-    commissions_of_network: DataLoader[str, list[CommissionRow]] = field(init=False)
-    commission_member_ids: DataLoader[str, list[str]] = field(init=False)
-    workshops: WorkshopLoaders = field(init=False)
-    agreements: AgreementLoaders = field(init=False)
+    def __init__(self, visible: VisibleReads) -> None:
+        self.visible = visible
+        self.reads = visible.reads
 
-    def __post_init__(self) -> None:
-        r = self.reads
-        self.city = DataLoader(_by_key(r.cities_by_id))
-        self.network = DataLoader(_by_key(r.networks_by_id))
-        self.commission = DataLoader(_by_key(r.commissions_by_id))
-        self.members_of_network = DataLoader(_by_key(r.members_by_network, list))
-        self.memberships_of_city = DataLoader(_by_key(r.memberships_by_city, list))
-        self.commissions_of_network = DataLoader(_by_key(r.commissions_by_network, list))
-        self.commission_member_ids = DataLoader(_by_key(r.commission_member_ids, list))
-        self.workshops = WorkshopLoaders(r)
-        self.agreements = AgreementLoaders(r)
+    @cached_property
+    def city(self) -> DataLoader[str, Any]:
+        return _by_key(self.reads.cities_by_id)
+
+    @cached_property
+    def network(self) -> DataLoader[str, Any]:
+        return _by_key(self.reads.networks_by_id)
+
+    @cached_property
+    def commission(self) -> DataLoader[str, Any]:
+        return _by_key(self.reads.commissions_by_id)
+
+    @cached_property
+    def members_of_network(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.members_by_network, list)
+
+    @cached_property
+    def memberships_of_city(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.memberships_by_city, list)
+
+    @cached_property
+    def commissions_of_network(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.commissions_by_network, list)
+
+    @cached_property
+    def commission_member_ids(self) -> DataLoader[str, list[str]]:
+        return _by_key(self.reads.commission_member_ids, list)
+
+    @cached_property
+    def members_on(self) -> DataLoader[tuple[str, Any], list[Any]]:
+        return _by_key(self.reads.members_on, list)
+
+    @cached_property
+    def membership_history(self) -> DataLoader[tuple[str | None, str | None], list[Any]]:
+        return _by_key(self.reads.membership_history, list)
+
+    @cached_property
+    def workshops(self) -> WorkshopLoaders:
+        return WorkshopLoaders(self.visible)
+
+    @cached_property
+    def agreements(self) -> AgreementLoaders:
+        return AgreementLoaders(self.visible)
 
 
-@dataclass
 class WorkshopLoaders:
-    reads: ReadModel
-    workshop: DataLoader[str, Any] = field(init=False)
-    network_ids: DataLoader[str, list[str]] = field(init=False)
-    partner_ids: DataLoader[str, list[str]] = field(init=False)
-    sessions: DataLoader[str, list[Any]] = field(init=False)
-    registrations: DataLoader[str, list[Any]] = field(init=False)
-    city_registrations: DataLoader[str, list[Any]] = field(init=False)
-    poll_candidates: DataLoader[str, list[Any]] = field(init=False)
-    poll_answers: DataLoader[str, list[Any]] = field(init=False)
-    quotas: DataLoader[str, list[Any]] = field(init=False)
+    def __init__(self, visible: VisibleReads) -> None:
+        self.visible = visible
+        self.reads = visible.reads
 
-    def __post_init__(self) -> None:
-        r = self.reads
-        self.workshop = DataLoader(_by_key(r.workshops_by_id))
-        self.network_ids = DataLoader(_by_key(r.network_ids_of_workshops, list))
-        self.partner_ids = DataLoader(_by_key(r.partner_ids_of_workshops, list))
-        self.sessions = DataLoader(_by_key(r.sessions_of_workshops, list))
-        self.registrations = DataLoader(_by_key(r.registrations_of_workshops, list))
-        self.city_registrations = DataLoader(_by_key(r.registrations_of_cities, list))
-        self.poll_candidates = DataLoader(_by_key(r.poll_candidates_of_workshops, list))
-        self.poll_answers = DataLoader(_by_key(r.poll_answers_of_workshops, list))
-        self.quotas = DataLoader(_by_key(r.quotas_of_workshops, list))
+    @cached_property
+    def workshop(self) -> DataLoader[str, Any]:
+        return _by_key(self.visible.workshops_by_id)
+
+    @cached_property
+    def network_ids(self) -> DataLoader[str, list[str]]:
+        return _by_key(self.reads.network_ids_of_workshops, list)
+
+    @cached_property
+    def partner_ids(self) -> DataLoader[str, list[str]]:
+        return _by_key(self.reads.partner_ids_of_workshops, list)
+
+    @cached_property
+    def sessions(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.sessions_of_workshops, list)
+
+    @cached_property
+    def registrations(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.visible.registrations_of_workshops, list)
+
+    @cached_property
+    def city_registrations(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.visible.registrations_of_cities, list)
+
+    @cached_property
+    def person_registrations(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.visible.registrations_of_people, list)
+
+    @cached_property
+    def poll_candidates(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.poll_candidates_of_workshops, list)
+
+    @cached_property
+    def poll_answers(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.poll_answers_of_workshops, list)
+
+    @cached_property
+    def quotas(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.quotas_of_workshops, list)
+
+    @cached_property
+    def counts(self) -> DataLoader[str, dict[str, int]]:
+        return _by_key(self.reads.registration_counts, dict)
+
+    @cached_property
+    def overlapping(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.visible.overlapping_workshops, list)
 
 
-@dataclass
 class AgreementLoaders:
-    reads: ReadModel
-    agreement: DataLoader[str, Any] = field(init=False)
-    versions: DataLoader[str, list[Any]] = field(init=False)
-    endorsements: DataLoader[str, list[Any]] = field(init=False)
-    network_ids: DataLoader[str, list[str]] = field(init=False)
-    partner_ids: DataLoader[str, list[str]] = field(init=False)
-    workshop_ids: DataLoader[str, list[str]] = field(init=False)
-    tracking: DataLoader[str, list[Any]] = field(init=False)
-    log: DataLoader[str, list[Any]] = field(init=False)
+    def __init__(self, visible: VisibleReads) -> None:
+        self.visible = visible
+        self.reads = visible.reads
 
-    def __post_init__(self) -> None:
-        r = self.reads
-        self.agreement = DataLoader(_by_key(r.agreements_by_id))
-        self.versions = DataLoader(_by_key(r.versions_of, list))
-        self.endorsements = DataLoader(_by_key(r.endorsements_of, list))
-        self.network_ids = DataLoader(_by_key(r.agreement_network_ids, list))
-        self.partner_ids = DataLoader(_by_key(r.agreement_partner_ids, list))
-        self.workshop_ids = DataLoader(_by_key(r.plan_workshop_ids, list))
-        self.tracking = DataLoader(_by_key(r.tracking_of, list))
-        self.log = DataLoader(_by_key(r.action_log_of, list))
+    @cached_property
+    def agreement(self) -> DataLoader[str, Any]:
+        return _by_key(self.visible.agreements_by_id)
+
+    @cached_property
+    def versions(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.visible.versions_of, list)
+
+    @cached_property
+    def endorsements(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.endorsements_of, list)
+
+    @cached_property
+    def network_ids(self) -> DataLoader[str, list[str]]:
+        return _by_key(self.reads.agreement_network_ids, list)
+
+    @cached_property
+    def partner_ids(self) -> DataLoader[str, list[str]]:
+        return _by_key(self.reads.agreement_partner_ids, list)
+
+    @cached_property
+    def workshop_ids(self) -> DataLoader[str, list[str]]:
+        return _by_key(self.visible.plan_workshop_ids, list)
+
+    @cached_property
+    def tracking(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.tracking_of, list)
+
+    @cached_property
+    def log(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.action_log_of, list)

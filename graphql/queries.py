@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from datetime import date
 
 import strawberry
-from graphql import GraphQLError
 
 from citynet.domain.errors import InvalidInput
 from citynet.graphql.context import Info
-from citynet.graphql.ids import decode_any, from_global_id
+from citynet.graphql.ids import decode_any, from_global_id, to_global_id
 from citynet.graphql.types import City, Commission, Connection, Network, Node, Position, to_connection
-from citynet.graphql.workshop_types import Registration, Session, Workshop, WorkshopStatus
-from citynet.services import authz
-from citynet.services.clock import shared_today
+from citynet.graphql.workshop_types import Person, Registration, Session, Workshop, WorkshopStatus
 from citynet.services.readmodel.workshop_queries import WorkshopFilter as Criteria
-from citynet.services.readmodel.workshop_queries import WorkshopRow
 
 
 @strawberry.enum(description="Which workshops by time: those not yet over, those over, or all.")
@@ -35,9 +30,10 @@ class WorkshopFilter:
     starts_from: date | None = None
     ends_by: date | None = None
     statuses: list[WorkshopStatus] | None = None  # type: ignore[valid-type]
-    timing: WorkshopTiming = WorkshopTiming.ALL
+    timing: WorkshopTiming = strawberry.field(
+        default=WorkshopTiming.ALL, description="Over or not by the host city's own calendar.")
 
-    def to_criteria(self, today: date) -> Criteria:
+    def to_criteria(self) -> Criteria:
         if self.starts_from and self.ends_by and self.ends_by < self.starts_from:
             raise InvalidInput("filter.endsBy", "is before filter.startsFrom")
         return Criteria(
@@ -47,74 +43,85 @@ class WorkshopFilter:
             starts_from=self.starts_from,
             ends_by=self.ends_by,
             statuses=tuple(s.value for s in self.statuses or ()),
-            upcoming_on=today if self.timing is WorkshopTiming.UPCOMING else None,
-            past_on=today if self.timing is WorkshopTiming.PAST else None,
+            timing=self.timing.value,
         )
 
 
-def _visible_workshop(info: Info, row: WorkshopRow) -> bool:
-    return not authz.is_public(info.context.actor) or row.status in authz.PUBLISHED_WORKSHOP_STATUSES
+async def _node(info: Info, kind: str, parts: tuple[str, ...]) -> Node | None:
+    """Every loader below is the caller's view (services/readmodel/visibility.py): what the caller
+    may not see is simply not found."""
+    from citynet.graphql.agreement_types import ActionPlan, Protocol, plan_actions
 
-
-def _not_found(kind: str, field: str, value: str) -> GraphQLError:
-    return GraphQLError(f"{field}: {kind} {value!r} not found", extensions={"code": "NOT_FOUND", "field": field})
+    load = info.context.load
+    if kind == "City" and len(parts) == 1:
+        city = await load.city.load(parts[0])
+        return City.from_row(city) if city else None
+    if kind == "Network" and len(parts) == 1:
+        network = await load.network.load(parts[0])
+        return Network.from_row(network) if network else None
+    if kind == "Commission" and len(parts) == 2:
+        commission = await load.commission.load(parts[1])
+        return Commission.from_row(commission) if commission and commission.network_id == parts[0] else None
+    if kind in ("Workshop", "Registration", "Session") and 1 <= len(parts) <= 2:
+        workshop = await load.workshops.workshop.load(parts[0])
+        if workshop is None or len(parts) != (1 if kind == "Workshop" else 2):
+            return None
+        if kind == "Workshop":
+            return Workshop.from_row(workshop)
+        if kind == "Registration":
+            reg = next((r for r in await load.workshops.registrations.load(parts[0]) if r.id == parts[1]), None)
+            return Registration.from_row(reg) if reg else None
+        session = next((r for r in await load.workshops.sessions.load(parts[0]) if r.id == parts[1]), None)
+        return Session.from_row(session, workshop.time_zone) if session else None
+    if kind == "Person" and len(parts) == 1:
+        rows = await load.workshops.person_registrations.load(parts[0])
+        if not rows:
+            return None
+        named = next((r for r in rows if r.name is not None), None)
+        return Person(id=to_global_id("Person", parts[0]), name=named.name if named else None,
+                      email=named.email if named else None, rows=rows)
+    if kind in ("ActionPlan", "Protocol", "Action", "Milestone", "ProtocolStep") and len(parts) in (1, 2):
+        document = await load.agreements.agreement.load(parts[0])
+        wanted = "protocol" if kind in ("Protocol", "ProtocolStep") else "plan"
+        if document is None or document.kind != wanted or len(parts) != (1 if kind in ("ActionPlan", "Protocol") else 2):
+            return None
+        if kind == "ActionPlan":
+            return ActionPlan.from_row(document)
+        if kind == "Protocol":
+            return Protocol.from_row(document)
+        if kind == "ProtocolStep":
+            steps = await Protocol.from_row(document).steps(info)
+            return next((st for st in steps if st.id == to_global_id(kind, *parts)), None)
+        actions = await plan_actions(info, parts[0])
+        if kind == "Action":
+            return next((a for a in actions if a.action_key == parts[1]), None)
+        wanted_id = to_global_id(kind, *parts)
+        return next((m for a in actions for m in a.milestones if m.id == wanted_id), None)
+    return None
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Any object by its global id; null if there is none.")
+    @strawberry.field(description="Any object by its global id; null if there is none you may see "
+                                  "(also for a malformed id).")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         decoded = decode_any(id)
         if decoded is None:
             return None
-        kind, parts = decoded
-        load = info.context.load
-        if kind == "City" and len(parts) == 1:
-            row = await load.city.load(parts[0])
-            return City.from_row(row) if row else None
-        if kind == "Network" and len(parts) == 1:
-            row = await load.network.load(parts[0])
-            return Network.from_row(row) if row else None
-        if kind == "Commission" and len(parts) == 2:
-            row = await load.commission.load(parts[1])
-            return Commission.from_row(row) if row and row.network_id == parts[0] else None
-        if kind == "Workshop" and len(parts) == 1:
-            workshop = await load.workshops.workshop.load(parts[0])
-            return Workshop.from_row(workshop) if workshop and _visible_workshop(info, workshop) else None
-        if kind == "Registration" and len(parts) == 2:
-            regs = await load.workshops.registrations.load(parts[0])
-            found = next((r for r in regs if r.id == parts[1]), None)
-            return Registration.from_row(found) if found else None
-        if kind in ("ActionPlan", "Protocol") and len(parts) == 1:
-            from citynet.graphql.agreement_types import ActionPlan, Protocol
-
-            document = await load.agreements.agreement.load(parts[0])
-            if document is None or document.kind != ("plan" if kind == "ActionPlan" else "protocol"):
-                return None
-            if authz.is_public(info.context.actor) and document.adopted_version is None:
-                return None
-            return ActionPlan.from_row(document) if kind == "ActionPlan" else Protocol.from_row(document)
-        if kind == "Session" and len(parts) == 2:
-            workshop = await load.workshops.workshop.load(parts[0])
-            sessions = await load.workshops.sessions.load(parts[0])
-            session = next((r for r in sessions if r.id == parts[1]), None)
-            return Session.from_row(session, workshop.time_zone) if session and workshop else None
-        return None
+        return await _node(info, *decoded)
 
     @strawberry.field(description="Networks, ordered by name.")
     async def networks(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Network]:
-        page = await info.context.services.reads.networks_page(first, after)
+        page = await info.context.reads.reads.networks_page(first, after)
         return to_connection(page, Network.from_row)
 
-    @strawberry.field(description="One network by id.")
+    @strawberry.field(description="One network by id; null if there is none.")
     async def network(self, info: Info, id: strawberry.ID) -> Network | None:
         (network_id,) = from_global_id(id, "Network", "id")
         row = await info.context.load.network.load(str(network_id))
-        if row is None:
-            raise _not_found("Network", "id", id)
-        return Network.from_row(row)
+        return Network.from_row(row) if row else None
 
     @strawberry.field(description="Cities, ordered by name; optionally of one country.")
     async def cities(
@@ -124,43 +131,34 @@ class Query:
         after: str | None = None,
         country_code: str | None = None,
     ) -> Connection[City]:
-        page = await info.context.services.reads.cities_page(first, after, country_code=country_code)
+        page = await info.context.reads.reads.cities_page(first, after, country_code=country_code)
         return to_connection(page, City.from_row)
 
-    @strawberry.field(description="One city by id.")
+    @strawberry.field(description="One city by id; null if there is none.")
     async def city(self, info: Info, id: strawberry.ID) -> City | None:
         (city_id,) = from_global_id(id, "City", "id")
         row = await info.context.load.city.load(str(city_id))
-        if row is None:
-            raise _not_found("City", "id", id)
-        return City.from_row(row)
+        return City.from_row(row) if row else None
 
     @strawberry.field(description="Cities that belong to at least `minNetworks` networks now (default 2).")
     async def bridge_cities(
         self, info: Info, first: int | None = None, after: str | None = None, min_networks: int = 2
     ) -> Connection[City]:
-        page = await info.context.services.reads.cities_page(first, after, min_networks=max(min_networks, 1))
+        page = await info.context.reads.reads.cities_page(first, after, min_networks=max(min_networks, 1))
         return to_connection(page, City.from_row)
 
     @strawberry.field(description="Workshops ordered by start date (undated last); filter by network, host, topic, dates, status.")
     async def workshops(
         self, info: Info, first: int | None = None, after: str | None = None, filter: WorkshopFilter | None = None
     ) -> Connection[Workshop]:
-        criteria = (filter or WorkshopFilter()).to_criteria(shared_today(info.context.services.clock))
-        if authz.is_public(info.context.actor):  # anonymous readers see published workshops only
-            wanted = criteria.statuses or authz.PUBLISHED_WORKSHOP_STATUSES
-            criteria = dataclasses.replace(
-                criteria, statuses=tuple(s for s in wanted if s in authz.PUBLISHED_WORKSHOP_STATUSES) or ("none",))
-        page = await info.context.services.reads.workshops_page(first, after, criteria)
+        page = await info.context.reads.workshops_page(first, after, (filter or WorkshopFilter()).to_criteria())
         return to_connection(page, Workshop.from_row)
 
-    @strawberry.field(description="One workshop by id.")
+    @strawberry.field(description="One workshop by id; null if there is none you may see.")
     async def workshop(self, info: Info, id: strawberry.ID) -> Workshop | None:
         (workshop_id,) = from_global_id(id, "Workshop", "id")
         row = await info.context.load.workshops.workshop.load(str(workshop_id))
-        if row is None or not _visible_workshop(info, row):
-            raise _not_found("Workshop", "id", id)
-        return Workshop.from_row(row)
+        return Workshop.from_row(row) if row else None
 
     @strawberry.field(description="How far the read models have got in the event log (every healthy one).")
     async def read_position(self, info: Info) -> Position:  # type: ignore[valid-type]

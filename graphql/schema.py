@@ -36,7 +36,7 @@ from citynet.graphql.agreement_types import ActionPlan, Protocol
 from citynet.graphql.projections import ProjectionsQuery, ReadModelFreshness
 from citynet.graphql.queries import Query
 from citynet.graphql.types import City, Commission, Network
-from citynet.graphql.workshop_types import Registration, Session, Workshop
+from citynet.graphql.workshop_types import Person, Registration, Session, Workshop
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def build_schema(
     return CitynetSchema(
         query=merge_types("Query", (Query, AgreementQuery, AuditQuery, ProjectionsQuery)),
         mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations)),
-        types=[City, Network, Commission, Workshop, Session, Registration, ActionPlan, Protocol, *ERROR_TYPES],
+        types=[City, Network, Commission, Workshop, Session, Registration, Person, ActionPlan, Protocol, *ERROR_TYPES],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )

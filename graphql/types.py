@@ -55,7 +55,11 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-    total_count: int
+    page: strawberry.Private[Page]
+
+    @strawberry.field(description="How many there are in all (counted only when asked for).")
+    async def total_count(self) -> int:
+        return await self.page.total()
 
 
 def to_connection(page: Page, convert) -> Connection:  # type: ignore[no-untyped-def,type-arg]
@@ -68,7 +72,7 @@ def to_connection(page: Page, convert) -> Connection:  # type: ignore[no-untyped
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=page.total_count,
+        page=page,
     )
 
 
@@ -111,7 +115,7 @@ class City(Node):
 
     @strawberry.field(description="Every period in a role in any network, oldest first.")
     async def membership_history(self, info: Info) -> list[Membership]:
-        rows = await info.context.services.reads.membership_history(city_id=self.row.id)
+        rows = await info.context.load.membership_history.load((None, self.row.id))
         return [Membership.from_row(r) for r in rows]
 
     @strawberry.field(description="The city's delegates across workshops, in order of registration.")
@@ -141,10 +145,8 @@ class Membership:
                    until=row.valid_to, row=row)
 
     @strawberry.field
-    async def city(self, info: Info) -> City:
-        row = await info.context.load.city.load(self.row.city_id)
-        assert row is not None  # the projection writes cities before memberships
-        return City.from_row(row)
+    def city(self) -> City:
+        return City.from_row(self.row.city)  # joined in the membership query
 
     @strawberry.field
     async def network(self, info: Info) -> Network:
@@ -209,11 +211,11 @@ class Network(Node):
 
     @strawberry.field(description="Who was a member on the given day, and in which role.")
     async def members_on(self, info: Info, on: date) -> list[Membership]:
-        rows = await info.context.services.reads.members_on(self.row.id, on)
+        rows = await info.context.load.members_on.load((self.row.id, on))
         return [Membership.from_row(r) for r in rows]
 
     @strawberry.field(description="Every membership period, oldest first; optionally of one city.")
     async def membership_history(self, info: Info, city_id: strawberry.ID | None = None) -> list[Membership]:
         city = str(from_global_id(city_id, "City", "cityId")[0]) if city_id is not None else None
-        rows = await info.context.services.reads.membership_history(network_id=self.row.id, city_id=city)
+        rows = await info.context.load.membership_history.load((self.row.id, city))
         return [Membership.from_row(r) for r in rows]

@@ -309,11 +309,9 @@ class WorkshopMutations:
         async def answer(o: Outcome) -> RegistrationPayload:
             wid = _workshop_id(input.workshop_id)
             rows = await maybe(info.context.load.workshops.registrations.load(str(wid))) or []
-            row = next((r for r in rows if r.id == str(o.id)), None)
-            waitlist = [r.id for r in rows if r.status == "waitlisted"]
-            place = waitlist.index(row.id) + 1 if row is not None and row.id in waitlist else None
+            row = next((r for r in rows if r.id == str(o.id)), None)  # carries its waitlist position
             return RegistrationPayload(**committed(o, input, to_global_id("Registration", wid, o.id)),
-                                       registration=Registration.from_row(row, place) if row is not None else None,
+                                       registration=Registration.from_row(row) if row is not None else None,
                                        workshop=await _workshop(info, wid))
 
         return await dispatch(info, input, lambda: commands.RegisterDelegate(

@@ -8,7 +8,7 @@ workshop that spans a DST change shows its own offset.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -35,10 +35,10 @@ from citynet.domain.workshop_values import (
     WorkshopStatus as DomainWorkshopStatus,
 )
 from citynet.graphql.context import Info
-from citynet.services import authz
 from citynet.graphql.ids import to_global_id
 from citynet.graphql.types import City, Connection, Network, Node, city_by_id, to_connection
 from citynet.services.readmodel.paging import page_in_memory
+from citynet.services.readmodel.workshop_views import Occupancy, workshop_days
 from citynet.services.readmodel.workshop_queries import PollCandidateRow, RegistrationRow, SessionRow, WorkshopRow
 
 WorkshopStatus = strawberry.enum(DomainWorkshopStatus, name="WorkshopStatus")
@@ -81,12 +81,28 @@ class Session(Node):
                    moderator=row.moderator, kind=DomainSessionKind(row.kind), room=row.room)
 
 
-@strawberry.type(description="A delegate's personal data; kept out of the event log so it can be erased.")
+@strawberry.type(description="A delegate's personal data; kept out of the event log so it can be erased. "
+                              "Name and e-mail only for the workshop's coordinators, the delegate's city and admins; "
+                              "the person id (which links one person across workshops) also for auditors; "
+                              "everyone else sees only the function.")
 class Delegate:
-    person_id: strawberry.ID
+    person_id: strawberry.ID | None = strawberry.field(description="A Person id, reachable with `node`.")
     name: str | None
     email: str | None
     function: DelegateFunction  # type: ignore[valid-type]
+
+
+@strawberry.type(description="A person registered as a delegate; shown only to those who may see their "
+                              "person id (see Delegate).")
+class Person(Node):
+    id: strawberry.ID
+    name: str | None
+    email: str | None
+    rows: strawberry.Private[list[RegistrationRow]]
+
+    @strawberry.field(description="The person's registrations you may see, in order of registration.")
+    def registrations(self) -> list[Registration]:
+        return [Registration.from_row(r) for r in self.rows]
 
 
 @strawberry.type(description="A delegate's place (or waitlist place) at a workshop.")
@@ -98,19 +114,15 @@ class Registration(Node):
     row: strawberry.Private[RegistrationRow]
 
     @classmethod
-    def from_row(cls, row: RegistrationRow, position: int | None = None) -> Registration:
+    def from_row(cls, row: RegistrationRow) -> Registration:
         return cls(id=to_global_id("Registration", row.workshop_id, row.id),
                    status=DomainRegistrationStatus(row.status),
-                   registered_at=datetime.fromisoformat(row.registered_at), position=position, row=row)
+                   registered_at=datetime.fromisoformat(row.registered_at), position=row.waitlist_position, row=row)
 
-    @strawberry.field(description="Name and e-mail only for the workshop's coordinators, the delegate's city and "
-                                  "admins; everyone else sees the pseudonymous person id.")
-    async def delegate(self, info: Info) -> Delegate:
-        networks = await info.context.load.workshops.network_ids.load(self.row.workshop_id)
-        visible = authz.can_see_personal_data(networks, self.row.city_id, info.context.actor)
-        return Delegate(person_id=to_global_id("Person", self.row.person_id),
-                        name=self.row.name if visible else None, email=self.row.email if visible else None,
-                        function=DomainDelegateFunction(self.row.function))
+    @strawberry.field(description="Who the delegate is, as far as you may see it (see Delegate).")
+    def delegate(self) -> Delegate:
+        return Delegate(person_id=to_global_id("Person", self.row.person_id) if self.row.person_id else None,
+                        name=self.row.name, email=self.row.email, function=DomainDelegateFunction(self.row.function))
 
     @strawberry.field
     async def city(self, info: Info) -> City:
@@ -177,7 +189,9 @@ class Workshop(Node):
     status: WorkshopStatus  # type: ignore[valid-type]
     format: WorkshopFormat  # type: ignore[valid-type]
     venue: str
-    meeting_link: str
+    meeting_link: str | None = strawberry.field(
+        description="The online room: for the organising networks' coordinators, the partner cities' "
+                    "representatives, auditors and admins; null for everyone else.")
     length_days: int
     capacity: int
     time_zone: str = strawberry.field(description="The host city's IANA zone; all times are given in it.")
@@ -203,15 +217,8 @@ class Workshop(Node):
 
     @strawberry.field
     def days(self) -> list[WorkshopDay]:
-        if self.row.start_date is None or self.row.end_date is None:
-            return []
-        zone = ZoneInfo(self.row.time_zone)
-        out, day = [], self.row.start_date
-        while day <= self.row.end_date:
-            out.append(WorkshopDay(date=day, starts_at=datetime.combine(day, time.min, zone),
-                                   ends_at=datetime.combine(day + timedelta(days=1), time.min, zone)))
-            day += timedelta(days=1)
-        return out
+        return [WorkshopDay(date=d.date, starts_at=d.starts_at, ends_at=d.ends_at)
+                for d in workshop_days(self.row.start_date, self.row.end_date, self.row.time_zone)]
 
     @strawberry.field
     def outcome(self) -> WorkshopOutcome | None:
@@ -274,20 +281,22 @@ class Workshop(Node):
     @strawberry.field(description="Waitlisted registrations, first in line first, with their positions.")
     async def waitlist(self, info: Info) -> list[Registration]:
         rows = [r for r in await self._registrations(info) if r.status == "waitlisted"]
-        return [Registration.from_row(r, position=i + 1) for i, r in enumerate(rows)]
+        return [Registration.from_row(r) for r in rows]
+
+    async def _occupancy(self, info: Info) -> Occupancy:
+        return Occupancy.of(self.row.capacity, await info.context.load.workshops.counts.load(self.row.id))
 
     @strawberry.field
     async def registered_count(self, info: Info) -> int:
-        return sum(1 for r in await self._registrations(info) if r.status == "registered")
+        return (await self._occupancy(info)).registered
 
     @strawberry.field
     async def waitlist_count(self, info: Info) -> int:
-        return sum(1 for r in await self._registrations(info) if r.status == "waitlisted")
+        return (await self._occupancy(info)).waitlisted
 
     @strawberry.field
     async def free_places(self, info: Info) -> int:
-        taken = sum(1 for r in await self._registrations(info) if r.status == "registered")
-        return max(self.row.capacity - taken, 0)
+        return (await self._occupancy(info)).free_places
 
     @strawberry.field(description="Per-city limits on places.")
     async def city_quotas(self, info: Info) -> list[CityQuota]:
@@ -295,5 +304,5 @@ class Workshop(Node):
 
     @strawberry.field(description="Other live workshops of the same networks on overlapping days (reported, not refused).")
     async def overlapping_workshops(self, info: Info) -> list[Workshop]:
-        rows = await info.context.services.reads.overlapping_workshops(self.row)
+        rows = await info.context.load.workshops.overlapping.load(self.row.id)
         return [Workshop.from_row(r) for r in rows]

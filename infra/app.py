@@ -10,7 +10,9 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, Request, Response, get
+from litestar.background_tasks import BackgroundTasks
 from litestar.config.cors import CORSConfig
+from litestar.di import Provide
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
@@ -28,6 +30,7 @@ from citynet.infra.auth import AuthError, actor_from_header
 from citynet.infra.calendar_feeds import calendar_router
 from citynet.infra.graphql_http import JSON, SUPPORTED, content_type, error_body, is_request_error, negotiate, status_for
 from citynet.infra.request_id import request_id_middleware
+from citynet.infra.response_cache import REQUEST_READS, response_cache_middleware
 from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
 from citynet.services.demo import load_demo
@@ -90,7 +93,9 @@ def _graphql_controller(settings: Settings) -> type:
         wanted = _min_position(scope)
         if wanted is not None:
             await wait_for_header_position(citynet, wanted, settings.read_wait_seconds)
-        return make_context(citynet, actor)
+        context = make_context(citynet, actor)
+        scope.setdefault("state", {})[REQUEST_READS] = context.reads  # the response cache asks what it showed
+        return context
 
     base = make_graphql_controller(
         schema,
@@ -103,6 +108,10 @@ def _graphql_controller(settings: Settings) -> type:
     class GraphQLController(base):  # type: ignore[valid-type,misc]
         """Media types and status codes as GraphQL over HTTP says (infra/graphql_http.py). Over WebSocket the token
         comes in the connection_init payload (``{"authorization": "Bearer ..."}``)."""
+
+        # strawberry builds each request's sub-response in a worker thread (sync_to_thread=True):
+        # a thread hop per request for an empty Response; built on the event loop instead.
+        dependencies = {**base.dependencies, "response": Provide(_fresh_response)}
 
         async def on_ws_connect(self, context: Context) -> Any:
             params = context.connection_params if isinstance(context.connection_params, dict) else {}
@@ -153,6 +162,10 @@ def _graphql_controller(settings: Settings) -> type:
             return response
 
     return GraphQLController
+
+
+async def _fresh_response() -> Response:
+    return Response({}, background=BackgroundTasks([]))
 
 
 @get("/health", sync_to_thread=False)
@@ -235,7 +248,10 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
         route_handlers=[_graphql_controller(settings), health, ready, calendar_router(tokens)],
         lifespan=[lifespan],
         cors_config=cors,
-        middleware=[request_id_middleware, rate_limit.middleware],
+        # 0: no rate limit here (a gateway in front limits; benchmarks). Litestar's limiter keeps every
+        # request time of the window per identity, so its cost grows with the limit.
+        middleware=[request_id_middleware, *([rate_limit.middleware] if settings.rate_limit_per_minute else []),
+                    response_cache_middleware(settings.response_cache_size, tokens)],
         request_max_body_size=settings.max_body_bytes,
         stores=stores or None,
         openapi_config=None,

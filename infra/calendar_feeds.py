@@ -38,6 +38,7 @@ from citynet.infra.auth import TokenConfig, actor_from_header
 from citynet.infra.vtimezone import vtimezone
 from citynet.services import feeds
 from citynet.services.attribution import Actor
+from citynet.services.clock import Clock
 from citynet.services.feeds import Feed
 from citynet.services.readmodel.queries import ReadModel
 from citynet.services.readmodel.workshop_queries import SessionRow, WorkshopRow
@@ -47,7 +48,7 @@ DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 0)
 ICS = "text/calendar"  # Litestar adds "; charset=utf-8" to text/* itself
 STATUS = {"cancelled": "CANCELLED", "confirmed": "CONFIRMED", "held": "CONFIRMED"}
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
-FeedBuilder = Callable[[ReadModel, Actor, str], Awaitable[Feed]]
+FeedBuilder = Callable[[ReadModel, Actor, Clock, str], Awaitable[Feed]]
 
 
 def _span(w: WorkshopRow, sessions: list[SessionRow]) -> tuple[datetime, datetime]:
@@ -62,7 +63,7 @@ def _span(w: WorkshopRow, sessions: list[SessionRow]) -> tuple[datetime, datetim
 
 def _common(event: Event, w: WorkshopRow, feed: Feed, stamp: datetime) -> None:
     event.add("dtstamp", stamp)
-    link = w.meeting_link if feed.show_meeting_links else ""
+    link = (w.meeting_link or "") if feed.show_meeting_links else ""
     if w.venue or link:
         event.add("location", w.venue or link)
     if link:
@@ -186,7 +187,7 @@ def calendar_router(tokens: TokenConfig) -> Router:
         citynet: Citynet = state.citynet
         actor = actor_from_header(request.headers.get("authorization"), tokens)
         try:
-            feed = await build(citynet.reads, actor, _id(filename, kind))
+            feed = await build(citynet.reads, actor, citynet.clock, _id(filename, kind))
         except NotFound:
             raise NotFoundException(detail=f"no such {kind.lower()}") from None
         return respond(request, feed)

@@ -60,6 +60,7 @@ class Settings:
     jwt_audience: str = "citynet-api"
     rate_limit_per_minute: int = 600
     max_body_bytes: int = 100_000
+    response_cache_size: int = 512  # GraphQL query responses kept (0: no response cache)
 
     @property
     def token_config(self):  # type: ignore[no-untyped-def]
@@ -91,8 +92,8 @@ class Settings:
             if self.graphiql or self.introspection:
                 raise SettingsError("the production profile runs with GraphiQL and introspection off")
         self._check_secrets()
-        if self.rate_limit_per_minute < 1 or self.max_body_bytes < 1024:
-            raise SettingsError("CITYNET_RATE_LIMIT_PER_MINUTE must be >= 1 and CITYNET_MAX_BODY_BYTES >= 1024")
+        if self.rate_limit_per_minute < 0 or self.max_body_bytes < 1024:
+            raise SettingsError("CITYNET_RATE_LIMIT_PER_MINUTE must be >= 0 and CITYNET_MAX_BODY_BYTES >= 1024")
         if self.max_query_cost < 1:
             raise SettingsError(f"CITYNET_MAX_QUERY_COST must be >= 1, not {self.max_query_cost}")
         if not 1 <= self.workers <= 64:
@@ -153,4 +154,5 @@ class Settings:
             jwt_audience=get("CITYNET_JWT_AUDIENCE", "citynet-api"),
             rate_limit_per_minute=_int("CITYNET_RATE_LIMIT_PER_MINUTE", get("CITYNET_RATE_LIMIT_PER_MINUTE", "600")),
             max_body_bytes=_int("CITYNET_MAX_BODY_BYTES", get("CITYNET_MAX_BODY_BYTES", "100000")),
+            response_cache_size=_int("CITYNET_RESPONSE_CACHE_SIZE", get("CITYNET_RESPONSE_CACHE_SIZE", "512")),
         ).validated()

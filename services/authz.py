@@ -79,6 +79,10 @@ def require_city(permission: str, city_id: UUID | str) -> None:
 
 
 # -- reading ----------------------------------------------------------------------------
+# Read rules, in one place. The read-model layer (services/readmodel/visibility.py) applies
+# them to rows before any resolver sees them; resolvers never check a role.
+
+PUBLISHED_WORKSHOP_STATUSES = ("scheduled", "confirmed", "held", "cancelled")
 
 
 def can_read_history(a: Actor | None = None) -> bool:
@@ -89,6 +93,36 @@ def is_public(a: Actor | None = None) -> bool:
     return (a or actor()).role == Role.ANONYMOUS.value
 
 
+def reads_everything(a: Actor | None = None) -> bool:
+    """Admins, operators and auditors see every record (auditors: personal data only as ids)."""
+    return can_read_history(a)
+
+
+def takes_part(network_ids: Iterable[UUID | str], partner_city_ids: Iterable[UUID | str],
+               a: Actor | None = None) -> bool:
+    """Coordinators of an organising network and representatives of a partner city."""
+    a = a or actor()
+    return coordinates(network_ids, a) or (
+        a.role == Role.CITY_REPRESENTATIVE.value and a.city_id in {str(c) for c in partner_city_ids})
+
+
+def can_see_workshop(status: str, network_ids: Iterable[UUID | str], partner_city_ids: Iterable[UUID | str],
+                     a: Actor | None = None) -> bool:
+    """Published workshops are public; a proposal is the business of those who take part in it."""
+    a = a or actor()
+    return status in PUBLISHED_WORKSHOP_STATUSES or reads_everything(a) or takes_part(
+        network_ids, partner_city_ids, a)
+
+
+def can_see_meeting_link(network_ids: Iterable[UUID | str], partner_city_ids: Iterable[UUID | str],
+                         a: Actor | None = None) -> bool:
+    """The online room is for those taking part: the organisers' coordinators, the partner cities'
+    representatives (who pass it on to their delegates), auditors and admins. Published or not:
+    a public link invites strangers into a crisis-management meeting."""
+    a = a or actor()
+    return reads_everything(a) or takes_part(network_ids, partner_city_ids, a)
+
+
 def can_see_personal_data(workshop_network_ids: Iterable[UUID | str], delegate_city_id: str,
                           a: Actor | None = None) -> bool:
     """A delegate's name and e-mail: that workshop's coordinators, the delegate's city, admins."""
@@ -96,14 +130,24 @@ def can_see_personal_data(workshop_network_ids: Iterable[UUID | str], delegate_c
     return is_admin(a) or coordinates(workshop_network_ids, a) or represents(delegate_city_id, a)
 
 
-PUBLISHED_WORKSHOP_STATUSES = ("scheduled", "confirmed", "held", "cancelled")
+def can_see_person_id(workshop_network_ids: Iterable[UUID | str], delegate_city_id: str,
+                      a: Actor | None = None) -> bool:
+    """The person id links one person across workshops, so it is personal data too: shown to those
+    who see the name, and to auditors (who work with pseudonymous ids)."""
+    a = a or actor()
+    return reads_everything(a) or can_see_personal_data(workshop_network_ids, delegate_city_id, a)
 
 
-def can_read_workshop(status: str, a: Actor | None = None) -> bool:
-    """Published workshops are public; proposed ones (and their titles) only to signed-in callers."""
-    return not is_public(a) or status in PUBLISHED_WORKSHOP_STATUSES
-
-
-def can_see_meeting_link(a: Actor | None = None) -> bool:
-    """An online meeting's link lets anyone in: never to anonymous callers."""
+def can_see_drafts(a: Actor | None = None) -> bool:
+    """Plans and protocols before adoption, and their draft versions: signed-in users only."""
     return not is_public(a)
+
+
+def visibility_key(a: Actor) -> tuple[str, ...]:
+    """Two callers with the same key are shown exactly the same data by every rule above: the
+    role, and the city or networks it acts for (not who the caller is). Response caches key on it."""
+    if a.role in (Role.ADMIN.value, Role.SYSTEM.value):
+        return ("admin",)
+    if a.role in (Role.AUDITOR.value, Role.ANONYMOUS.value):
+        return (a.role,)
+    return (a.role, a.city_id or "", *sorted(a.network_ids))

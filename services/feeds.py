@@ -1,9 +1,9 @@
 """What a calendar feed holds for a caller: visible workshops, their agendas and when they last changed.
 
-Visibility follows authz: anonymous callers see published workshops only, and
-a feed of an unpublished workshop does not exist for them (404, not 403: its
-title is not theirs to learn, nor is its existence). Meeting links are left out
-for them.
+Visibility is the read model's for this caller (VisibleReads, over authz): a
+proposal is shown only to those taking part, and a feed of a workshop the caller
+may not see does not exist for them (404, not 403: its title is not theirs to
+learn, nor is its existence). Meeting links are shown only to those taking part.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from citynet.domain.errors import NotFound
-from citynet.services import authz
 from citynet.services.attribution import Actor
+from citynet.services.clock import Clock
 from citynet.services.readmodel.feed_queries import last_changes
 from citynet.services.readmodel.queries import ReadModel
+from citynet.services.readmodel.visibility import VisibleReads
 from citynet.services.readmodel.workshop_queries import SessionRow, WorkshopRow
 
 
@@ -29,35 +30,35 @@ class Feed:
     show_meeting_links: bool = field(default=False)
 
 
-async def _feed(reads: ReadModel, actor: Actor, name: str, owner_id: str | None, ids: list[str]) -> Feed:
-    rows = await reads.workshops_by_id(ids)
-    shown = [rows[i] for i in ids if i in rows and rows[i].start_date is not None
-             and authz.can_read_workshop(rows[i].status, actor)]
+async def _feed(reads: ReadModel, actor: Actor, clock: Clock, name: str, owner_id: str | None,
+                ids: list[str]) -> Feed:
+    rows = await VisibleReads(reads, actor, clock).workshops_by_id(ids)
+    shown = [rows[i] for i in ids if i in rows and rows[i].start_date is not None]
     shown_ids = [w.id for w in shown]
     sessions = await reads.sessions_of_workshops(shown_ids) if shown_ids else {}
     changed = await last_changes(reads.engine, [*shown_ids, *([owner_id] if owner_id else [])])
     return Feed(name, shown, dict(sessions), {i: changed[i] for i in shown_ids if i in changed},
-                max(changed.values(), default=None), authz.can_see_meeting_link(actor))
+                max(changed.values(), default=None), show_meeting_links=True)  # hidden rows carry none
 
 
-async def workshop_feed(reads: ReadModel, actor: Actor, workshop_id: str) -> Feed:
-    row = (await reads.workshops_by_id([workshop_id])).get(workshop_id)
-    if row is None or not authz.can_read_workshop(row.status, actor):
+async def workshop_feed(reads: ReadModel, actor: Actor, clock: Clock, workshop_id: str) -> Feed:
+    row = (await VisibleReads(reads, actor, clock).workshops_by_id([workshop_id])).get(workshop_id)
+    if row is None:
         raise NotFound("Workshop", workshop_id)
-    return await _feed(reads, actor, row.title, None, [workshop_id])
+    return await _feed(reads, actor, clock, row.title, None, [workshop_id])
 
 
-async def city_feed(reads: ReadModel, actor: Actor, city_id: str) -> Feed:
+async def city_feed(reads: ReadModel, actor: Actor, clock: Clock, city_id: str) -> Feed:
     city = (await reads.cities_by_id([city_id])).get(city_id)
     if city is None:
         raise NotFound("City", city_id)
     ids = await reads.workshop_ids_for_feed(city_id=city_id)
-    return await _feed(reads, actor, f"Workshops with {city.name}", city_id, ids)
+    return await _feed(reads, actor, clock, f"Workshops with {city.name}", city_id, ids)
 
 
-async def network_feed(reads: ReadModel, actor: Actor, network_id: str) -> Feed:
+async def network_feed(reads: ReadModel, actor: Actor, clock: Clock, network_id: str) -> Feed:
     network = (await reads.networks_by_id([network_id])).get(network_id)
     if network is None:
         raise NotFound("Network", network_id)
     ids = await reads.workshop_ids_for_feed(network_id=network_id)
-    return await _feed(reads, actor, f"{network.short_name} workshops", network_id, ids)
+    return await _feed(reads, actor, clock, f"{network.short_name} workshops", network_id, ids)

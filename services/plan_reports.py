@@ -6,10 +6,45 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from collections.abc import Callable
+
 from citynet.domain.plan import OPEN_STATUSES, ActionStatus
 from citynet.services.clock import Clock, shared_today, today_in
-from citynet.services.readmodel.agreement_queries import AgreementRow, TrackingRow, VersionRow
+from citynet.services.readmodel.agreement_queries import AgreementRow, TrackingRow, VersionRow, rollup
 from citynet.services.readmodel.queries import ReadModel
+
+
+def is_overdue(status: str, due_on: date, today: date) -> bool:
+    """Open and past its due day (by the responsible city's calendar)."""
+    return ActionStatus(status) in OPEN_STATUSES and due_on < today
+
+
+@dataclass(frozen=True)
+class ActionView:
+    """An action of a plan's current version with how it is being carried out."""
+
+    id: str
+    content: dict[str, Any]  # as the version states it
+    status: str
+    progress: int
+    rolled_up_progress: float
+    overdue: bool
+    current_lead_id: str
+
+
+def current_actions(content: dict[str, Any], tracking_rows: list[TrackingRow],
+                    today_of: Callable[[str], date]) -> list[ActionView]:
+    """The version's actions, earliest due first; ``today_of(city_id)`` is that city's today."""
+    values, _ = rollup(content, tracking_rows)
+    tracked = {t.action_id: t for t in tracking_rows}
+    out = []
+    for action_id, a in sorted(content["actions"].items(), key=lambda kv: (kv[1]["due_on"], kv[1]["title"])):
+        t = tracked.get(action_id)
+        status = t.status if t else ActionStatus.PLANNED.value
+        lead = t.lead_city_id if t and t.lead_city_id else a["lead_city_id"]
+        out.append(ActionView(action_id, a, status, t.progress if t else 0, round(values[action_id], 2),
+                              is_overdue(status, date.fromisoformat(a["due_on"]), today_of(lead)), lead))
+    return out
 
 
 @dataclass(frozen=True)
@@ -57,7 +92,7 @@ async def owed_by(reads: ReadModel, city_id: str, today: date) -> list[OwedActio
                 continue
             due = date.fromisoformat(action["due_on"])
             owed.append(OwedAction(plans[plan_id], action_id, action, status, t.progress if t else 0, lead, role,
-                                   due < today))
+                                   is_overdue(status, due, today)))
     owed.sort(key=lambda o: (not o.overdue, o.action["due_on"], o.action["title"]))
     return owed
 
@@ -87,6 +122,12 @@ def _label(kind: str, item: dict[str, Any]) -> str:
     return item["title"] if kind == "plan" else item["instruction"]
 
 
+def _camel(name: str) -> str:
+    """Field names as the API spells them (due_on -> dueOn)."""
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
 def diff_versions(kind: str, old: VersionRow, new: VersionRow) -> VersionDiff:
     """Actions (or steps) added, removed and changed from ``old`` to ``new``, with the changed fields."""
     a, b = _items(kind, old.content), _items(kind, new.content)
@@ -95,7 +136,7 @@ def diff_versions(kind: str, old: VersionRow, new: VersionRow) -> VersionDiff:
     changed = []
     for i in b:
         if i in a:
-            fields = sorted(k for k in set(a[i]) | set(b[i]) if k != "id" and a[i].get(k) != b[i].get(k))
+            fields = sorted(_camel(k) for k in set(a[i]) | set(b[i]) if k != "id" and a[i].get(k) != b[i].get(k))
             if fields:
                 changed.append(Change(i, _label(kind, b[i]), fields))
     title_changed = old.content["title"] != new.content["title"] or old.content.get("purpose") != new.content.get("purpose")

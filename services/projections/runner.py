@@ -18,7 +18,6 @@ the other projections and every command go on.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

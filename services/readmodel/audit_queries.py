@@ -88,11 +88,9 @@ class AuditQueries:
         stmt = select(event_log).order_by(event_log.c.position).limit(limit + 1)
         if conditions:
             stmt = stmt.where(and_(*conditions))
-        async with self.engine.connect() as conn:  # type: ignore[attr-defined]
-            rows = list((await conn.execute(stmt)).all())
-            total = int((await conn.execute(total_stmt)).scalar_one())
+        rows = await self._all(stmt)  # type: ignore[attr-defined]
         items = [(encode_cursor([str(r.position)]), _event(r)) for r in rows[:limit]]
-        return Page(items, len(rows) > limit, after is not None, total)
+        return Page(items, len(rows) > limit, after is not None, None, lambda: self._count(total_stmt))  # type: ignore[attr-defined]
 
     async def history_of(self, aggregate_id: str) -> list[EventRow]:
         rows = await self._all(select(event_log).where(event_log.c.originator_id == aggregate_id)  # type: ignore[attr-defined]

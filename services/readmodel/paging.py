@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -26,7 +26,14 @@ class Page(Generic[T]):
     items: list[tuple[str, T]]  # (cursor, item)
     has_next_page: bool
     has_previous_page: bool
-    total_count: int
+    total_count: int | None  # None: counted by ``count`` only if someone asks (a query of its own)
+    count: Callable[[], Awaitable[int]] | None = None
+
+    async def total(self) -> int:
+        if self.total_count is not None:
+            return self.total_count
+        assert self.count is not None
+        return await self.count()
 
 
 def encode_cursor(key: Sequence[str]) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from citynet.services.readmodel.agreement_queries import AgreementQueries
@@ -62,6 +62,12 @@ class MembershipRow:
     member_since: date
     role_since: date
     valid_to: date | None = None
+    city_country_code: str = ""  # the city's row comes with the membership: no second query
+    city_time_zone: str = ""
+
+    @property
+    def city(self) -> CityRow:
+        return CityRow(self.city_id, self.city_name, self.city_country_code, self.city_time_zone)
 
 
 def _city(r: Any) -> CityRow:
@@ -76,17 +82,44 @@ def _commission(r: Any) -> CommissionRow:
     return CommissionRow(r.id, r.network_id, r.name, r.head_city_id)
 
 
+def _membership_select() -> Any:
+    return (
+        select(
+            memberships,
+            cities.c.name.label("city_name"),
+            cities.c.country_code.label("city_country_code"),
+            cities.c.time_zone.label("city_time_zone"),
+            networks.c.name.label("network_name"),
+        )
+        .join(cities, cities.c.id == memberships.c.city_id)
+        .join(networks, networks.c.id == memberships.c.network_id)
+    )
+
+
+# The hottest reads are built once, with an expanding parameter for the id list: SQLAlchemy then
+# finds their compiled form by a memoized cache key instead of walking a fresh statement each time.
+_IDS = bindparam("ids", expanding=True)
+_MEMBERS_BY_NETWORK = (_membership_select().where(memberships.c.network_id.in_(_IDS))
+                       .order_by(cities.c.name, cities.c.id))
+_MEMBERSHIPS_BY_CITY = (_membership_select().where(memberships.c.city_id.in_(_IDS))
+                        .order_by(networks.c.name, networks.c.id))
+_CITIES_BY_ID = select(cities).where(cities.c.id.in_(_IDS))
+_NETWORKS_BY_ID = select(networks).where(networks.c.id.in_(_IDS))
+
+
 class ReadModel(WorkshopQueries, AgreementQueries, AuditQueries):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._pages: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
-    async def _all(self, statement: Any) -> list[Any]:
+    async def _all(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
         async with self.engine.connect() as conn:
-            return list((await conn.execute(statement)).all())
+            return list((await conn.execute(statement, params)).all())
 
-    async def _grouped(self, statement: Any, key: str, convert: Any) -> dict[str, list[Any]]:
+    async def _grouped(self, statement: Any, key: str, convert: Any,
+                       params: dict[str, Any] | None = None) -> dict[str, list[Any]]:
         grouped: dict[str, list[Any]] = defaultdict(list)
-        for r in await self._all(statement):
+        for r in await self._all(statement, params):
             grouped[getattr(r, key)].append(convert(r))
         return grouped
 
@@ -97,6 +130,12 @@ class ReadModel(WorkshopQueries, AgreementQueries, AuditQueries):
         limit = check_first(first)
         key = decode_cursor(after, 2)
         columns = [table.c[k] for k in keys]
+        if where is None:  # unfiltered pages (networks, cities): statements built once
+            stmt, total_stmt = self._unfiltered_page(table, keys, key is not None)
+            params = {"limit": limit + 1, **({f"k{i}": v for i, v in enumerate(key)} if key else {})}
+            rows = await self._all(stmt, params)
+            items = [(encode_cursor([str(getattr(r, k)) for k in keys]), convert(r)) for r in rows[:limit]]
+            return Page(items, len(rows) > limit, after is not None, None, lambda: self._count(total_stmt))
         conditions = [where] if where is not None else []
         total_stmt = select(func.count()).select_from(table)
         if conditions:
@@ -106,11 +145,22 @@ class ReadModel(WorkshopQueries, AgreementQueries, AuditQueries):
         stmt = select(table).order_by(*columns).limit(limit + 1)
         if conditions:
             stmt = stmt.where(*conditions)
-        async with self.engine.connect() as conn:
-            rows = list((await conn.execute(stmt)).all())
-            total = int((await conn.execute(total_stmt)).scalar_one())
+        rows = await self._all(stmt)
         items = [(encode_cursor([str(getattr(r, k)) for k in keys]), convert(r)) for r in rows[:limit]]
-        return Page(items, len(rows) > limit, after is not None, total)
+        return Page(items, len(rows) > limit, after is not None, None, lambda: self._count(total_stmt))
+
+    def _unfiltered_page(self, table: Any, keys: tuple[str, ...], after: bool) -> tuple[Any, Any]:
+        found = self._pages.get((table.name, keys, after))
+        if found is None:
+            columns = [table.c[k] for k in keys]
+            stmt = select(table).order_by(*columns).limit(bindparam("limit"))
+            if after:
+                stmt = stmt.where(tuple_(*columns) > tuple_(*(bindparam(f"k{i}") for i in range(len(keys)))))
+            found = self._pages[(table.name, keys, after)] = (stmt, select(func.count()).select_from(table))
+        return found
+
+    async def _count(self, statement: Any) -> int:
+        return int((await self._all(statement))[0][0])
 
     # -- positions ------------------------------------------------------------
 
@@ -125,7 +175,7 @@ class ReadModel(WorkshopQueries, AgreementQueries, AuditQueries):
         return await self._keyset_page(networks, None, first, after, _network)
 
     async def networks_by_id(self, ids: Iterable[str]) -> dict[str, NetworkRow]:
-        rows = await self._all(select(networks).where(networks.c.id.in_(list(ids))))
+        rows = await self._all(_NETWORKS_BY_ID, {"ids": list(ids)})
         return {r.id: _network(r) for r in rows}
 
     async def commissions_by_network(self, network_ids: Iterable[str]) -> dict[str, list[CommissionRow]]:
@@ -174,45 +224,23 @@ class ReadModel(WorkshopQueries, AgreementQueries, AuditQueries):
         return await self._keyset_page(cities, where, first, after, _city)
 
     async def cities_by_id(self, ids: Iterable[str]) -> dict[str, CityRow]:
-        rows = await self._all(select(cities).where(cities.c.id.in_(list(ids))))
+        rows = await self._all(_CITIES_BY_ID, {"ids": list(ids)})
         return {r.id: _city(r) for r in rows}
 
     # -- memberships ----------------------------------------------------------
 
-    def _membership_select(self) -> Any:
-        return (
-            select(
-                memberships,
-                cities.c.name.label("city_name"),
-                networks.c.name.label("network_name"),
-            )
-            .join(cities, cities.c.id == memberships.c.city_id)
-            .join(networks, networks.c.id == memberships.c.network_id)
-        )
-
     @staticmethod
     def _membership(r: Any, valid_to: date | None = None) -> MembershipRow:
         return MembershipRow(
-            r.network_id, r.city_id, r.city_name, r.network_name, r.role, r.member_since, r.role_since, valid_to
+            r.network_id, r.city_id, r.city_name, r.network_name, r.role, r.member_since, r.role_since, valid_to,
+            r.city_country_code, r.city_time_zone,
         )
 
     async def members_by_network(self, network_ids: Iterable[str]) -> dict[str, list[MembershipRow]]:
-        return await self._grouped(
-            self._membership_select()
-            .where(memberships.c.network_id.in_(list(network_ids)))
-            .order_by(cities.c.name, cities.c.id),
-            "network_id",
-            self._membership,
-        )
+        return await self._grouped(_MEMBERS_BY_NETWORK, "network_id", self._membership, {"ids": list(network_ids)})
 
     async def memberships_by_city(self, city_ids: Iterable[str]) -> dict[str, list[MembershipRow]]:
-        return await self._grouped(
-            self._membership_select()
-            .where(memberships.c.city_id.in_(list(city_ids)))
-            .order_by(networks.c.name, networks.c.id),
-            "city_id",
-            self._membership,
-        )
+        return await self._grouped(_MEMBERSHIPS_BY_CITY, "city_id", self._membership, {"ids": list(city_ids)})
 
     def _period_select(self) -> Any:
         return (
@@ -224,33 +252,52 @@ class ReadModel(WorkshopQueries, AgreementQueries, AuditQueries):
                 membership_periods.c.valid_from.label("role_since"),
                 membership_periods.c.valid_to,
                 cities.c.name.label("city_name"),
+                cities.c.country_code.label("city_country_code"),
+                cities.c.time_zone.label("city_time_zone"),
                 networks.c.name.label("network_name"),
             )
             .join(cities, cities.c.id == membership_periods.c.city_id)
             .join(networks, networks.c.id == membership_periods.c.network_id)
         )
 
-    async def members_on(self, network_id: str, on: date) -> list[MembershipRow]:
-        """Who belonged to the network on a given day, in which role."""
-        rows = await self._all(
-            self._period_select()
-            .where(
-                membership_periods.c.network_id == network_id,
-                membership_periods.c.valid_from <= on,
-                or_(membership_periods.c.valid_to.is_(None), membership_periods.c.valid_to > on),
+    async def members_on(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], list[MembershipRow]]:
+        """Who belonged to each network on each given day, in which role: one query per distinct day."""
+        by_day: dict[date, set[str]] = defaultdict(set)
+        for network_id, on in keys:
+            by_day[on].add(network_id)
+        out: dict[tuple[str, date], list[MembershipRow]] = defaultdict(list)
+        for on, network_ids in by_day.items():
+            rows = await self._all(
+                self._period_select()
+                .where(
+                    membership_periods.c.network_id.in_(sorted(network_ids)),
+                    membership_periods.c.valid_from <= on,
+                    or_(membership_periods.c.valid_to.is_(None), membership_periods.c.valid_to > on),
+                )
+                .order_by(cities.c.name, cities.c.id)
             )
-            .order_by(cities.c.name, cities.c.id)
-        )
-        return [self._membership(r, r.valid_to) for r in rows]
+            for r in rows:
+                out[(r.network_id, on)].append(self._membership(r, r.valid_to))
+        return out
 
     async def membership_history(
-        self, network_id: str | None = None, city_id: str | None = None
-    ) -> list[MembershipRow]:
-        """Every period in a role, oldest first."""
-        stmt = self._period_select()
-        if network_id is not None:
-            stmt = stmt.where(membership_periods.c.network_id == network_id)
-        if city_id is not None:
-            stmt = stmt.where(membership_periods.c.city_id == city_id)
-        rows = await self._all(stmt.order_by(membership_periods.c.valid_from, membership_periods.c.started_position))
-        return [self._membership(r, r.valid_to) for r in rows]
+        self, keys: Iterable[tuple[str | None, str | None]]
+    ) -> dict[tuple[str | None, str | None], list[MembershipRow]]:
+        """Every period in a role, oldest first, per (network id, city id) key (None: any): one query."""
+        keys = list(keys)
+        wanted = []
+        for network_id, city_id in keys:
+            clause = []
+            if network_id is not None:
+                clause.append(membership_periods.c.network_id == network_id)
+            if city_id is not None:
+                clause.append(membership_periods.c.city_id == city_id)
+            wanted.append(and_(*clause) if clause else membership_periods.c.network_id.is_not(None))
+        rows = await self._all(self._period_select().where(or_(*wanted))
+                               .order_by(membership_periods.c.valid_from, membership_periods.c.started_position))
+        out: dict[tuple[str | None, str | None], list[MembershipRow]] = {}
+        for network_id, city_id in keys:
+            out[(network_id, city_id)] = [
+                self._membership(r, r.valid_to) for r in rows
+                if (network_id is None or r.network_id == network_id) and (city_id is None or r.city_id == city_id)]
+        return out

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, case, exists, false, func, or_, select
 
 from citynet.services.people import people
 from citynet.services.readmodel.paging import Page
@@ -70,8 +70,9 @@ class RegistrationRow:
     status: str
     arrival: int
     registered_at: str
-    name: str | None  # None once erased
+    name: str | None  # None once erased (or not shown to this reader)
     email: str | None
+    waitlist_position: int | None = None  # 1-based place in line, while waitlisted
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,10 @@ class WorkshopFilter:
     starts_from: date | None = None
     ends_by: date | None = None
     statuses: tuple[str, ...] = ()
-    upcoming_on: date | None = None  # ends on or after this day
-    past_on: date | None = None  # ended before this day
+    timing: str = "all"  # upcoming, past or all: resolved against the clock by VisibleReads
+    # "today" in each host zone present (a workshop is over by its host city's calendar)
+    upcoming_on: tuple[tuple[str, date], ...] = ()  # ends on or after that zone's day
+    past_on: tuple[tuple[str, date], ...] = ()  # ended before that zone's day
 
 
 def _workshop(r: Any) -> WorkshopRow:
@@ -113,12 +116,35 @@ def _workshop(r: Any) -> WorkshopRow:
 
 def _registration(r: Any) -> RegistrationRow:
     return RegistrationRow(r.id, r.workshop_id, r.person_id, r.city_id, r.function, r.status, r.arrival,
-                           r.registered_at, r.name, r.email)
+                           r.registered_at, r.name, r.email, r.waitlist_position)
+
+
+def _waitlist_position() -> Any:
+    """A waitlisted registration's place in line: waitlisted registrations of the same workshop
+    that arrived no later (the projection keeps arrival order)."""
+    ahead = registrations.alias("ahead")
+    count = (select(func.count()).where(ahead.c.workshop_id == registrations.c.workshop_id,
+                                        ahead.c.status == "waitlisted", ahead.c.arrival <= registrations.c.arrival)
+             .scalar_subquery())
+    return case((registrations.c.status == "waitlisted", count), else_=None).label("waitlist_position")
+
+
+def _ends_by_zone(days: tuple[tuple[str, date], ...], after: bool) -> Any:
+    def compare(day: date) -> Any:
+        return workshops.c.end_date >= day if after else workshops.c.end_date < day
+    if not days:
+        return false()
+    return or_(*(and_(workshops.c.time_zone == zone, compare(day)) for zone, day in days))
 
 
 class WorkshopQueries:
-    async def workshops_page(self, first: int | None, after: str | None, f: WorkshopFilter) -> Page[WorkshopRow]:
-        conditions = []
+    async def workshop_time_zones(self) -> list[str]:
+        return [r[0] for r in await self._all(select(workshops.c.time_zone).distinct())]  # type: ignore[attr-defined]
+
+    async def workshops_page(self, first: int | None, after: str | None, f: WorkshopFilter,
+                             visible: Any = None) -> Page[WorkshopRow]:
+        """``visible``: the caller's visibility condition (services/readmodel/visibility.py)."""
+        conditions = [] if visible is None else [visible]
         if f.network_id:
             conditions.append(exists().where(and_(
                 workshop_networks.c.workshop_id == workshops.c.id, workshop_networks.c.network_id == f.network_id)))
@@ -133,9 +159,9 @@ class WorkshopQueries:
         if f.statuses:
             conditions.append(workshops.c.status.in_(f.statuses))
         if f.upcoming_on:
-            conditions.append(or_(workshops.c.end_date.is_(None), workshops.c.end_date >= f.upcoming_on))
+            conditions.append(or_(workshops.c.end_date.is_(None), _ends_by_zone(f.upcoming_on, after=True)))
         if f.past_on:
-            conditions.append(workshops.c.end_date < f.past_on)
+            conditions.append(_ends_by_zone(f.past_on, after=False))
         where = and_(*conditions) if conditions else None
         return await self._keyset_page(workshops, where, first, after, _workshop, keys=("sort_key", "id"))  # type: ignore[attr-defined]
 
@@ -161,7 +187,7 @@ class WorkshopQueries:
 
     def _registration_select(self) -> Any:
         return (
-            select(registrations, people.c.name, people.c.email)
+            select(registrations, people.c.name, people.c.email, _waitlist_position())
             .select_from(registrations.outerjoin(people, people.c.person_id == registrations.c.person_id))
         )
 
@@ -169,6 +195,11 @@ class WorkshopQueries:
         return await self._grouped(  # type: ignore[attr-defined,no-any-return]
             self._registration_select().where(registrations.c.workshop_id.in_(list(ids)))
             .order_by(registrations.c.arrival), "workshop_id", _registration)
+
+    async def registrations_of_people(self, person_ids: Iterable[str]) -> dict[str, list[RegistrationRow]]:
+        return await self._grouped(  # type: ignore[attr-defined,no-any-return]
+            self._registration_select().where(registrations.c.person_id.in_(list(person_ids)))
+            .order_by(registrations.c.registered_at, registrations.c.id), "person_id", _registration)
 
     async def registrations_of_cities(self, city_ids: Iterable[str]) -> dict[str, list[RegistrationRow]]:
         return await self._grouped(  # type: ignore[attr-defined,no-any-return]
@@ -192,31 +223,45 @@ class WorkshopQueries:
             select(city_quotas).where(city_quotas.c.workshop_id.in_(list(ids))).order_by(city_quotas.c.city_id),
             "workshop_id", lambda r: (r.city_id, r.quota))
 
-    async def overlapping_workshops(self, workshop: WorkshopRow) -> list[WorkshopRow]:
-        """Other live workshops on overlapping days that share a network or a delegate: reported, not refused."""
-        if workshop.start_date is None or workshop.end_date is None:
-            return []
-        mine = select(workshop_networks.c.network_id).where(workshop_networks.c.workshop_id == workshop.id)
+    async def registration_counts(self, ids: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Registrations per workshop and status."""
+        stmt = (select(registrations.c.workshop_id, registrations.c.status, func.count().label("n"))
+                .where(registrations.c.workshop_id.in_(list(ids)))
+                .group_by(registrations.c.workshop_id, registrations.c.status))
+        out: dict[str, dict[str, int]] = {}
+        for r in await self._all(stmt):  # type: ignore[attr-defined]
+            out.setdefault(r.workshop_id, {})[r.status] = int(r.n)
+        return out
+
+    async def overlapping_workshops(self, ids: Iterable[str]) -> dict[str, list[WorkshopRow]]:
+        """For each workshop: other live workshops on overlapping days that share a network or a
+        delegate (reported, not refused). One query for any number of workshops."""
+        mine, theirs = workshop_networks.alias("mine"), workshop_networks.alias("theirs")
         here, there = registrations.alias("here"), registrations.alias("there")
+        other, me = workshops.alias("other"), workshops.alias("me")
+        shared_network = exists().where(and_(mine.c.workshop_id == me.c.id, theirs.c.workshop_id == other.c.id,
+                                             theirs.c.network_id == mine.c.network_id))
         shared_delegate = exists().where(and_(
-            here.c.workshop_id == workshop.id, here.c.status != "withdrawn",
-            there.c.workshop_id == workshops.c.id, there.c.status != "withdrawn",
+            here.c.workshop_id == me.c.id, here.c.status != "withdrawn",
+            there.c.workshop_id == other.c.id, there.c.status != "withdrawn",
             there.c.person_id == here.c.person_id,
         ))
         stmt = (
-            select(workshops)
+            select(me.c.id.label("for_id"), other)
+            .select_from(me.join(other, other.c.id != me.c.id))
             .where(
-                workshops.c.id != workshop.id,
-                workshops.c.status.in_(("scheduled", "confirmed")),
-                workshops.c.start_date <= workshop.end_date,
-                workshops.c.end_date >= workshop.start_date,
-                or_(exists().where(and_(workshop_networks.c.workshop_id == workshops.c.id,
-                                        workshop_networks.c.network_id.in_(mine.scalar_subquery()))),
-                    shared_delegate),
+                me.c.id.in_(list(ids)),
+                other.c.status.in_(("scheduled", "confirmed")),
+                other.c.start_date <= me.c.end_date,
+                other.c.end_date >= me.c.start_date,
+                or_(shared_network, shared_delegate),
             )
-            .order_by(workshops.c.start_date, workshops.c.id)
+            .order_by(me.c.id, other.c.start_date, other.c.id)
         )
-        return [_workshop(r) for r in await self._all(stmt)]  # type: ignore[attr-defined]
+        out: dict[str, list[WorkshopRow]] = {}
+        for r in await self._all(stmt):  # type: ignore[attr-defined]
+            out.setdefault(r.for_id, []).append(_workshop(r))
+        return out
 
     async def workshop_ids_for_feed(self, *, city_id: str | None = None, network_id: str | None = None) -> list[str]:
         stmt = select(workshops.c.id).where(workshops.c.start_date.is_not(None))

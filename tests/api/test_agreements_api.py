@@ -111,11 +111,11 @@ def test_draft_endorse_adopt_revise(api: Any, ids: dict[str, str], services: Any
     mutate(api, "updateAction", "UpdateActionInput", {"planId": plan["id"], "version": 2, "actionId": action_id,
            "action": {"title": "Test all sirens", "leadCityId": ids["Vienna"], "dueOn": "2026-07-31"}})
     diff = api("""query($id: ID!) { actionPlan(id: $id) { diff(fromVersion: 1, toVersion: 2) {
-        added { title } removed { title } changed { title fields } }
+        ... on VersionDiff { added { title } removed { title } changed { title fields } } }
         v1: version(number: 1) { status actions { title } endorsements { city { name } } } } }""",
                {"id": plan["id"]})["actionPlan"]
     assert diff["diff"]["added"] == [{"title": "Warning app"}] and diff["diff"]["removed"] == []
-    assert diff["diff"]["changed"] == [{"title": "Test all sirens", "fields": ["due_on", "title"]}]
+    assert diff["diff"]["changed"] == [{"title": "Test all sirens", "fields": ["dueOn", "title"]}]
     assert diff["v1"]["status"] == "ADOPTED" and {a["title"] for a in diff["v1"]["actions"]} == {"Test sirens", "Buy sirens"}
     # Version 2 was not endorsed by anyone: endorsing v1 said nothing about it.
     v2 = mutate(api, "proposeVersion", "ProposeVersionInput", {"documentId": plan["id"], "version": 2}, doc_payload())
@@ -141,7 +141,7 @@ def test_tracking_roll_up_owed_and_handover(api: Any, ids: dict[str, str]) -> No
     assert updated["actionPlan"]["progress"] == pytest.approx(40.0)
     owed = api("""query($c: ID!) { owedActions(cityId: $c, today: "2026-03-01") { role overdue action { title } } }""",
                {"c": ids["Ljubljana"]})["owedActions"]
-    assert {(o["action"]["title"], o["role"]) for o in owed} >= {("Install", "supporting")}
+    assert {(o["action"]["title"], o["role"]) for o in owed} >= {("Install", "SUPPORTING")}
     vienna = api("""query($c: ID!) { owedActions(cityId: $c, today: "2026-03-01") { overdue action { title } } }""",
                  {"c": ids["Vienna"]})["owedActions"]
     assert vienna[0] == {"overdue": True, "action": {"title": "Sirens"}}  # overdue first
@@ -198,7 +198,7 @@ def test_protocol_versions_and_endorsing_a_superseded_version(api: Any, ids: dic
                   "... on ProtocolPayload { protocol { steps { instruction position } } }")
     assert step["protocol"]["steps"][0] == {"instruction": "Check shelter capacity", "position": 0}
     diff = api("""query($id: ID!) { protocol(id: $id) { diff(fromVersion: 1, toVersion: 2) {
-        added { title } changed { title fields } } } }""", {"id": protocol})["protocol"]["diff"]
+        ... on VersionDiff { added { title } changed { title fields } } } } }""", {"id": protocol})["protocol"]["diff"]
     assert diff["added"] == [{"title": "Check shelter capacity"}]
     assert {tuple(c["fields"]) for c in diff["changed"]} == {("position",)}
 

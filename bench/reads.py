@@ -1,0 +1,169 @@
+"""Read benchmark over real HTTP: GraphQL "networks with their members" against a plain Litestar +
+psycopg endpoint serving the same rows as JSON, side by side in one run.
+
+Each server is its own process (uvicorn, one worker); wrk drives it with 8 concurrent connections.
+Scenarios, each against the plain baseline measured in the same rounds:
+  off   POST, response cache off (CITYNET_RESPONSE_CACHE_SIZE=0): the query executes every time
+  on    POST, response cache on: repeats are answered from the cache
+  etag  GET with If-None-Match of the current ETag: answered 304
+
+Usage: uv run python bench/reads.py [--seconds 10] [--rounds 2]
+PostgreSQL from CITYNET_BENCH_POSTGRES_URL (default: the test server); a database of its own is
+created and dropped. Needs wrk (apt-get install wrk). Per scenario the best round is reported
+(the machine is shared: the best round is the least disturbed one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_URL = os.environ.get(
+    "CITYNET_BENCH_POSTGRES_URL",
+    os.environ.get("CITYNET_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+)
+QUERY = ("{ networks(first: 50) { edges { node { id name shortName foundedOn members(first: 100) { edges { node { "
+         "role memberSince city { id name countryCode timeZone } } } } } } } }")
+CONNECTIONS = 8
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(app: str, env: dict[str, str], factory: bool = False) -> Iterator[str]:
+    """A uvicorn process with one worker; yields its base URL once its startup completed."""
+    port = free_port()
+    args = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", "1", "--no-access-log",
+            "--log-level", "info", *(["--factory"] if factory else [])]
+    proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env}, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:  # wait for the server to say it is ready, not by polling
+        lines.append(line)
+        if "Application startup complete" in line:
+            break
+    else:
+        raise RuntimeError("server did not start:\n" + "".join(lines[-30:]))
+    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # keep the pipe drained
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def wrk(url: str, seconds: int, script: str | None = None, headers: dict[str, str] | None = None) -> float:
+    args = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    for k, v in (headers or {}).items():
+        args += ["-H", f"{k}: {v}"]
+    if script:
+        args += ["-s", script]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx or 3xx responses" in out:
+        raise RuntimeError(f"failed requests:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def post_script(directory: str) -> str:
+    path = Path(directory) / "post.lua"
+    path.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                    f"wrk.body = {json.dumps(json.dumps({'query': QUERY}))}\n")
+    return str(path)
+
+
+def check_same_rows(graphql: str, plain: str) -> None:
+    request = urllib.request.Request(f"{graphql}/graphql", data=json.dumps({"query": QUERY}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    data = json.loads(urllib.request.urlopen(request).read())
+    assert "errors" not in data, data
+    ours = [len(e["node"]["members"]["edges"]) for e in data["data"]["networks"]["edges"]]
+    theirs = [len(n["members"]) for n in json.loads(urllib.request.urlopen(f"{plain}/plain/networks").read())]
+    assert ours == theirs and sum(ours) > 0, (ours, theirs)
+
+
+def etag_of(graphql: str) -> tuple[str, str]:
+    url = f"{graphql}/graphql?" + urllib.parse.urlencode({"query": QUERY})
+    response = urllib.request.urlopen(url)
+    tag = response.headers["ETag"]
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, headers={"If-None-Match": tag}))
+        raise AssertionError("expected 304")
+    except urllib.error.HTTPError as e:
+        assert e.code == 304, e.code
+    return url, tag
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install -y wrk")
+
+    name = f"citynet_bench_{uuid.uuid4().hex[:8]}"
+    base, _, _ = ADMIN_URL.rpartition("/")
+    url = f"{base}/{name}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    # No rate limit, as the baseline has none (Litestar's limiter keeps every request time of the window:
+    # at benchmark rates that list, not the API, would be measured).
+    env = {"CITYNET_DATABASE_URL": url, "CITYNET_RATE_LIMIT_PER_MINUTE": "0", "CITYNET_LOG_LEVEL": "WARNING"}
+    try:
+        subprocess.run([sys.executable, "-c", "from citynet.infra.cli import main; main()", "seed", "--demo"],
+                       cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)
+        best: dict[str, float] = {}
+        with tempfile.TemporaryDirectory() as tmp, \
+                server("bench.plain_reads:app", env) as plain, \
+                server("citynet.infra.app:create_app", {**env, "CITYNET_RESPONSE_CACHE_SIZE": "0"}, True) as off, \
+                server("citynet.infra.app:create_app", env, True) as on:
+            check_same_rows(off, plain)
+            check_same_rows(on, plain)
+            script = post_script(tmp)
+            get_url, tag = etag_of(on)
+            for _ in range(args.rounds):
+                runs = {
+                    "plain": lambda: wrk(f"{plain}/plain/networks", args.seconds),
+                    "off": lambda: wrk(f"{off}/graphql", args.seconds, script),
+                    "on": lambda: wrk(f"{on}/graphql", args.seconds, script),
+                    "etag": lambda: wrk(get_url, args.seconds, headers={"If-None-Match": tag}),
+                }
+                for key, run in runs.items():
+                    best[key] = max(best.get(key, 0.0), run())
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    print(f"{CONNECTIONS} concurrent clients (wrk), one worker per server, best of {args.rounds} x {args.seconds}s")
+    print(f"{'scenario':<52}{'req/s':>10}{'ratio':>8}")
+    print(f"{'plain Litestar + psycopg (baseline)':<52}{best['plain']:>10.0f}{1:>8.2f}")
+    for key, label in (("off", "GraphQL POST, response cache off (target >= 0.25)"),
+                       ("on", "GraphQL POST, response cache on (target >= 0.5)"),
+                       ("etag", "GraphQL GET, If-None-Match -> 304 (target >= 0.9)")):
+        print(f"{label:<52}{best[key]:>10.0f}{best[key] / best['plain']:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
