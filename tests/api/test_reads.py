@@ -170,7 +170,8 @@ def counting(services: Any) -> Iterator[list[str]]:
 
 def test_per_parent_fields_cost_one_batch_not_one_query_per_parent(api: Any, services: Any,
                                                                   world: dict[str, str]) -> None:
-    query = """query($n: Int!) { networks(first: $n) { edges { node {
+    # $n has a default: the cost limit prices an operation before its variables are known.
+    query = """query($n: Int! = 5) { networks(first: $n) { edges { node {
         membersOn(on: "2020-01-01") { role } membershipHistory { role }
         members(first: 100) { edges { node { city { membershipHistory { role } } } } } } } }
       workshops(first: $n) { edges { node { overlappingWorkshops { id } freePlaces waitlistCount
