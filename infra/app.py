@@ -17,15 +17,18 @@ from litestar.types import Scope
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.litestar import make_graphql_controller
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from citynet.graphql.context import Context, make_context
 from citynet.graphql.schema import build_schema
 from citynet.infra.auth import AuthError, actor_from_header
 from citynet.infra.calendar_feeds import calendar_router
+from citynet.infra.live_ws import LimitedWebSocketAdapter, LivePolicy, LiveTransportWSHandler
 from citynet.infra.request_id import request_id_middleware
 from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
+from citynet.services import live
 from citynet.services.demo import load_demo
 from citynet.services.rebuild import clean_leftovers_if_idle
 from citynet.services.runtime import Citynet
@@ -90,13 +93,22 @@ def _graphql_controller(settings: Settings) -> type:
         context_getter=context_getter,
         graphql_ide="graphiql" if settings.graphiql else None,
         allowed_origins=settings.allowed_origins,
+        # Only the protocol we serve fully (decision 014): legacy `graphql-ws` clients get close 4406.
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
+    live.configure(queue_size=settings.live_queue_size)
 
     class GraphQLController(base):  # type: ignore[valid-type,misc]
         """GraphQL over HTTP status codes: a request that could not be parsed or
         validated (no data at all) is a 400; a masked internal error is a 500;
         typed domain errors travel in a 200 response. Over WebSocket the token
         comes in the connection_init payload (``{"authorization": "Bearer ..."}``)."""
+
+        graphql_transport_ws_handler_class = LiveTransportWSHandler
+        websocket_adapter_class = LimitedWebSocketAdapter
+        live = LivePolicy(settings.max_body_bytes, settings.max_connections_per_identity,
+                          settings.ws_idle_seconds, tokens)
 
         async def on_ws_connect(self, context: Context) -> Any:
             params = context.connection_params if isinstance(context.connection_params, dict) else {}

@@ -59,6 +59,11 @@ class Settings:
     jwt_audience: str = "citynet-api"
     rate_limit_per_minute: int = 600
     max_body_bytes: int = 100_000
+    # Live updates (docs/decisions/014-live-updates.md)
+    max_subscriptions_per_connection: int = 20
+    max_connections_per_identity: int = 10
+    ws_idle_seconds: float = 300.0
+    live_queue_size: int = 256
 
     @property
     def token_config(self):  # type: ignore[no-untyped-def]
@@ -92,6 +97,11 @@ class Settings:
         self._check_secrets()
         if self.rate_limit_per_minute < 1 or self.max_body_bytes < 1024:
             raise SettingsError("CITYNET_RATE_LIMIT_PER_MINUTE must be >= 1 and CITYNET_MAX_BODY_BYTES >= 1024")
+        if min(self.max_subscriptions_per_connection, self.max_connections_per_identity, self.live_queue_size) < 1 \
+                or not self.ws_idle_seconds > 0:
+            raise SettingsError("live-update limits (CITYNET_MAX_SUBSCRIPTIONS_PER_CONNECTION, "
+                                "CITYNET_MAX_CONNECTIONS_PER_IDENTITY, CITYNET_LIVE_QUEUE_SIZE, "
+                                "CITYNET_WS_IDLE_SECONDS) must be positive")
         if not 1 <= self.workers <= 64:
             raise SettingsError(f"CITYNET_WORKERS must be 1-64, not {self.workers}")
         if not 1 <= self.port <= 65535:
@@ -149,4 +159,10 @@ class Settings:
             jwt_audience=get("CITYNET_JWT_AUDIENCE", "citynet-api"),
             rate_limit_per_minute=_int("CITYNET_RATE_LIMIT_PER_MINUTE", get("CITYNET_RATE_LIMIT_PER_MINUTE", "600")),
             max_body_bytes=_int("CITYNET_MAX_BODY_BYTES", get("CITYNET_MAX_BODY_BYTES", "100000")),
+            max_subscriptions_per_connection=_int("CITYNET_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                                                  get("CITYNET_MAX_SUBSCRIPTIONS_PER_CONNECTION", "20")),
+            max_connections_per_identity=_int("CITYNET_MAX_CONNECTIONS_PER_IDENTITY",
+                                              get("CITYNET_MAX_CONNECTIONS_PER_IDENTITY", "10")),
+            ws_idle_seconds=float(get("CITYNET_WS_IDLE_SECONDS", "300")),
+            live_queue_size=_int("CITYNET_LIVE_QUEUE_SIZE", get("CITYNET_LIVE_QUEUE_SIZE", "256")),
         ).validated()
