@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
 from citynet.infra.app import create_app
@@ -54,7 +55,10 @@ class Live:
         self.ws.send_text(json.dumps(message))
 
     def receive(self) -> dict[str, Any]:
-        message = self.ws.receive(timeout=WAIT)
+        try:
+            message = self.ws.receive(timeout=WAIT)
+        except WebSocketDisconnect as e:
+            return {"type": "closed", "code": e.code, "reason": e.detail}
         if message["type"] == "websocket.close":
             return {"type": "closed", "code": message["code"], "reason": message.get("reason")}
         return json.loads(message["text"])
