@@ -106,3 +106,8 @@ def test_a_slow_consumer_is_dropped_not_buffered() -> None:
 
     told, raised = asyncio.run(scenario())
     assert len(told) == 1 and raised
+
+
+def test_graphiql_subscribes_over_the_served_protocol(client: Any) -> None:
+    page = client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "subscriptionUrl" in page.text  # ws URL derived from the page's
