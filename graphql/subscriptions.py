@@ -9,6 +9,7 @@ fan-out is services/live.py. ``after`` resumes: what was missed since that posit
 from __future__ import annotations
 
 import asyncio
+import weakref
 from contextlib import aclosing
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
@@ -34,6 +35,25 @@ def _fresh(info: Info) -> Any:
     """New DataLoaders for each message: a loader's cache must not outlive the event it renders."""
     info.context.loaders = Loaders(info.context.services.reads)
     return info.context.load
+
+
+_shared: weakref.WeakKeyDictionary[Any, tuple[int, Loaders]] = weakref.WeakKeyDictionary()
+
+
+def _at(info: Info, position: int) -> Any:
+    """DataLoaders shared by every subscriber rendering the event at ``position``: made after the read
+    models include it, they hold rows as of then or later, and 500 subscribers of one workshop cost one
+    batched read instead of 500. Visibility is applied per subscriber on top of these rows."""
+    reads = info.context.services.reads
+    cached = _shared.get(reads)
+    if cached is not None and position < cached[0]:
+        # An older event (a catch-up): never hand out loaders older than the newest ones, since the
+        # context (and so the loaders) is shared by every operation on the connection.
+        return _fresh(info)
+    if cached is None or cached[0] != position:
+        cached = _shared[reads] = (position, Loaders(reads))
+    info.context.loaders = cached[1]
+    return cached[1]
 
 
 def _on_overflow(info: Info) -> Callable[[SlowConsumer], None] | None:
@@ -106,7 +126,7 @@ class Subscription:
             raise NotFound("Workshop", id, "id")
         async with aclosing(_events(info, frozenset({key}), after)) as stream:
             async for event in stream:
-                row = await _fresh(info).workshops.workshop.load(key)
+                row = await _at(info, event.position).workshops.workshop.load(key)
                 if row is not None and live_access.workshop_visible(actor, row.status):
                     yield WorkshopUpdate(position=event.position, event_type=event.event_type,
                                          workshop=Workshop.from_row(row))
@@ -124,7 +144,7 @@ class Subscription:
         city = live_access.registrations_scope(actor, await load.workshops.network_ids.load(key))
         async with aclosing(_events(info, frozenset({key}), after)) as stream:
             async for event in stream:
-                rows = await _fresh(info).workshops.registrations.load(key)
+                rows = await _at(info, event.position).workshops.registrations.load(key)
                 waiting = [r.id for r in rows if r.status == "waitlisted"]
                 shown = [Registration.from_row(r, position=waiting.index(r.id) + 1 if r.id in waiting else None)
                          for r in rows if city is None or r.city_id == city]
@@ -140,7 +160,7 @@ class Subscription:
             raise NotFound("Network", id, "id")
         async with aclosing(_events(info, frozenset({key}), after)) as stream:
             async for event in stream:
-                row = await _fresh(info).network.load(key)
+                row = await _at(info, event.position).network.load(key)
                 if row is not None:
                     yield NetworkUpdate(position=event.position, event_type=event.event_type, network=Network.from_row(row))
 
@@ -184,6 +204,6 @@ async def _agreement(info: Info, id: strawberry.ID, type_name: str, kind: str,
         raise NotFound(type_name, id, "id")
     async with aclosing(_events(info, frozenset({key}), after)) as stream:
         async for event in stream:
-            row = await _fresh(info).agreements.agreement.load(key)
+            row = await _at(info, event.position).agreements.agreement.load(key)
             if row is not None and live_access.agreement_visible(actor, row.adopted_version):
                 yield event, row
