@@ -161,6 +161,6 @@ class Query:
             raise _not_found("Workshop", "id", id)
         return Workshop.from_row(row)
 
-    @strawberry.field(description="How far the read models have got in the event log.")
+    @strawberry.field(description="How far the read models have got in the event log (every healthy one).")
     async def read_position(self, info: Info) -> Position:  # type: ignore[valid-type]
-        return await info.context.services.reads.position()
+        return info.context.services.read_position()

@@ -21,7 +21,7 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, func, select
 from sqlalchemy.engine import Connection, Engine
 
-from citynet.services.projections.batch import Batch
+from citynet.services.projections.batch import CLAIMED, Batch
 from citynet.services.projections.runner import Item
 
 audit_metadata = MetaData()
@@ -55,10 +55,19 @@ class ChainProjection:
     tables = (audit_chain,)
     HEAD = "head"
 
+    def __init__(self) -> None:
+        self._last: tuple[int, str] | None = None  # the head this process last wrote
+
     def prepare(self, conn: Connection, b: Batch, items: Sequence[Item]) -> None:
-        if self.HEAD not in b.memo:
-            row = conn.execute(select(audit_chain).order_by(audit_chain.c.position.desc()).limit(1)).first()
-            b.memo[self.HEAD] = (row.position, row.link) if row else (0, GENESIS)
+        if self.HEAD in b.memo:
+            return
+        # The runner claimed the checkpoint at the chain's own head (compare-and-set): if that is the
+        # head this process wrote last, nobody else has linked since and its hash is the one we hold.
+        if self._last is not None and b.memo.get(CLAIMED) == self._last[0]:
+            b.memo[self.HEAD] = self._last
+            return
+        row = conn.execute(select(audit_chain).order_by(audit_chain.c.position.desc()).limit(1)).first()
+        b.memo[self.HEAD] = (row.position, row.link) if row else (0, GENESIS)
 
     def apply(self, b: Batch, item: Item) -> None:
         position, previous = b.memo[self.HEAD]
@@ -67,7 +76,7 @@ class ChainProjection:
             return  # linked already (the chain's rows and position move together; this is a guard)
         new = link(previous, n)
         b[audit_chain].put(dict(position=n.id, link=new))
-        b.memo[self.HEAD] = (n.id, new)
+        b.memo[self.HEAD] = self._last = (n.id, new)
 
 
 def chain_head_position(conn: Connection) -> int:

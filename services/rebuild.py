@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -236,35 +237,91 @@ def _write(conn: Connection, batch: Batch) -> None:
 # -- rebuild ----------------------------------------------------------------------------------------
 
 
-def rebuild(citynet: Citynet, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
-    """Rebuild the named projections (default: every rebuildable one); return the lowest position reached."""
+def rebuild(citynet: Citynet, names: Sequence[str] | None = None, progress: Progress | None = None,
+            parallel: bool | None = None) -> int:
+    """Rebuild the named projections (default: every rebuildable one); return the lowest position reached.
+
+    On PostgreSQL with more than one core, the event log and the other read models are replayed in
+    two processes at once (each decodes what it needs; their shadows are independent)."""
     projections = rebuildable(citynet, names)
+    groups = _groups(projections)
+    if parallel is None:
+        parallel = not citynet.storage.is_sqlite and len(groups) > 1 and (os.cpu_count() or 1) > 1
     engine = citynet.sync_engine
     with exclusive(citynet):
         clean_leftovers(engine)
         with contextlib.ExitStack() as stack:
             shadows = [stack.enter_context(Shadow(engine, p)) for p in projections]
-            replay(citynet, shadows, citynet.projections.head(), progress=progress)
-            for shadow in shadows:
-                if not shadow.failed:
-                    _swap(citynet, shadow)
-    failures = {s.projection.name: s.failed for s in shadows if s.failed}
+            if parallel:
+                failures = _rebuild_in_processes(citynet, [[p.name for p in g] for g in groups], progress)
+            else:
+                failures = _rebuild_here(citynet, shadows, progress)
+    for p in projections:
+        runner = citynet.projections.runners[p.name]
+        runner.stalled_at = None
+        runner.load_position()  # in memory it may have moved past unstored events: the rebuild covers them
+    citynet.projections.poke()
     if failures:
         raise RebuildFailed(failures)  # the live rows of those stay as they were
     return min((citynet.projections.runners[p.name].position for p in projections), default=0)
 
 
+def _groups(projections: Sequence[Projection]) -> list[list[Projection]]:
+    """Projections that read every event (the event log) in one group, those that read their own topics in another."""
+    everything = [p for p in projections if not p.topics]
+    own = [p for p in projections if p.topics]
+    return [g for g in (everything, own) if g]
+
+
+def _rebuild_here(citynet: Citynet, shadows: Sequence[Shadow], progress: Progress | None) -> dict[str, tuple[int, str]]:
+    """Replay into existing shadow tables and swap each in; returns the projections that failed."""
+    replay(citynet, shadows, citynet.projections.head(), progress=progress)
+    for shadow in shadows:
+        if not shadow.failed:
+            _swap(citynet, shadow)
+    return {s.projection.name: s.failed for s in shadows if s.failed}
+
+
+def _rebuild_group(url: str, names: list[str], done: Any) -> dict[str, tuple[int, str]]:
+    """In a worker process: replay some projections into their (existing) shadow tables and swap them in."""
+    worker = Citynet(url)
+    try:
+        shadows = [Shadow(worker.sync_engine, p) for p in rebuildable(worker, names)]
+        return _rebuild_here(worker, shadows, lambda position, _head: setattr(done, "value", position))
+    finally:
+        worker.close()
+
+
+def _rebuild_in_processes(citynet: Citynet, groups: list[list[str]],
+                          progress: Progress | None) -> dict[str, tuple[int, str]]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")  # never fork a process that holds threads and pools
+    head = citynet.projections.head()
+    with context.Manager() as manager, ProcessPoolExecutor(len(groups), mp_context=context) as pool:
+        done = [manager.Namespace(value=0) for _ in groups]
+        futures = [pool.submit(_rebuild_group, citynet.storage.url, names, d) for names, d in zip(groups, done)]
+        while not all(f.done() for f in futures):
+            if progress:
+                progress(min(d.value for d in done), head)
+            time.sleep(0.2)  # only the progress bar polls; the work runs in the workers
+        failures: dict[str, tuple[int, str]] = {}
+        for f in futures:
+            failures.update(f.result())
+    if progress:
+        progress(head, head)
+    return failures
+
+
 def _swap(citynet: Citynet, shadow: Shadow) -> None:
     runner = citynet.projections.runners[shadow.projection.name]
-    with runner._lock, citynet.sync_engine.begin() as conn:
+    with citynet.projections._round, citynet.sync_engine.begin() as conn:
         live = checkpoints.read(conn, runner.name).position
         checkpoints.claim(conn, runner.name, live)  # holds the row: the live runner waits for us
         replay(citynet, [shadow], citynet.projections.head(), conn=conn)  # what arrived meanwhile
         shadow.swap_into_live(conn)
         checkpoints.advance(conn, runner.name, shadow.position)
-    runner.stalled_at = None
-    runner.load_position()
-    citynet.projections.poke()
 
 
 # -- verify -----------------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ class Citynet:
 
     def _recorded(self, position: int) -> None:
         self.projections.poke(position)
-        if not self.projections.running:
+        if not self.projections.started:
             try:
                 self.projections.catch_up()
             except Exception:  # noqa: BLE001 - the command is committed; projections retry later
@@ -127,7 +127,7 @@ class Citynet:
 
     async def wait_for_position(self, position: int, timeout: float = 5.0) -> bool:
         """Wait (bounded, holding no thread) until the read models include ``position``; False on timeout."""
-        if not self.projections.running and self.projections.known_position < position:
+        if not self.projections.started and self.projections.known_position < position:
             import anyio.to_thread
 
             await anyio.to_thread.run_sync(self.projections.catch_up)

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 Key = tuple[Any, ...]
 CHUNK = 500
+CLAIMED = "claimed"  # memo: the checkpoint position the runner claimed for this batch
 
 
 class Rows:

@@ -83,10 +83,18 @@ def claim(conn: Connection, name: str, expected: int) -> bool:
     return result.rowcount == 1
 
 
+def claim_and_advance(conn: Connection, name: str, expected: int, position: int) -> bool:
+    """Move the checkpoint from ``expected`` to ``position`` (locking the row until commit), in the
+    transaction that then writes the rows; False, and nothing changed, if someone else moved it."""
+    result = conn.execute(update(checkpoints).where(checkpoints.c.name == name, checkpoints.c.position == expected)
+                          .values(position=position, stalled_at=None, error=None, failures=0, updated_at=_now()))
+    return result.rowcount == 1
+
+
 def advance(conn: Connection, name: str, position: int) -> None:
+    """Move the checkpoint (the engine announces positions, once per round, after commit)."""
     conn.execute(update(checkpoints).where(checkpoints.c.name == name).values(
         position=position, stalled_at=None, error=None, failures=0, updated_at=_now()))
-    announce(conn, name, position, None)
 
 
 def record_stall(conn: Connection, name: str, at: int, error: str, failures: int) -> None:
@@ -97,6 +105,10 @@ def record_stall(conn: Connection, name: str, at: int, error: str, failures: int
 
 def announce(conn: Connection, name: str, position: int | None, stalled_at: int | None) -> None:
     """Tell other processes (delivered on commit, PostgreSQL only; SQLite serves one process)."""
-    if conn.dialect.name == "postgresql":
-        payload = json.dumps({"n": name, "p": position, "s": stalled_at})
-        conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": POSITIONS_CHANNEL, "payload": payload})
+    announce_all(conn, [{"n": name, "p": position, "s": stalled_at}])
+
+
+def announce_all(conn: Connection, standings: list[dict[str, int | str | None]]) -> None:
+    if conn.dialect.name == "postgresql" and standings:
+        conn.execute(text("SELECT pg_notify(:channel, :payload)"),
+                     {"channel": POSITIONS_CHANNEL, "payload": json.dumps(standings)})

@@ -1,9 +1,15 @@
 """The projections of one process: set up, run in the background, caught up on demand, reported.
 
-``start`` runs one thread per projection (only those this process holds the
-lease for apply events; the others stand by) and, on PostgreSQL, one listener.
-``catch_up`` applies everything inline, for the CLI and tests. Readers wait on
-the board; ``status`` reports each projection's position, lag and stall.
+One round reads the next stretch of the log once, for every projection this
+process runs (those it holds the lease for), and hands it to each runner;
+each applies its share in a transaction of its own, so one failing
+projection never holds up the others. After the round, the positions reached
+are announced to the other processes in one notification.
+
+``start`` runs the rounds in a background thread (woken by new events) and,
+on PostgreSQL, one listener. ``catch_up`` runs them inline, for the CLI and
+tests. Readers wait on the board; ``status`` reports each projection's
+position, lag and stall.
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ from sqlalchemy.engine import Engine
 
 from citynet.services.projections import checkpoints
 from citynet.services.projections.board import PositionBoard
-from citynet.services.projections.runner import Decoder, Progress, Projection, Runner
+from citynet.services.projections.runner import Decoder, Item, Progress, Projection, Runner
 from citynet.services.projections.wakeup import Leases, Listener
 
 log = logging.getLogger(__name__)
 
 LEASE_RETRY_SECONDS = 2.0
+PERSIST_AFTER_SECONDS = 1.0  # a position moved with no rows to write is stored this long after
 
 
 @dataclass(frozen=True)
@@ -60,13 +67,16 @@ class ProjectionEngine:
         self.poll_seconds = poll_seconds
         self.board = PositionBoard()
         self.decoder = Decoder(app.mapper)
-        self.runners = {p.name: Runner(p, engine, app.recorder, self.decoder, self.board) for p in self.projections}
+        self.runners = {p.name: Runner(p, engine, self.decoder, self.board) for p in self.projections}
         self.leases = Leases(dsn)
-        self._wake: dict[str, threading.Event] = {name: threading.Event() for name in self.runners}
+        self.batch_size = 1000
+        self._wake = threading.Event()
+        self._round = threading.Lock()  # one round at a time in this process
         self._threads: list[threading.Thread] = []
         self._listener: Listener | None = None
         self._stopping = threading.Event()
-        self.running = False
+        self.started = False  # background mode: positions are followed (and maybe applied) by threads
+        self.running = False  # this process applies projections in the background
 
     # -- setting up ---------------------------------------------------------------------------
 
@@ -90,18 +100,16 @@ class ProjectionEngine:
         """New events were committed (in this process, or announced by another)."""
         if position is not None:
             self.board.saw_head(position)
-        for event in self._wake.values():
-            event.set()
+        self._wake.set()
 
     def start(self, apply: bool = True) -> None:
         """Run in the background: apply projections (unless ``apply`` is False) and follow positions."""
-        self.running = apply
+        self.started, self.running = True, apply
         self._stopping.clear()
         if apply:
-            for name, runner in self.runners.items():
-                t = threading.Thread(target=self._run, args=(runner,), name=f"citynet-projection-{name}", daemon=True)
-                t.start()
-                self._threads.append(t)
+            t = threading.Thread(target=self._run, name="citynet-projections", daemon=True)
+            t.start()
+            self._threads.append(t)
         if self.dsn and self.events_channel:
             self._listener = Listener(self.dsn, self.events_channel, self.board, self.poke, self.refresh,
                                      self.poll_seconds)
@@ -118,31 +126,69 @@ class ProjectionEngine:
         for t in self._threads:
             t.join(timeout=10)
         self._threads.clear()
+        try:
+            self._persist()
+        except Exception:  # noqa: BLE001 - shutting down; the next start re-reads the stretch harmlessly
+            log.warning("could not store the last positions", exc_info=True)
         if self._listener:
             self._listener.stop()
             self._listener = None
         self.leases.release_all()
-        self.running = False
+        self.started = self.running = False
 
-    def _run(self, runner: Runner) -> None:
-        wake = self._wake[runner.name]
+    def _run(self) -> None:
         while not self._stopping.is_set():
+            self._wake.clear()
             timeout = self.poll_seconds
-            if self.leases.holds(runner.name):
-                try:
-                    with runner._lock:
-                        while not self._stopping.is_set() and runner.step():
-                            pass
-                except Exception:  # noqa: BLE001 - the log or the database is unreachable: try again
-                    log.exception("projection %s could not read the log; retrying", runner.name)
-                    timeout = max(timeout, LEASE_RETRY_SECONDS)
-                if runner.stalled_at is not None:
-                    timeout = min(timeout, 0.5)  # come back for the retry the runner scheduled
-            else:
-                timeout = LEASE_RETRY_SECONDS  # another process runs it; be ready to take over
-                self.refresh_one(runner)
-            wake.wait(timeout)
-            wake.clear()
+            try:
+                while not self._stopping.is_set() and self.round():
+                    pass
+                self._persist(older_than=PERSIST_AFTER_SECONDS)
+            except Exception:  # noqa: BLE001 - the log or the database is unreachable: try again
+                log.exception("projections could not read the log; retrying")
+                timeout = max(timeout, LEASE_RETRY_SECONDS)
+            if any(r.stalled_at is not None for r in self.runners.values()):
+                timeout = min(timeout, 0.5)  # come back for the retries the runners scheduled
+            if any(r.position > r.persisted for r in self.runners.values()):
+                timeout = min(timeout, PERSIST_AFTER_SECONDS)
+            self._wake.wait(timeout)
+
+    def round(self) -> bool:
+        """Read the next stretch of the log once and let every runner this process holds apply its share.
+        True when something moved (call again)."""
+        with self._round:
+            # Inline (the CLI, tests) every projection is applied here: the compare-and-set keeps it
+            # exact next to a server's runners, and a command never waits on another process.
+            mine = [r for r in self.runners.values() if not self.started or self.leases.holds(r.name)]
+            for r in mine:
+                if not r.loaded:
+                    self.refresh_one(r)  # other processes' positions come by notification
+            active = [r for r in mine if r.ready()]
+            head = self.app.recorder.max_notification_id() or 0
+            self.board.saw_head(head)
+            behind = [r for r in active if r.position < head]
+            if not behind:
+                return False
+            low = min(r.position for r in behind)
+            notifications = self.app.recorder.select_notifications(
+                start=low, limit=self.batch_size, stop=head, inclusive_of_start=False)
+            items = [Item(n.id, n) for n in notifications]
+            end = items[-1].position if len(items) == self.batch_size else head
+            moved = [r for r in behind if r.apply(items, end)]
+            self._announce(moved)
+            return bool(moved)
+
+    def _announce(self, runners: list[Runner]) -> None:
+        if not runners or self.dsn is None:
+            return
+        with self.engine.begin() as conn:
+            checkpoints.announce_all(conn, [{"n": r.name, "p": r.position, "s": r.stalled_at} for r in runners])
+
+    def _persist(self, older_than: float = 0.0) -> None:
+        for r in self.runners.values():
+            if r.position > r.persisted:
+                with self._round:
+                    r.persist(older_than)
 
     def _follow(self) -> None:
         """Serving without projecting on SQLite: read positions from the database now and then."""
@@ -166,8 +212,14 @@ class ProjectionEngine:
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply every projection up to the head, in this thread; returns the lowest position reached."""
-        positions = [r.catch_up(progress=progress) for r in self.runners.values()]
-        return min(positions) if positions else 0
+        for r in self.runners.values():
+            if not r.loaded:
+                r.load_position()
+        while self.round():
+            if progress:
+                progress(min(r.position for r in self.runners.values()), self.board.head)
+        self._persist()
+        return min((r.position for r in self.runners.values()), default=0)
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -186,7 +238,7 @@ class ProjectionEngine:
         return self.board.reached()
 
     def wait_for(self, position: int, timeout: float) -> bool:
-        if not self.running and self.board.reached() < position:
+        if not self.started and self.board.reached() < position:
             self.catch_up()
         return self.board.wait(position, timeout)
 
@@ -198,7 +250,8 @@ class ProjectionEngine:
         with self.engine.connect() as conn:
             stored = checkpoints.read_all(conn)
         out = []
-        for name in self.runners:
+        for name, runner in self.runners.items():
             cp = stored.get(name) or checkpoints.Checkpoint(name, 0)
-            out.append(ProjectionStatus(name, cp.position, head, cp.stalled_at, cp.error, cp.failures))
+            position = max(cp.position, runner.position)  # this process may be ahead of what is stored
+            out.append(ProjectionStatus(name, position, head, cp.stalled_at, cp.error, cp.failures))
         return out

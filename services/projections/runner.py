@@ -1,9 +1,12 @@
 """Applies the event log to one projection, batch by batch, exactly once.
 
-A batch reads the events after the projection's position (only the topics it
-handles, up to the head read first, so nothing committed later is passed
-over), loads what they touch, applies them in memory, and writes rows and the
-new position in one transaction.
+The engine reads a stretch of the log once for all projections (up to the
+head read first, so nothing committed later is passed over) and hands each
+runner the events of the topics it handles. A runner loads what they touch,
+applies them in memory, and writes rows and the new position in one
+transaction. A stretch with nothing for it moves its position in memory
+only; that position is written a moment later (or when rows are next
+written), since no row depends on it.
 
 When a batch fails, the runner goes event by event to find the one that
 fails, commits everything before it, and stops there: the projection is
@@ -27,7 +30,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 
 from citynet.services.projections import checkpoints
-from citynet.services.projections.batch import Batch
+from citynet.services.projections.batch import CLAIMED, Batch
 from citynet.services.projections.board import PositionBoard
 
 log = logging.getLogger(__name__)
@@ -101,17 +104,17 @@ class Projection(Protocol):
 
 
 class Runner:
-    def __init__(self, projection: Projection, engine: Engine, recorder: Any, decoder: Decoder,
-                 board: PositionBoard, batch_size: int = 1000) -> None:
+    def __init__(self, projection: Projection, engine: Engine, decoder: Decoder, board: PositionBoard) -> None:
         self.projection = projection
         self.name = projection.name
         self.engine = engine
-        self.recorder = recorder
         self.decoder = decoder
         self.board = board
-        self.batch_size = batch_size
-        self.position = 0
-        self._loaded = False
+        self.topics = frozenset(projection.topics)
+        self.position = 0  # applied (in memory; at least ``persisted``)
+        self.persisted = 0  # as stored in the checkpoint
+        self.moved_at = 0.0  # when the position last moved past ``persisted``
+        self.loaded = False
         self.stalled_at: int | None = None
         self.failures = 0
         self.retry_at = 0.0
@@ -121,85 +124,95 @@ class Runner:
     def load_position(self) -> int:
         with self.engine.connect() as conn:
             cp = checkpoints.read(conn, self.name)
-        self.position, self.stalled_at, self.failures = cp.position, cp.stalled_at, cp.failures
-        self._loaded = True
+        self.position = self.persisted = cp.position
+        self.stalled_at, self.failures = cp.stalled_at, cp.failures
+        self.loaded = True
         self.board.post(self.name, cp.position, cp.stalled_at, cp.error)
         return cp.position
 
-    # -- running --------------------------------------------------------------------------
+    def ready(self) -> bool:
+        """Loaded and not backing off after a failure."""
+        return self.loaded and (self.stalled_at is None or time.monotonic() >= self.retry_at)
 
-    def catch_up(self, upto: int | None = None, progress: Progress | None = None) -> int:
-        """Apply batches until the head (or ``upto``); returns the position. Never raises for a bad event."""
-        with self._lock:
-            while self.step(upto, progress):
-                pass
-            return self.position
+    def wants(self, item: Item) -> bool:
+        return not self.topics or item.notification.topic in self.topics
 
-    def step(self, upto: int | None = None, progress: Progress | None = None) -> bool:
-        """One batch; True when it moved (more may follow)."""
-        if self.stalled_at is not None and time.monotonic() < self.retry_at:
-            return False  # backing off
-        head = self.recorder.max_notification_id() or 0
-        self.board.saw_head(head)
-        stop = head if upto is None else min(head, upto)
-        position = self.position if self._loaded else self.load_position()
-        if position >= stop:
-            return False
-        one = self.stalled_at is not None  # while stalled, go one event at a time
-        items = self._read(position, stop, 1 if one else self.batch_size)
-        full = len(items) == (1 if one else self.batch_size)
-        target = items[-1].position if full else stop
+    # -- applying ---------------------------------------------------------------------------------
+
+    def apply(self, items: Sequence[Item], end: int) -> bool:
+        """Apply this projection's events among ``items`` and move to ``end`` (the stretch read).
+        Returns True when the position moved. Never raises for an event it cannot apply."""
+        mine = [i for i in items if i.position > self.position and self.wants(i)]
+        target = end
+        if self.stalled_at is not None and mine:  # while stalled, one event at a time
+            mine, target = mine[:1], mine[0].position
+        if not mine:
+            self._moved(target)
+            return True
         try:
-            if not self._commit(position, items, target):
+            if not self._commit(mine, target):
                 self.load_position()  # another process applied this stretch
                 return True
         except Exception as error:  # noqa: BLE001 - any failure stalls this projection only
-            if len(items) > 1:
-                return self._bisect(position, items)
-            self._stall(items[0].position if items else position + 1, error)
+            if len(mine) > 1:
+                return self._bisect(mine, target)
+            self._stall(mine[0].position, error)
             return False
         if self.stalled_at is not None:
             log.info("projection %s resumed past position %s", self.name, self.stalled_at)
             self.stalled_at, self.failures = None, 0
-        self.position = target
-        self.board.post(self.name, target, head=head)
-        if progress:
-            progress(target, head)
+        self.position = self.persisted = target
+        self.board.post(self.name, target)
         return True
 
-    def _bisect(self, position: int, items: list[Item]) -> bool:
+    def persist(self, older_than: float = 0.0) -> None:
+        """Store a position that moved in memory only (nothing to write but the checkpoint)."""
+        if self.position <= self.persisted or time.monotonic() - self.moved_at < older_than:
+            return
+        with self.engine.begin() as conn:
+            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, self.position):
+                conn.rollback()
+                self.load_position()
+                return
+        self.persisted = self.position
+
+    def _moved(self, target: int) -> None:
+        if target > self.position:
+            if self.position == self.persisted:
+                self.moved_at = time.monotonic()
+            self.position = target
+            self.board.post(self.name, target)
+
+    def _bisect(self, items: list[Item], target: int) -> bool:
         """A batch failed: apply its events one by one, stall at the first that fails."""
         for item in items:
             try:
-                if not self._commit(position, [item], item.position):
+                if not self._commit([item], item.position):
                     self.load_position()
                     return True
             except Exception as e:  # noqa: BLE001
                 self._stall(item.position, e)
                 return False
-            position = self.position = item.position
-            self.board.post(self.name, position)
+            self.position = self.persisted = item.position
+            self.board.post(self.name, item.position)
         self.stalled_at = None  # the failure did not come back event by event (a transient one)
+        self._moved(target)
         return True
 
-    def _read(self, position: int, stop: int, limit: int) -> list[Item]:
-        notifications = self.recorder.select_notifications(
-            start=position, limit=limit, stop=stop, topics=tuple(self.projection.topics), inclusive_of_start=False)
-        return [Item(n.id, n) for n in notifications]
-
-    def _commit(self, position: int, items: list[Item], target: int) -> bool:
+    def _commit(self, items: list[Item], target: int) -> bool:
         if not self.projection.raw:
             for item in items:
                 self.decoder.event(item)
         batch = Batch(self.projection.tables)
         with self.engine.begin() as conn:
-            if not checkpoints.claim(conn, self.name, position):
+            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, target):
+                conn.rollback()
                 return False
+            batch.memo[CLAIMED] = self.persisted
             self.projection.prepare(conn, batch, items)
             for item in items:
                 self.projection.apply(batch, item)
             batch.flush(conn)
-            checkpoints.advance(conn, self.name, target)
         return True
 
     def _stall(self, at: int, error: BaseException) -> None:

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import psycopg
@@ -35,14 +36,19 @@ def lock_key(name: str) -> int:
 class Leases:
     """Advisory locks of the projections this process runs (PostgreSQL)."""
 
-    def __init__(self, dsn: str | None) -> None:
+    def __init__(self, dsn: str | None, recheck_seconds: float = 2.0) -> None:
         self.dsn = dsn
+        self.recheck_seconds = recheck_seconds
         self._conn: psycopg.Connection | None = None
         self._held: set[str] = set()
+        self._checked = 0.0
+        self._tried: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def holds(self, name: str) -> bool:
-        """True if this process may apply ``name`` now (takes the lock when free)."""
+        """True if this process may apply ``name`` now (takes the lock when free). A held lease is
+        re-checked every few seconds; in between, the compare-and-set on the checkpoint keeps a
+        lost lease from applying anything twice."""
         if self.dsn is None:
             return True  # SQLite: one process; compare-and-set on the position guards the rest
         with self._lock:
@@ -51,8 +57,15 @@ class Leases:
                     self._held.clear()
                     self._conn = psycopg.connect(self.dsn, autocommit=True, application_name="citynet-leases")
                 if name in self._held:
-                    self._conn.execute("SELECT 1")  # still alive: the session, and so the lock, is ours
+                    now = time.monotonic()
+                    if now - self._checked > self.recheck_seconds:
+                        self._conn.execute("SELECT 1")  # still alive: the session, and so the lock, is ours
+                        self._checked = now
                     return True
+                now = time.monotonic()
+                if now - self._tried.get(name, 0.0) < self.recheck_seconds:
+                    return False  # another process holds it; ask again in a moment
+                self._tried[name] = now
                 got = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)).fetchone()
                 if got and got[0]:
                     self._held.add(name)
@@ -70,6 +83,7 @@ class Leases:
 
     def _drop(self) -> None:
         self._held.clear()
+        self._tried.clear()
         if self._conn is not None:
             try:
                 self._conn.close()
@@ -117,7 +131,8 @@ class Listener(threading.Thread):
         if channel == POSITIONS_CHANNEL:
             try:
                 data = json.loads(payload)
-                self.board.post(data["n"], data.get("p"), data.get("s"))
+                for standing in data if isinstance(data, list) else [data]:
+                    self.board.post(standing["n"], standing.get("p"), standing.get("s"))
             except (ValueError, KeyError, TypeError):
                 log.warning("ignored a malformed position notice: %r", payload[:200])
         else:

@@ -61,8 +61,9 @@ class Server:
         raise AssertionError(f"server did not become ready: {self.process.stdout.read() if self.process.stdout else ''}")
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=15)
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
@@ -55,8 +56,16 @@ def until(check: Any, seconds: float) -> float:
 
 
 def worker(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "citynet.infra.cli", "projections", "run"],
-                            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    """A `projections run` process, returned once it holds the lease of every projection."""
+    process = subprocess.Popen([sys.executable, "-m", "citynet.infra.cli", "projections", "run"],
+                               env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               text=True)
+    dbname = env["CITYNET_DATABASE_URL"].rpartition("/")[2]
+    with psycopg.connect(env["CITYNET_DATABASE_URL"], autocommit=True) as conn:
+        until(lambda: conn.execute("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                                   "WHERE l.locktype = 'advisory' AND l.granted AND d.datname = %s",
+                                   (dbname,)).fetchone()[0] >= 5, 60)
+    return process
 
 
 @pytest.mark.postgres
@@ -85,6 +94,11 @@ def test_two_api_servers_and_a_replaceable_projections_worker(postgres_url: str)
         assert {p["state"] for p in json.loads(status.stdout)} == {"current"}
         chain = citynet(env, "audit", "verify")
         assert chain.returncode == 0 and "history intact" in chain.stdout, chain.stdout + chain.stderr
+    except BaseException:
+        for server in (a, b):
+            server.stop()
+            print(server.process.stdout.read() if server.process.stdout else "")  # shown on failure
+        raise
     finally:
         a.stop()
         b.stop()

@@ -79,11 +79,11 @@ def test_a_bad_event_stalls_its_projection_only_and_resumes_once_fixed(citynet: 
 
 def test_a_failure_inside_a_big_batch_commits_what_came_before(citynet: Citynet, poisoned: dict[str, bool]) -> None:
     citynet.projections.stop()
-    citynet.projections.running = True  # as if a background runner existed: nothing applied inline
+    citynet.projections.started = True  # as if a background runner existed: nothing applied inline
     names = [f"Town {i}" for i in range(30)]
     for name in names[:20] + ["Poison"] + names[20:]:
         citynet.execute(lambda app, n=name: app.register_city(n, "DE", "Europe/Berlin"))
-    citynet.projections.running = False
+    citynet.projections.started = False
     citynet.projections.catch_up()  # one batch of 31 fails: applied event by event up to the bad one
     assert city_names(citynet) == set(names[:20])
     poisoned["on"] = False
@@ -96,10 +96,10 @@ def test_a_failure_inside_a_big_batch_commits_what_came_before(citynet: Citynet,
 def test_rebuild_never_breaks_the_audit_chain(citynet: Citynet) -> None:
     """Events stored but not yet projected (a server killed under load) still get their links."""
     load_demo(citynet)
-    citynet.projections.running = True  # stands for a server that died before projecting
+    citynet.projections.started = True  # stands for a server that died before projecting
     for i in range(5):
         citynet.execute(lambda app, i=i: app.register_city(f"Unprojected {i}", "DE", "Europe/Berlin"))
-    citynet.projections.running = False
+    citynet.projections.started = False
     position = rebuild(citynet)
     assert position == citynet.projections.head()
     citynet.projections.catch_up()
