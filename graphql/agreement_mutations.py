@@ -4,13 +4,15 @@ Content edits name the ``version`` they edit: only the latest draft can be
 changed; a proposed or adopted version answers ``VersionFrozen`` and a
 revision (``startRevision``) makes the next draft. Progress reports and
 hand-overs are not content: they apply to the plan as it is carried out.
+Each mutation has its own result union: its payload or exactly the errors its
+command declares.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Union
+from typing import Any
 from uuid import UUID
 
 import strawberry
@@ -25,24 +27,19 @@ from citynet.graphql.agreement_types import (
     Decision,
     Protocol,
 )
-from citynet.graphql.context import Info
-from citynet.graphql.errors import (
-    NotAllowed,
-    AlreadyEndorsed,
-    Conflict,
-    InvalidInput,
-    InvalidTransition,
-    NotAPartner,
-    NotFound,
-    VersionFrozen,
-    VersionSuperseded,
+from citynet.graphql.command_results import (
+    MutationInput,
+    MutationPayload,
+    committed,
+    dispatch,
+    maybe,
+    result_union,
 )
-from citynet.graphql.ids import decode_any, from_global_id
-from citynet.graphql.mutations import _run
-from citynet.graphql.types import Position
-from citynet.services.application import CitynetApplication, Recorded
-
-Command = Callable[[CitynetApplication], Recorded]
+from citynet.graphql.context import Info
+from citynet.graphql.ids import decode_any, from_global_id, to_global_id
+from citynet.services.commands import agreements as commands
+from citynet.services.commands.base import Command
+from citynet.services.commands.bus import Outcome
 
 
 def _uuid(value: str, field: str) -> UUID:
@@ -52,22 +49,22 @@ def _uuid(value: str, field: str) -> UUID:
         raise InvalidInputError(field, f"{value!r} is not an id") from None
 
 
-def _ids(values: list[strawberry.ID], kind: str, field: str) -> list[UUID]:
-    return [from_global_id(v, kind, field)[0] for v in values]
+def _ids(values: list[strawberry.ID], kind: str, field: str) -> tuple[UUID, ...]:
+    return tuple(from_global_id(v, kind, field)[0] for v in values)
 
 
-def _document_id(value: str) -> UUID:
+def _document(value: str) -> tuple[str, UUID]:
     decoded = decode_any(value)
     if decoded is None or decoded[0] not in ("ActionPlan", "Protocol") or len(decoded[1]) != 1:
         raise InvalidInputError("documentId", f"{value!r} is not an ActionPlan or Protocol id")
-    return UUID(decoded[1][0])
+    return decoded[0], UUID(decoded[1][0])
 
 
 # -- inputs -------------------------------------------------------------------------------
 
 
 @strawberry.input
-class DraftActionPlanInput:
+class DraftActionPlanInput(MutationInput):
     title: str
     purpose: str = ""
     network_ids: list[strawberry.ID]
@@ -88,7 +85,7 @@ class ActionFieldsInput:
 
 
 @strawberry.input
-class AddActionInput:
+class AddActionInput(MutationInput):
     plan_id: strawberry.ID
     version: int
     action: ActionFieldsInput
@@ -96,7 +93,7 @@ class AddActionInput:
 
 
 @strawberry.input
-class UpdateActionInput:
+class UpdateActionInput(MutationInput):
     plan_id: strawberry.ID
     version: int
     action_id: strawberry.ID
@@ -104,14 +101,14 @@ class UpdateActionInput:
 
 
 @strawberry.input
-class RemoveActionInput:
+class RemoveActionInput(MutationInput):
     plan_id: strawberry.ID
     version: int
     action_id: strawberry.ID
 
 
 @strawberry.input
-class AddMilestoneInput:
+class AddMilestoneInput(MutationInput):
     plan_id: strawberry.ID
     version: int
     action_id: strawberry.ID
@@ -120,7 +117,7 @@ class AddMilestoneInput:
 
 
 @strawberry.input
-class ReportProgressInput:
+class ReportProgressInput(MutationInput):
     plan_id: strawberry.ID
     action_id: strawberry.ID
     progress: int = strawberry.field(description="0-100")
@@ -129,7 +126,7 @@ class ReportProgressInput:
 
 
 @strawberry.input
-class HandOverActionInput:
+class HandOverActionInput(MutationInput):
     plan_id: strawberry.ID
     action_id: strawberry.ID
     to_city_id: strawberry.ID
@@ -137,7 +134,7 @@ class HandOverActionInput:
 
 
 @strawberry.input
-class DraftProtocolInput:
+class DraftProtocolInput(MutationInput):
     title: str
     crisis_type: CrisisType  # type: ignore[valid-type]
     network_ids: list[strawberry.ID]
@@ -153,7 +150,7 @@ class StepFieldsInput:
 
 
 @strawberry.input
-class AddProtocolStepInput:
+class AddProtocolStepInput(MutationInput):
     protocol_id: strawberry.ID
     version: int
     step: StepFieldsInput
@@ -161,7 +158,7 @@ class AddProtocolStepInput:
 
 
 @strawberry.input
-class UpdateProtocolStepInput:
+class UpdateProtocolStepInput(MutationInput):
     protocol_id: strawberry.ID
     version: int
     step_id: strawberry.ID
@@ -169,25 +166,25 @@ class UpdateProtocolStepInput:
 
 
 @strawberry.input
-class RemoveProtocolStepInput:
+class RemoveProtocolStepInput(MutationInput):
     protocol_id: strawberry.ID
     version: int
     step_id: strawberry.ID
 
 
 @strawberry.input
-class ProposeVersionInput:
+class ProposeVersionInput(MutationInput):
     document_id: strawberry.ID = strawberry.field(description="An ActionPlan or Protocol id.")
     version: int
 
 
 @strawberry.input
-class StartRevisionInput:
+class StartRevisionInput(MutationInput):
     document_id: strawberry.ID
 
 
 @strawberry.input
-class AnswerVersionInput:
+class AnswerVersionInput(MutationInput):
     document_id: strawberry.ID
     version: int
     city_id: strawberry.ID
@@ -199,204 +196,182 @@ class AnswerVersionInput:
 # -- payloads --------------------------------------------------------------------------------
 
 
-@strawberry.type
-class ActionPlanPayload:
-    action_plan: ActionPlan
-    position: Position  # type: ignore[valid-type]
+@strawberry.type(description="`id` is the plan's; `affectedId` the action created, if any.")
+class ActionPlanPayload(MutationPayload):
+    action_plan: ActionPlan | None
     affected_id: strawberry.ID | None = strawberry.field(description="The action created, if any.")
 
 
-@strawberry.type
-class ProtocolPayload:
-    protocol: Protocol
-    position: Position  # type: ignore[valid-type]
+@strawberry.type(description="`id` is the protocol's; `affectedId` the step created, if any.")
+class ProtocolPayload(MutationPayload):
+    protocol: Protocol | None
     affected_id: strawberry.ID | None = strawberry.field(description="The step created, if any.")
 
 
-@strawberry.type
-class DocumentPayload:
-    document: AgreementDocument
-    position: Position  # type: ignore[valid-type]
+@strawberry.type(description="`id` is the plan's or protocol's.")
+class DocumentPayload(MutationPayload):
+    document: AgreementDocument | None
 
 
-ERRORS = (InvalidInput, NotFound, NotAPartner, VersionFrozen, VersionSuperseded, InvalidTransition, Conflict)
-ActionPlanResult = Annotated[Union[ActionPlanPayload, NotAllowed, *ERRORS], strawberry.union("ActionPlanResult")]
-ProtocolResult = Annotated[Union[ProtocolPayload, NotAllowed, *ERRORS], strawberry.union("ProtocolResult")]
-DocumentResult = Annotated[Union[DocumentPayload, NotAllowed, AlreadyEndorsed, *ERRORS], strawberry.union("DocumentResult")]
+DraftActionPlanResult = result_union("DraftActionPlanResult", ActionPlanPayload, commands.DraftActionPlan)
+AddActionResult = result_union("AddActionResult", ActionPlanPayload, commands.AddAction)
+UpdateActionResult = result_union("UpdateActionResult", ActionPlanPayload, commands.UpdateAction)
+RemoveActionResult = result_union("RemoveActionResult", ActionPlanPayload, commands.RemoveAction)
+AddMilestoneResult = result_union("AddMilestoneResult", ActionPlanPayload, commands.AddMilestone)
+ReportProgressResult = result_union("ReportProgressResult", ActionPlanPayload, commands.ReportProgress)
+HandOverActionResult = result_union("HandOverActionResult", ActionPlanPayload, commands.HandOverAction)
+DraftProtocolResult = result_union("DraftProtocolResult", ProtocolPayload, commands.DraftProtocol)
+AddProtocolStepResult = result_union("AddProtocolStepResult", ProtocolPayload, commands.AddProtocolStep)
+UpdateProtocolStepResult = result_union("UpdateProtocolStepResult", ProtocolPayload, commands.UpdateProtocolStep)
+RemoveProtocolStepResult = result_union("RemoveProtocolStepResult", ProtocolPayload, commands.RemoveProtocolStep)
+ProposeVersionResult = result_union("ProposeVersionResult", DocumentPayload, commands.ProposeVersion)
+StartRevisionResult = result_union("StartRevisionResult", DocumentPayload, commands.StartRevision)
+AnswerVersionResult = result_union("AnswerVersionResult", DocumentPayload, commands.AnswerVersion)
 
 
-async def _document(info: Info, document_id: UUID) -> Any:
-    row = await info.context.load.agreements.agreement.load(str(document_id))
-    assert row is not None
+async def _load(info: Info, document_id: UUID) -> Any:
+    row = await maybe(info.context.load.agreements.agreement.load(str(document_id)))
+    if row is None:
+        return None
     return ActionPlan.from_row(row) if row.kind == "plan" else Protocol.from_row(row)
 
 
-def _created(r: Recorded, document_id: UUID) -> strawberry.ID | None:
-    return strawberry.ID(str(r.id)) if r.id != document_id else None
+async def _on_plan(info: Info, input: Any, make: Callable[[], Command], plan: Callable[[], UUID]) -> Any:
+    """Run a plan command; the payload shows the plan (and the action it created, if any)."""
+
+    async def answer(o: Outcome) -> ActionPlanPayload:
+        plan_id = plan() if plan is not None else o.id
+        affected = strawberry.ID(str(o.id)) if o.id != plan_id else None
+        return ActionPlanPayload(**committed(o, input, to_global_id("ActionPlan", plan_id)),
+                                 action_plan=await _load(info, plan_id), affected_id=affected)
+
+    return await dispatch(info, input, make, answer)
 
 
-ID_FIELD = {"ActionPlan": "planId", "Protocol": "protocolId"}
+async def _on_protocol(info: Info, input: Any, make: Callable[[], Command], protocol: Callable[[], UUID]) -> Any:
+    async def answer(o: Outcome) -> ProtocolPayload:
+        protocol_id = protocol() if protocol is not None else o.id
+        affected = strawberry.ID(str(o.id)) if o.id != protocol_id else None
+        return ProtocolPayload(**committed(o, input, to_global_id("Protocol", protocol_id)),
+                               protocol=await _load(info, protocol_id), affected_id=affected)
+
+    return await dispatch(info, input, make, answer)
 
 
-async def _on_agreement(info: Info, kind: str, raw_id: str | None, make: Callable[[UUID], Command]) -> Any:
-    """Decode the plan or protocol id (none when drafting one), run the command, return the document."""
-    document: list[UUID] = []
+async def _on_document(info: Info, input: Any, make: Callable[[UUID], Command]) -> Any:
+    async def answer(o: Outcome) -> DocumentPayload:
+        kind, document_id = _document(input.document_id)
+        return DocumentPayload(**committed(o, input, to_global_id(kind, document_id)),
+                               document=await _load(info, document_id))
 
-    def command() -> Command:
-        if raw_id is not None:
-            document.append(from_global_id(raw_id, kind, ID_FIELD[kind])[0])
-        inner = make(document[0] if document else None)  # type: ignore[arg-type]
-
-        def run(app: CitynetApplication) -> Recorded:
-            recorded = inner(app)
-            if not document:  # drafted: the new document's id
-                document.append(recorded.id)
-            return recorded
-
-        return run
-
-    async def payload(r: Recorded) -> Any:
-        current, affected = await _document(info, document[0]), _created(r, document[0])
-        if kind == "ActionPlan":
-            return ActionPlanPayload(action_plan=current, position=r.position, affected_id=affected)
-        return ProtocolPayload(protocol=current, position=r.position, affected_id=affected)
-
-    return await _run(info, command, payload)
+    return await dispatch(info, input, lambda: make(_document(input.document_id)[1]), answer)
 
 
-def _action_fields(a: ActionFieldsInput) -> dict[str, Any]:
-    return dict(title=a.title, description=a.description,
-                lead_city_id=from_global_id(a.lead_city_id, "City", "action.leadCityId")[0],
-                supporting_city_ids=_ids(a.supporting_city_ids, "City", "action.supportingCityIds"),
-                due_on=a.due_on, weight=a.weight)
+def _action_fields(a: ActionFieldsInput) -> commands.ActionFields:
+    return commands.ActionFields(
+        title=a.title, description=a.description,
+        lead_city_id=from_global_id(a.lead_city_id, "City", "action.leadCityId")[0],
+        supporting_city_ids=_ids(a.supporting_city_ids, "City", "action.supportingCityIds"),
+        due_on=a.due_on, weight=a.weight)
 
 
-def _step_fields(s: StepFieldsInput) -> dict[str, Any]:
-    return dict(instruction=s.instruction, responsible_role=s.responsible_role, time_frame=s.time_frame)
+def _step_fields(s: StepFieldsInput) -> commands.StepFields:
+    return commands.StepFields(instruction=s.instruction, responsible_role=s.responsible_role, time_frame=s.time_frame)
+
+
+def _plan_id(input: Any) -> Callable[[], UUID]:
+    return lambda: from_global_id(input.plan_id, "ActionPlan", "planId")[0]
+
+
+def _protocol_id(input: Any) -> Callable[[], UUID]:
+    return lambda: from_global_id(input.protocol_id, "Protocol", "protocolId")[0]
 
 
 @strawberry.type
 class AgreementMutations:
     @strawberry.mutation(description="Draft a shared action plan owned by one or more networks.")
-    async def draft_action_plan(self, info: Info, input: DraftActionPlanInput) -> ActionPlanResult:
-        def make(_: UUID) -> Command:
-            networks = _ids(input.network_ids, "Network", "networkIds")
-            partners = _ids(input.partner_city_ids, "City", "partnerCityIds")
-            workshops = _ids(input.workshop_ids, "Workshop", "workshopIds")
-            return lambda app: app.draft_plan(
-                title=input.title, purpose=input.purpose, network_ids=networks, partner_city_ids=partners,
-                workshop_ids=workshops, starts_on=input.starts_on, quorum=input.quorum)
-
-        return await _on_agreement(info, "ActionPlan", None, make)
+    async def draft_action_plan(self, info: Info, input: DraftActionPlanInput) -> DraftActionPlanResult:
+        return await _on_plan(info, input, lambda: commands.DraftActionPlan(
+            title=input.title, purpose=input.purpose, network_ids=_ids(input.network_ids, "Network", "networkIds"),
+            partner_city_ids=_ids(input.partner_city_ids, "City", "partnerCityIds"),
+            workshop_ids=_ids(input.workshop_ids, "Workshop", "workshopIds"), starts_on=input.starts_on,
+            quorum=input.quorum), None)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Add an action (or a sub-action) to the draft version.")
-    async def add_action(self, info: Info, input: AddActionInput) -> ActionPlanResult:
-        def make(plan: UUID) -> Command:
-            fields = _action_fields(input.action)
-            parent = _uuid(input.parent_action_id, "parentActionId") if input.parent_action_id else None
-            return lambda app: app.add_action(plan, input.version, parent_id=parent, **fields)
-
-        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
+    async def add_action(self, info: Info, input: AddActionInput) -> AddActionResult:
+        plan = _plan_id(input)
+        return await _on_plan(info, input, lambda: commands.AddAction(
+            plan(), input.version, _action_fields(input.action),
+            _uuid(input.parent_action_id, "parentActionId") if input.parent_action_id else None), plan)
 
     @strawberry.mutation(description="Change an action of the draft version.")
-    async def update_action(self, info: Info, input: UpdateActionInput) -> ActionPlanResult:
-        def make(plan: UUID) -> Command:
-            action_id, fields = _uuid(input.action_id, "actionId"), _action_fields(input.action)
-            return lambda app: app.update_action(plan, input.version, action_id, **fields)
-
-        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
+    async def update_action(self, info: Info, input: UpdateActionInput) -> UpdateActionResult:
+        plan = _plan_id(input)
+        return await _on_plan(info, input, lambda: commands.UpdateAction(
+            plan(), input.version, _uuid(input.action_id, "actionId"), _action_fields(input.action)), plan)
 
     @strawberry.mutation(description="Remove an action (and its sub-actions) from the draft version.")
-    async def remove_action(self, info: Info, input: RemoveActionInput) -> ActionPlanResult:
-        def make(plan: UUID) -> Command:
-            action_id = _uuid(input.action_id, "actionId")
-            return lambda app: app.remove_action(plan, input.version, action_id)
-
-        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
+    async def remove_action(self, info: Info, input: RemoveActionInput) -> RemoveActionResult:
+        plan = _plan_id(input)
+        return await _on_plan(info, input, lambda: commands.RemoveAction(
+            plan(), input.version, _uuid(input.action_id, "actionId")), plan)
 
     @strawberry.mutation(description="Add a dated milestone to an action of the draft version.")
-    async def add_milestone(self, info: Info, input: AddMilestoneInput) -> ActionPlanResult:
-        def make(plan: UUID) -> Command:
-            action_id = _uuid(input.action_id, "actionId")
-            return lambda app: app.add_milestone(plan, input.version, action_id, input.title, input.due_on)
-
-        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
+    async def add_milestone(self, info: Info, input: AddMilestoneInput) -> AddMilestoneResult:
+        plan = _plan_id(input)
+        return await _on_plan(info, input, lambda: commands.AddMilestone(
+            plan(), input.version, _uuid(input.action_id, "actionId"), input.title, input.due_on), plan)
 
     @strawberry.mutation(description="Report progress (0-100) on an action, with a note.")
-    async def report_progress(self, info: Info, input: ReportProgressInput) -> ActionPlanResult:
-        def make(plan: UUID) -> Command:
-            action_id = _uuid(input.action_id, "actionId")
-            status = input.status.value if input.status else None
-            return lambda app: app.report_progress(plan, action_id, input.progress, input.note, status)
-
-        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
+    async def report_progress(self, info: Info, input: ReportProgressInput) -> ReportProgressResult:
+        plan = _plan_id(input)
+        return await _on_plan(info, input, lambda: commands.ReportProgress(
+            plan(), _uuid(input.action_id, "actionId"), input.progress, input.note,
+            input.status.value if input.status else None), plan)
 
     @strawberry.mutation(description="Hand responsibility for an action to another partner city, with a reason.")
-    async def hand_over_action(self, info: Info, input: HandOverActionInput) -> ActionPlanResult:
-        def make(plan: UUID) -> Command:
-            action_id = _uuid(input.action_id, "actionId")
-            to_city = from_global_id(input.to_city_id, "City", "toCityId")[0]
-            return lambda app: app.hand_over_action(plan, action_id, to_city, input.reason)
-
-        return await _on_agreement(info, "ActionPlan", input.plan_id, make)
+    async def hand_over_action(self, info: Info, input: HandOverActionInput) -> HandOverActionResult:
+        plan = _plan_id(input)
+        return await _on_plan(info, input, lambda: commands.HandOverAction(
+            plan(), _uuid(input.action_id, "actionId"), from_global_id(input.to_city_id, "City", "toCityId")[0],
+            input.reason), plan)
 
     @strawberry.mutation(description="Draft a joint crisis protocol for a type of crisis.")
-    async def draft_protocol(self, info: Info, input: DraftProtocolInput) -> ProtocolResult:
-        def make(_: UUID) -> Command:
-            networks = _ids(input.network_ids, "Network", "networkIds")
-            partners = _ids(input.partner_city_ids, "City", "partnerCityIds")
-            return lambda app: app.draft_protocol(title=input.title, crisis_type=input.crisis_type.value,
-                                                  network_ids=networks, partner_city_ids=partners, quorum=input.quorum)
-
-        return await _on_agreement(info, "Protocol", None, make)
+    async def draft_protocol(self, info: Info, input: DraftProtocolInput) -> DraftProtocolResult:
+        return await _on_protocol(info, input, lambda: commands.DraftProtocol(
+            title=input.title, crisis_type=input.crisis_type.value,
+            network_ids=_ids(input.network_ids, "Network", "networkIds"),
+            partner_city_ids=_ids(input.partner_city_ids, "City", "partnerCityIds"), quorum=input.quorum),
+            None)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Add a step to the draft version of a protocol.")
-    async def add_protocol_step(self, info: Info, input: AddProtocolStepInput) -> ProtocolResult:
-        return await _on_agreement(info, "Protocol", input.protocol_id, lambda protocol: lambda app: app.add_step(
-            protocol, input.version, position=input.position, **_step_fields(input.step)))
+    async def add_protocol_step(self, info: Info, input: AddProtocolStepInput) -> AddProtocolStepResult:
+        protocol = _protocol_id(input)
+        return await _on_protocol(info, input, lambda: commands.AddProtocolStep(
+            protocol(), input.version, _step_fields(input.step), input.position), protocol)
 
     @strawberry.mutation(description="Change a step of the draft version.")
-    async def update_protocol_step(self, info: Info, input: UpdateProtocolStepInput) -> ProtocolResult:
-        def make(protocol: UUID) -> Command:
-            step_id = _uuid(input.step_id, "stepId")
-            return lambda app: app.update_step(protocol, input.version, step_id, **_step_fields(input.step))
-
-        return await _on_agreement(info, "Protocol", input.protocol_id, make)
+    async def update_protocol_step(self, info: Info, input: UpdateProtocolStepInput) -> UpdateProtocolStepResult:
+        protocol = _protocol_id(input)
+        return await _on_protocol(info, input, lambda: commands.UpdateProtocolStep(
+            protocol(), input.version, _uuid(input.step_id, "stepId"), _step_fields(input.step)), protocol)
 
     @strawberry.mutation(description="Remove a step from the draft version.")
-    async def remove_protocol_step(self, info: Info, input: RemoveProtocolStepInput) -> ProtocolResult:
-        def make(protocol: UUID) -> Command:
-            step_id = _uuid(input.step_id, "stepId")
-            return lambda app: app.remove_step(protocol, input.version, step_id)
-
-        return await _on_agreement(info, "Protocol", input.protocol_id, make)
+    async def remove_protocol_step(self, info: Info, input: RemoveProtocolStepInput) -> RemoveProtocolStepResult:
+        protocol = _protocol_id(input)
+        return await _on_protocol(info, input, lambda: commands.RemoveProtocolStep(
+            protocol(), input.version, _uuid(input.step_id, "stepId")), protocol)
 
     @strawberry.mutation(description="Propose the draft version for adoption; it can no longer be edited.")
-    async def propose_version(self, info: Info, input: ProposeVersionInput) -> DocumentResult:
-        return await _on_document(info, lambda doc: lambda app: app.propose_version(doc, input.version), input.document_id)
+    async def propose_version(self, info: Info, input: ProposeVersionInput) -> ProposeVersionResult:
+        return await _on_document(info, input, lambda doc: commands.ProposeVersion(doc, input.version))
 
     @strawberry.mutation(description="Start the next version as a draft copy of the latest (after proposal or adoption).")
-    async def start_revision(self, info: Info, input: StartRevisionInput) -> DocumentResult:
-        return await _on_document(info, lambda doc: lambda app: app.start_revision(doc), input.document_id)
+    async def start_revision(self, info: Info, input: StartRevisionInput) -> StartRevisionResult:
+        return await _on_document(info, input, lambda doc: commands.StartRevision(doc))
 
     @strawberry.mutation(description="A partner city endorses or declines one exact proposed version.")
-    async def answer_version(self, info: Info, input: AnswerVersionInput) -> DocumentResult:
-        def command(doc: UUID) -> Command:
-            city = from_global_id(input.city_id, "City", "cityId")[0]
-            return lambda app: app.answer_version(doc, input.version, city, input.decision.value, input.signed_by,
-                                                  input.signatory_role)
-
-        return await _on_document(info, command, input.document_id)
-
-
-async def _on_document(info: Info, make: Callable[[UUID], Command], raw_id: str) -> Any:
-    doc: list[UUID] = []
-
-    def command() -> Command:
-        doc.append(_document_id(raw_id))
-        return make(doc[0])
-
-    async def payload(r: Recorded) -> DocumentPayload:
-        return DocumentPayload(document=await _document(info, doc[0]), position=r.position)
-
-    return await _run(info, command, payload)
+    async def answer_version(self, info: Info, input: AnswerVersionInput) -> AnswerVersionResult:
+        return await _on_document(info, input, lambda doc: commands.AnswerVersion(
+            doc, input.version, from_global_id(input.city_id, "City", "cityId")[0], input.decision.value,
+            input.signed_by, input.signatory_role))

@@ -1,12 +1,30 @@
-"""Typed errors that mutations return (never raise) for expected failures."""
+"""Typed errors that mutations return (never raise) for expected failures.
+
+One style for all of them: enum values as the schema's enums, records named
+by global id (the one the client sent, when it sent one) or by name, never by
+an internal UUID; a missing record is always ``NotFound`` naming the input
+field and the id. ``GRAPHQL_ERROR`` maps each service-layer error class to its
+GraphQL type: a mutation's result union is built from what its command
+declares (graphql/command_results.py).
+"""
 
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
 
 import strawberry
 
 from citynet.domain import errors as domain
-from citynet.graphql.ids import to_global_id
-from citynet.services.errors import Conflict as ConflictError
+from citynet.domain.agreement import Decision as DomainDecision
+from citynet.domain.agreement import VersionStatus as DomainVersionStatus
+from citynet.domain.workshop_values import WorkshopStatus as DomainWorkshopStatus
+from citynet.graphql.agreement_types import Decision, VersionStatus
+from citynet.graphql.ids import decode_any, to_global_id
+from citynet.graphql.workshop_types import WorkshopStatus
+from citynet.services import errors as service
 
 
 @strawberry.interface(description="A refusal: the command stored nothing.")
@@ -20,11 +38,11 @@ class InvalidInput(UserError):
     field: str
 
 
-@strawberry.type(description="A referenced record does not exist.")
+@strawberry.type(description="A referenced record does not exist: `field` names the input field, `id` the id sent.")
 class NotFound(UserError):
     message: str
     field: str
-    id: strawberry.ID | None
+    id: strawberry.ID
 
 
 @strawberry.type(description="A record with the same identity already exists.")
@@ -52,17 +70,33 @@ class Conflict(UserError):
     message: str
 
 
+@strawberry.type(description="The idempotency key (clientMutationId) was used before, by this caller, for a "
+                             "different request; nothing was stored.")
+class IdempotencyKeyReused(UserError):
+    message: str
+    # Typed as on MutationPayload (nullable) so that one selection can ask both; always set here.
+    client_mutation_id: str | None
+    first_mutation: str
+
+
 @strawberry.type(description="The workshop's status does not allow this step.")
 class InvalidTransition(UserError):
     message: str
-    status: str
+    status: WorkshopStatus  # type: ignore[valid-type]
+    action: str
+
+
+@strawberry.type(description="The plan or protocol version's status does not allow this step.")
+class InvalidVersionTransition(UserError):
+    message: str
+    status: VersionStatus  # type: ignore[valid-type]
     action: str
 
 
 @strawberry.type(description="Registration is closed: the workshop is not scheduled or confirmed.")
 class RegistrationClosed(UserError):
     message: str
-    status: str
+    status: WorkshopStatus  # type: ignore[valid-type]
 
 
 @strawberry.type(description="The city is not a partner of the workshop, plan or protocol (documentId).")
@@ -103,7 +137,7 @@ class CapacityBelowRegistered(UserError):
 class VersionFrozen(UserError):
     message: str
     version: int
-    status: str
+    status: VersionStatus  # type: ignore[valid-type]
 
 
 @strawberry.type(description="The version is not open for this step: superseded, adopted, rejected or a draft.")
@@ -118,7 +152,7 @@ class AlreadyEndorsed(UserError):
     message: str
     version: int
     city_id: strawberry.ID
-    decision: str
+    decision: Decision  # type: ignore[valid-type]
 
 
 @strawberry.type(description="The caller lacks a permission (named); nothing was stored.")
@@ -127,56 +161,126 @@ class NotAllowed(UserError):
     permission: str
 
 
-ERROR_TYPES = (
-    NotAllowed, VersionFrozen, VersionSuperseded, AlreadyEndorsed,
-    InvalidInput, NotFound, AlreadyExists, AlreadyMember, NotAMember, Conflict, InvalidTransition,
-    RegistrationClosed, NotAPartner, DateConflict, SessionOverlap, AlreadyRegistered, CapacityBelowRegistered,
-)
+# Order matters for isinstance: subclasses before their bases (none today).
+GRAPHQL_ERROR: dict[type[domain.DomainError], type] = {
+    domain.NotAllowed: NotAllowed,
+    domain.InvalidInput: InvalidInput,
+    service.IdempotencyKeyReused: IdempotencyKeyReused,
+    domain.NotFound: NotFound,
+    domain.AlreadyExists: AlreadyExists,
+    domain.AlreadyMember: AlreadyMember,
+    domain.NotAMember: NotAMember,
+    service.Conflict: Conflict,
+    domain.InvalidTransition: InvalidTransition,
+    service.InvalidVersionTransition: InvalidVersionTransition,
+    domain.RegistrationClosed: RegistrationClosed,
+    domain.NotAPartner: NotAPartner,
+    domain.DateConflict: DateConflict,
+    domain.SessionOverlap: SessionOverlap,
+    domain.AlreadyRegistered: AlreadyRegistered,
+    domain.CapacityBelowRegistered: CapacityBelowRegistered,
+    domain.VersionFrozen: VersionFrozen,
+    domain.VersionSuperseded: VersionSuperseded,
+    domain.AlreadyEndorsed: AlreadyEndorsed,
+}
+
+ERROR_TYPES = tuple(GRAPHQL_ERROR.values())
+
+# Records whose global id wraps one UUID: the id can be rebuilt from the error alone.
+_SINGLE = ("City", "Network", "Workshop", "ActionPlan", "Protocol", "Person")
 
 
-def _global(kind: str, id: object) -> strawberry.ID | None:
-    return to_global_id(kind, str(id)) if kind in ("City", "Network", "Workshop") else None
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _strings(getattr(value, f.name))
 
 
-def to_user_error(error: domain.DomainError) -> UserError:
+class Namer:
+    """Names records in messages as the client knows them: by the global id it sent."""
+
+    def __init__(self, sent: Any = None) -> None:
+        self.sent = sent
+
+    def id(self, kind: str, uuid: UUID | str, *parents: UUID | str) -> strawberry.ID:
+        for value in _strings(self.sent):
+            decoded = decode_any(value)
+            if decoded is not None and decoded[1] and decoded[1][-1] == str(uuid):
+                return strawberry.ID(value)
+            if value == str(uuid):  # ids the API still exposes raw (actions, steps)
+                return strawberry.ID(value)
+        if parents or kind in _SINGLE:
+            return to_global_id(kind, *parents, uuid)
+        return strawberry.ID(str(uuid))
+
+
+def _workshop_status(value: str) -> DomainWorkshopStatus:
+    # "polling" is how the domain names a proposed workshop with an open date poll.
+    return DomainWorkshopStatus.PROPOSED if value == "polling" else DomainWorkshopStatus(value)
+
+
+def to_user_error(error: domain.DomainError, sent: Any = None) -> UserError:
+    """The GraphQL error for a refusal; ``sent`` is the mutation's input (to name records by the ids sent)."""
+    name = Namer(sent)
     if isinstance(error, domain.InvalidInput):
         return InvalidInput(message=error.message, field=error.field)
     if isinstance(error, domain.NotAllowed):
         return NotAllowed(message=error.message, permission=error.permission)
+    if isinstance(error, service.IdempotencyKeyReused):
+        return IdempotencyKeyReused(message=error.message, client_mutation_id=error.key,
+                                    first_mutation=error.first_command)
     if isinstance(error, domain.NotFound):
-        return NotFound(message=error.message, field=error.field or "id", id=_global(error.kind, error.id))
+        gid = name.id(error.kind, error.id)
+        field = error.field or "id"
+        return NotFound(message=f"{field}: there is no {error.kind} with the id {gid}", field=field, id=gid)
     if isinstance(error, domain.AlreadyExists):
-        return AlreadyExists(message=error.message, existing_id=_global(error.kind, error.id))
-    if isinstance(error, domain.AlreadyMember):
-        return AlreadyMember(message=error.message, network_id=to_global_id("Network", error.network_id),
-                             city_id=to_global_id("City", error.city_id))
-    if isinstance(error, domain.NotAMember):
-        return NotAMember(message=error.message, network_id=to_global_id("Network", error.network_id),
-                          city_id=to_global_id("City", error.city_id))
-    if isinstance(error, ConflictError):
+        existing = to_global_id(error.kind, str(error.id)) if error.kind in _SINGLE else None
+        return AlreadyExists(message=error.message, existing_id=existing)
+    if isinstance(error, (domain.AlreadyMember, domain.NotAMember)):
+        network, city = name.id("Network", error.network_id), name.id("City", error.city_id)
+        # The domain's text names the network and dates; only the city's UUID is swapped for its global id.
+        message = error.message.replace(f"city {error.city_id}", f"the city {city}")
+        if isinstance(error, domain.AlreadyMember):
+            return AlreadyMember(message=message, network_id=network, city_id=city)
+        return NotAMember(message=message, network_id=network, city_id=city)
+    if isinstance(error, service.Conflict):
         return Conflict(message=error.message)
     if isinstance(error, domain.InvalidTransition):
-        return InvalidTransition(message=error.message, status=error.status, action=error.action)
+        return InvalidTransition(message=error.message, status=_workshop_status(error.status), action=error.action)
+    if isinstance(error, service.InvalidVersionTransition):
+        return InvalidVersionTransition(message=error.message, status=DomainVersionStatus(error.status),
+                                        action=error.action)
     if isinstance(error, domain.RegistrationClosed):
-        return RegistrationClosed(message=error.message, status=error.status)
+        return RegistrationClosed(message=error.message, status=_workshop_status(error.status))
     if isinstance(error, domain.NotAPartner):
-        return NotAPartner(message=error.message, field=error.field,
-                           document_id=to_global_id(error.kind, error.document_id),
-                           city_id=to_global_id("City", error.city_id))
+        document, city = name.id(error.kind, error.document_id), name.id("City", error.city_id)
+        return NotAPartner(message=f"{error.field}: the city {city} is not a partner of the {error.kind} {document}",
+                           field=error.field, document_id=document, city_id=city)
     if isinstance(error, domain.DateConflict):
         return DateConflict(message=error.message,
                             conflicting_workshop_id=to_global_id("Workshop", error.conflicting_workshop_id))
     if isinstance(error, domain.SessionOverlap):
-        return SessionOverlap(message=error.message, session_id=to_global_id("Session", error.workshop_id, error.session_id), room=error.room)
+        session = to_global_id("Session", error.workshop_id, error.session_id)
+        return SessionOverlap(message=f"room or track {error.room!r} already has the session {session} at that time",
+                              session_id=session, room=error.room)
     if isinstance(error, domain.AlreadyRegistered):
-        return AlreadyRegistered(message=error.message, registration_id=to_global_id("Registration", error.workshop_id, error.registration_id))
+        registration = to_global_id("Registration", error.workshop_id, error.registration_id)
+        return AlreadyRegistered(message=f"this delegate is already registered (registration {registration})",
+                                 registration_id=registration)
     if isinstance(error, domain.VersionFrozen):
-        return VersionFrozen(message=error.message, version=error.version, status=error.status)
+        return VersionFrozen(message=error.message, version=error.version, status=DomainVersionStatus(error.status))
     if isinstance(error, domain.VersionSuperseded):
         return VersionSuperseded(message=error.message, version=error.version, current_version=error.current)
     if isinstance(error, domain.AlreadyEndorsed):
-        return AlreadyEndorsed(message=error.message, version=error.version,
-                               city_id=to_global_id("City", error.city_id), decision=error.decision)
+        city = name.id("City", error.city_id)
+        decision = DomainDecision(error.decision)
+        return AlreadyEndorsed(message=f"the city {city} already answered version {error.version} ({decision.value})",
+                               version=error.version, city_id=city, decision=decision)
     if isinstance(error, domain.CapacityBelowRegistered):
         return CapacityBelowRegistered(message=error.message, capacity=error.capacity, registered=error.registered)
     raise TypeError(f"no GraphQL error type for {type(error).__name__}")  # pragma: no cover

@@ -1,58 +1,45 @@
-"""Mutations: verb + noun, one `input`, a union of a payload and typed errors.
+"""Directory mutations: verb + noun, one `input`, a union of a payload and exactly the command's errors.
 
-A mutation returns only after the read models include its events, so the
-payload (and any query after it) shows the change. Every refusal is a typed
-error and stores nothing: the aggregates decide before anything is saved.
+Each resolver turns its input into a command (services/commands) and the
+bus's outcome into a payload (graphql/command_results.py): authorisation,
+attribution, idempotency, conflict retries and the read-your-writes wait all
+happen in the command bus.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, Union
+from typing import Any
 
-import anyio.to_thread
 import strawberry
 
-from citynet.domain.errors import DomainError
-from citynet.services.attribution import current, name_command, set_request
 from citynet.domain.values import MemberRole as DomainMemberRole
+from citynet.graphql.command_results import (
+    MutationInput,
+    MutationPayload,
+    committed,
+    dispatch,
+    maybe,
+    result_union,
+)
 from citynet.graphql.context import Info
-from citynet.graphql.errors import (
-    NotAllowed,
-    AlreadyExists,
-    AlreadyMember,
-    Conflict,
-    InvalidInput,
-    NotAMember,
-    NotFound,
-    to_user_error,
-)
-from citynet.graphql.ids import from_global_id
-from citynet.graphql.types import (
-    City,
-    Commission,
-    Membership,
-    MemberRole,
-    Network,
-    Position,
-    city_by_id,
-    network_by_id,
-)
-from citynet.services.application import CitynetApplication, Recorded
+from citynet.graphql.ids import from_global_id, to_global_id
+from citynet.graphql.types import City, Commission, Membership, MemberRole, Network
+from citynet.services.commands import directory as commands
+from citynet.services.commands.bus import Outcome
 
 # -- inputs ---------------------------------------------------------------------
 
 
 @strawberry.input
-class RegisterCityInput:
+class RegisterCityInput(MutationInput):
     name: str
     country_code: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. DE.")
     time_zone: str = strawberry.field(description="IANA time zone, e.g. Europe/Berlin.")
 
 
 @strawberry.input
-class FoundNetworkInput:
+class FoundNetworkInput(MutationInput):
     name: str
     short_name: str = strawberry.field(description="Acronym, unique across networks, e.g. UBC.")
     founded_on: date
@@ -61,13 +48,13 @@ class FoundNetworkInput:
 
 
 @strawberry.input
-class AddCommissionInput:
+class AddCommissionInput(MutationInput):
     network_id: strawberry.ID
     name: str
 
 
 @strawberry.input
-class AdmitMemberInput:
+class AdmitMemberInput(MutationInput):
     network_id: strawberry.ID
     city_id: strawberry.ID
     role: MemberRole = DomainMemberRole.MEMBER  # type: ignore[valid-type]
@@ -75,7 +62,7 @@ class AdmitMemberInput:
 
 
 @strawberry.input
-class ChangeMemberRoleInput:
+class ChangeMemberRoleInput(MutationInput):
     network_id: strawberry.ID
     city_id: strawberry.ID
     role: MemberRole  # type: ignore[valid-type]
@@ -83,128 +70,79 @@ class ChangeMemberRoleInput:
 
 
 @strawberry.input
-class RecordMemberLeftInput:
+class RecordMemberLeftInput(MutationInput):
     network_id: strawberry.ID
     city_id: strawberry.ID
     on: date
 
 
 @strawberry.input
-class CommissionMemberInput:
+class CommissionMemberInput(MutationInput):
     commission_id: strawberry.ID
     city_id: strawberry.ID
+
+
+@strawberry.input
+class ErasePersonInput(MutationInput):
+    person_id: strawberry.ID = strawberry.field(description="The delegate's personId (pseudonymous).")
 
 
 # -- payloads -------------------------------------------------------------------
 
 
 @strawberry.type
-class RegisterCityPayload:
-    city: City
-    position: Position  # type: ignore[valid-type]
+class RegisterCityPayload(MutationPayload):
+    city: City | None
 
 
 @strawberry.type
-class FoundNetworkPayload:
-    network: Network
-    position: Position  # type: ignore[valid-type]
+class FoundNetworkPayload(MutationPayload):
+    network: Network | None
 
 
 @strawberry.type
-class CommissionPayload:
-    commission: Commission
-    position: Position  # type: ignore[valid-type]
+class CommissionPayload(MutationPayload):
+    commission: Commission | None
 
 
-@strawberry.type
-class MembershipPayload:
-    membership: Membership
-    position: Position  # type: ignore[valid-type]
+@strawberry.type(description="`id` is the network's.")
+class MembershipPayload(MutationPayload):
+    membership: Membership | None
 
 
-@strawberry.type
-class RecordMemberLeftPayload:
-    network: Network
-    city: City
-    position: Position  # type: ignore[valid-type]
+@strawberry.type(description="`id` is the network's.")
+class RecordMemberLeftPayload(MutationPayload):
+    network: Network | None
+    city: City | None
 
 
-RegisterCityResult = Annotated[
-    Union[RegisterCityPayload, NotAllowed, InvalidInput, AlreadyExists, Conflict], strawberry.union("RegisterCityResult")
-]
-FoundNetworkResult = Annotated[
-    Union[FoundNetworkPayload, NotAllowed, InvalidInput, AlreadyExists, Conflict], strawberry.union("FoundNetworkResult")
-]
-AddCommissionResult = Annotated[
-    Union[CommissionPayload, NotAllowed, InvalidInput, NotFound, AlreadyExists, Conflict], strawberry.union("AddCommissionResult")
-]
-AdmitMemberResult = Annotated[
-    Union[MembershipPayload, NotAllowed, InvalidInput, NotFound, AlreadyMember, Conflict], strawberry.union("AdmitMemberResult")
-]
-ChangeMemberRoleResult = Annotated[
-    Union[MembershipPayload, NotAllowed, InvalidInput, NotFound, NotAMember, Conflict], strawberry.union("ChangeMemberRoleResult")
-]
-RecordMemberLeftResult = Annotated[
-    Union[RecordMemberLeftPayload, NotAllowed, InvalidInput, NotFound, NotAMember, Conflict],
-    strawberry.union("RecordMemberLeftResult"),
-]
-CommissionMemberResult = Annotated[
-    Union[CommissionPayload, NotAllowed, InvalidInput, NotFound, NotAMember, AlreadyExists, Conflict],
-    strawberry.union("CommissionMemberResult"),
-]
-
-@strawberry.input
-class ErasePersonInput:
-    person_id: strawberry.ID = strawberry.field(description="The delegate's personId (pseudonymous).")
-
-
-@strawberry.type
-class ErasePersonPayload:
+@strawberry.type(description="`id` is the person's.")
+class ErasePersonPayload(MutationPayload):
     person_id: strawberry.ID
-    position: Position  # type: ignore[valid-type]
 
 
-ErasePersonResult = Annotated[
-    Union[ErasePersonPayload, NotAllowed, InvalidInput, NotFound], strawberry.union("ErasePersonResult")
-]
+RegisterCityResult = result_union("RegisterCityResult", RegisterCityPayload, commands.RegisterCity)
+FoundNetworkResult = result_union("FoundNetworkResult", FoundNetworkPayload, commands.FoundNetwork)
+AddCommissionResult = result_union("AddCommissionResult", CommissionPayload, commands.AddCommission)
+AdmitMemberResult = result_union("AdmitMemberResult", MembershipPayload, commands.AdmitMember)
+ChangeMemberRoleResult = result_union("ChangeMemberRoleResult", MembershipPayload, commands.ChangeMemberRole)
+RecordMemberLeftResult = result_union("RecordMemberLeftResult", RecordMemberLeftPayload, commands.RecordMemberLeft)
+AssignCommissionMemberResult = result_union("AssignCommissionMemberResult", CommissionPayload,
+                                            commands.AssignCommissionMember)
+NameCommissionHeadResult = result_union("NameCommissionHeadResult", CommissionPayload, commands.NameCommissionHead)
+ErasePersonResult = result_union("ErasePersonResult", ErasePersonPayload, commands.ErasePerson)
 
 # -- helpers ----------------------------------------------------------------------
 
 
-def bind(info: Info) -> None:
-    """The service layer reads the actor and command from the context: bind this operation's.
-
-    A fresh context object per mutation: operations sharing a WebSocket connection
-    (or a document) never overwrite each other's attribution."""
-    set_request(info.context.actor, current().correlation_id)
-    name_command(info.field_name)  # attributed in every event this mutation stores
+async def _city(info: Info, city_id: Any) -> City | None:
+    row = await maybe(info.context.load.city.load(str(city_id)))
+    return City.from_row(row) if row is not None else None
 
 
-async def _run(
-    info: Info,
-    command: Callable[[], Callable[[CitynetApplication], Recorded]],
-    payload: Callable[[Recorded], Awaitable[Any]],
-) -> Any:
-    """Decode inputs and run the command in a worker thread; map refusals to typed errors."""
-    bind(info)
-    try:
-        handler = command()
-        recorded = await anyio.to_thread.run_sync(info.context.services.execute, handler)
-    except DomainError as error:
-        return to_user_error(error)
-    await info.context.services.wait_for_position(recorded.position)  # read your writes (bounded)
-    return await payload(recorded)
-
-
-async def _commission(info: Info, commission_id: str) -> Commission:
-    row = await info.context.load.commission.load(commission_id)
-    assert row is not None
-    return Commission.from_row(row)
-
-
-async def _membership(info: Info, network_id: str, city_id: str) -> Membership:
-    rows = await info.context.load.members_of_network.load(network_id)
-    return Membership.from_row(next(r for r in rows if r.city_id == city_id))
+async def _network(info: Info, network_id: Any) -> Network | None:
+    row = await maybe(info.context.load.network.load(str(network_id)))
+    return Network.from_row(row) if row is not None else None
 
 
 def _network_and_city(input: Any) -> tuple[Any, Any]:
@@ -219,13 +157,18 @@ def _commission_and_city(input: CommissionMemberInput) -> tuple[Any, Any, Any]:
     return network_id, commission_id, city_id
 
 
-async def _membership_payload(info: Info, input: Any, r: Recorded) -> MembershipPayload:
+async def _membership_payload(info: Info, input: Any, o: Outcome) -> MembershipPayload:
     network_id, city_id = _network_and_city(input)
-    return MembershipPayload(membership=await _membership(info, str(network_id), str(city_id)), position=r.position)
+    rows = await maybe(info.context.load.members_of_network.load(str(network_id))) or []
+    row = next((r for r in rows if r.city_id == str(city_id)), None)
+    return MembershipPayload(**committed(o, input, to_global_id("Network", network_id)),
+                             membership=Membership.from_row(row) if row is not None else None)
 
 
-async def _commission_payload(info: Info, r: Recorded) -> CommissionPayload:
-    return CommissionPayload(commission=await _commission(info, str(r.id)), position=r.position)
+async def _commission_payload(info: Info, input: Any, network_id: Any, o: Outcome) -> CommissionPayload:
+    row = await maybe(info.context.load.commission.load(str(o.id)))
+    return CommissionPayload(**committed(o, input, to_global_id("Commission", network_id, o.id)),
+                             commission=Commission.from_row(row) if row is not None else None)
 
 
 # -- mutations --------------------------------------------------------------------
@@ -235,90 +178,84 @@ async def _commission_payload(info: Info, r: Recorded) -> CommissionPayload:
 class Mutation:
     @strawberry.mutation(description="Register a city (name, ISO country code, IANA time zone).")
     async def register_city(self, info: Info, input: RegisterCityInput) -> RegisterCityResult:
-        async def payload(r: Recorded) -> RegisterCityPayload:
-            return RegisterCityPayload(city=await city_by_id(info, str(r.id)), position=r.position)
+        async def answer(o: Outcome) -> RegisterCityPayload:
+            return RegisterCityPayload(**committed(o, input, to_global_id("City", o.id)), city=await _city(info, o.id))
 
-        return await _run(
-            info, lambda: lambda app: app.register_city(input.name, input.country_code, input.time_zone), payload
-        )
+        return await dispatch(info, input, lambda: commands.RegisterCity(
+            input.name, input.country_code, input.time_zone), answer)
 
     @strawberry.mutation(description="Found a network of cities.")
     async def found_network(self, info: Info, input: FoundNetworkInput) -> FoundNetworkResult:
-        async def payload(r: Recorded) -> FoundNetworkPayload:
-            return FoundNetworkPayload(network=await network_by_id(info, str(r.id)), position=r.position)
+        async def answer(o: Outcome) -> FoundNetworkPayload:
+            return FoundNetworkPayload(**committed(o, input, to_global_id("Network", o.id)),
+                                       network=await _network(info, o.id))
 
-        return await _run(
-            info,
-            lambda: lambda app: app.found_network(
-                input.name, input.short_name, input.founded_on, input.description, input.website),
-            payload,
-        )
+        return await dispatch(info, input, lambda: commands.FoundNetwork(
+            input.name, input.short_name, input.founded_on, input.description, input.website), answer)
 
     @strawberry.mutation(description="Add a commission (a working group) to a network.")
     async def add_commission(self, info: Info, input: AddCommissionInput) -> AddCommissionResult:
-        def command() -> Callable[[CitynetApplication], Recorded]:
+        def command() -> commands.AddCommission:
             (network_id,) = from_global_id(input.network_id, "Network", "networkId")
-            return lambda app: app.add_commission(network_id, input.name)
+            return commands.AddCommission(network_id, input.name)
 
-        async def payload(r: Recorded) -> CommissionPayload:
-            return CommissionPayload(commission=await _commission(info, str(r.id)), position=r.position)
+        async def answer(o: Outcome) -> CommissionPayload:
+            (network_id,) = from_global_id(input.network_id, "Network", "networkId")
+            return await _commission_payload(info, input, network_id, o)
 
-        return await _run(info, command, payload)
+        return await dispatch(info, input, command, answer)
 
     @strawberry.mutation(description="Admit a city to a network in a role, from a given day.")
     async def admit_member(self, info: Info, input: AdmitMemberInput) -> AdmitMemberResult:
-        def command() -> Callable[[CitynetApplication], Recorded]:
-            network_id, city_id = _network_and_city(input)
-            return lambda app: app.admit_member(network_id, city_id, input.role, input.since)
-
-        return await _run(info, command, lambda r: _membership_payload(info, input, r))
+        return await dispatch(info, input, lambda: commands.AdmitMember(
+            *_network_and_city(input), DomainMemberRole(input.role), input.since),
+            lambda o: _membership_payload(info, input, o))
 
     @strawberry.mutation(description="Change a member city's role from a given day.")
     async def change_member_role(self, info: Info, input: ChangeMemberRoleInput) -> ChangeMemberRoleResult:
-        def command() -> Callable[[CitynetApplication], Recorded]:
-            network_id, city_id = _network_and_city(input)
-            return lambda app: app.change_member_role(network_id, city_id, input.role, input.on)
-
-        return await _run(info, command, lambda r: _membership_payload(info, input, r))
+        return await dispatch(info, input, lambda: commands.ChangeMemberRole(
+            *_network_and_city(input), DomainMemberRole(input.role), input.on),
+            lambda o: _membership_payload(info, input, o))
 
     @strawberry.mutation(description="Record that a city left a network on a given day.")
     async def record_member_left(self, info: Info, input: RecordMemberLeftInput) -> RecordMemberLeftResult:
-        ids: list[Any] = []
+        async def answer(o: Outcome) -> RecordMemberLeftPayload:
+            network_id, city_id = _network_and_city(input)
+            return RecordMemberLeftPayload(**committed(o, input, to_global_id("Network", network_id)),
+                                           network=await _network(info, network_id), city=await _city(info, city_id))
 
-        def command() -> Callable[[CitynetApplication], Recorded]:
-            ids.extend(_network_and_city(input))
-            return lambda app: app.record_member_left(ids[0], ids[1], input.on)
-
-        async def payload(r: Recorded) -> RecordMemberLeftPayload:
-            return RecordMemberLeftPayload(
-                network=await network_by_id(info, str(ids[0])), city=await city_by_id(info, str(ids[1])), position=r.position
-            )
-
-        return await _run(info, command, payload)
+        return await dispatch(info, input, lambda: commands.RecordMemberLeft(*_network_and_city(input), input.on),
+                              answer)
 
     @strawberry.mutation(description="Assign a member city to one of the network's commissions.")
-    async def assign_commission_member(self, info: Info, input: CommissionMemberInput) -> CommissionMemberResult:
-        def command() -> Callable[[CitynetApplication], Recorded]:
-            network_id, commission_id, city_id = _commission_and_city(input)
-            return lambda app: app.assign_commission_member(network_id, commission_id, city_id)
+    async def assign_commission_member(self, info: Info, input: CommissionMemberInput) -> AssignCommissionMemberResult:
+        ids = _lazy(lambda: _commission_and_city(input))
+        return await dispatch(info, input, lambda: commands.AssignCommissionMember(*ids()),
+                              lambda o: _commission_payload(info, input, ids()[0], o))
 
-        return await _run(info, command, lambda r: _commission_payload(info, r))
+    @strawberry.mutation(description="Name the member city that heads a commission.")
+    async def name_commission_head(self, info: Info, input: CommissionMemberInput) -> NameCommissionHeadResult:
+        ids = _lazy(lambda: _commission_and_city(input))
+        return await dispatch(info, input, lambda: commands.NameCommissionHead(*ids()),
+                              lambda o: _commission_payload(info, input, ids()[0], o))
 
     @strawberry.mutation(description="Erase a person's name and e-mail for good (admins). The history keeps the "
                                      "pseudonymous id and who erased it when; the hash chain still verifies.")
     async def erase_person(self, info: Info, input: ErasePersonInput) -> ErasePersonResult:
-        bind(info)
-        try:
-            (person_id,) = from_global_id(input.person_id, "Person", "personId")
-            recorded = await anyio.to_thread.run_sync(info.context.services.erase_person, person_id)
-        except DomainError as error:
-            return to_user_error(error)
-        return ErasePersonPayload(person_id=input.person_id, position=recorded.position)
+        async def answer(o: Outcome) -> ErasePersonPayload:
+            return ErasePersonPayload(**committed(o, input, input.person_id), person_id=input.person_id)
 
-    @strawberry.mutation(description="Name the member city that heads a commission.")
-    async def name_commission_head(self, info: Info, input: CommissionMemberInput) -> CommissionMemberResult:
-        def command() -> Callable[[CitynetApplication], Recorded]:
-            network_id, commission_id, city_id = _commission_and_city(input)
-            return lambda app: app.name_commission_head(network_id, commission_id, city_id)
+        return await dispatch(info, input, lambda: commands.ErasePerson(
+            from_global_id(input.person_id, "Person", "personId")[0]), answer)
 
-        return await _run(info, command, lambda r: _commission_payload(info, r))
+
+def _lazy(compute: Any) -> Any:
+    """Decode once, when first needed (inside dispatch, so a malformed id is a typed error)."""
+    cache: list[Any] = []
+
+    def get() -> Any:
+        if not cache:
+            cache.append(compute())
+        return cache[0]
+
+    return get

@@ -1,41 +1,31 @@
 """Workshop mutations: propose, agree a date, schedule, agenda, registrations.
 
-Most return ``WorkshopResult``: the workshop as it now is (with any other
-workshops of the same networks on overlapping days) or a typed error.
+Each has its own result union: its payload (most show the workshop as it now
+is) or exactly the errors its command declares.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any, Union
+from typing import Any
 from uuid import UUID
 
-import anyio.to_thread
 import strawberry
 
-from citynet.domain.errors import DomainError
 from citynet.domain.workshop_values import ExcessPolicy as DomainExcessPolicy
 from citynet.domain.workshop_values import SessionKind as DomainSessionKind
 from citynet.domain.workshop_values import WorkshopFormat as DomainWorkshopFormat
-from citynet.graphql.context import Info
-from citynet.graphql.errors import (
-    NotAllowed,
-    AlreadyRegistered,
-    CapacityBelowRegistered,
-    Conflict,
-    DateConflict,
-    InvalidInput,
-    InvalidTransition,
-    NotAPartner,
-    NotFound,
-    RegistrationClosed,
-    SessionOverlap,
-    to_user_error,
+from citynet.graphql.command_results import (
+    MutationInput,
+    MutationPayload,
+    committed,
+    dispatch,
+    maybe,
+    result_union,
 )
-from citynet.graphql.ids import from_global_id
-from citynet.graphql.mutations import _run, bind
-from citynet.graphql.types import Position
+from citynet.graphql.context import Info
+from citynet.graphql.ids import from_global_id, to_global_id
 from citynet.graphql.workshop_types import (
     DelegateFunction,
     ExcessPolicy,
@@ -46,9 +36,9 @@ from citynet.graphql.workshop_types import (
     Workshop,
     WorkshopFormat,
 )
-from citynet.services.application import CitynetApplication, Recorded
-
-Command = Callable[[CitynetApplication], Recorded]
+from citynet.services.commands import workshops as commands
+from citynet.services.commands.base import Command
+from citynet.services.commands.bus import Outcome
 
 
 def _workshop_id(value: str) -> UUID:
@@ -63,7 +53,7 @@ def _city_id(value: str, field: str = "cityId") -> UUID:
 
 
 @strawberry.input
-class ProposeWorkshopInput:
+class ProposeWorkshopInput(MutationInput):
     title: str
     topic: str
     description: str = ""
@@ -84,7 +74,7 @@ class DateRangeInput:
 
 
 @strawberry.input
-class OpenDatePollInput:
+class OpenDatePollInput(MutationInput):
     workshop_id: strawberry.ID
     candidates: list[DateRangeInput]
 
@@ -96,27 +86,27 @@ class CandidateAnswerInput:
 
 
 @strawberry.input
-class AnswerDatePollInput:
+class AnswerDatePollInput(MutationInput):
     workshop_id: strawberry.ID
     city_id: strawberry.ID
     answers: list[CandidateAnswerInput]
 
 
 @strawberry.input
-class CloseDatePollInput:
+class CloseDatePollInput(MutationInput):
     workshop_id: strawberry.ID
     candidate: int
 
 
 @strawberry.input
-class ScheduleWorkshopInput:
+class ScheduleWorkshopInput(MutationInput):
     workshop_id: strawberry.ID
     start_date: date
     end_date: date
 
 
 @strawberry.input
-class RescheduleWorkshopInput:
+class RescheduleWorkshopInput(MutationInput):
     workshop_id: strawberry.ID
     start_date: date
     end_date: date
@@ -124,18 +114,18 @@ class RescheduleWorkshopInput:
 
 
 @strawberry.input
-class CancelWorkshopInput:
+class CancelWorkshopInput(MutationInput):
     workshop_id: strawberry.ID
     reason: str
 
 
 @strawberry.input
-class ConfirmWorkshopInput:
+class ConfirmWorkshopInput(MutationInput):
     workshop_id: strawberry.ID
 
 
 @strawberry.input
-class MarkWorkshopHeldInput:
+class MarkWorkshopHeldInput(MutationInput):
     workshop_id: strawberry.ID
     attendance: int
     outcome_summary: str
@@ -143,7 +133,7 @@ class MarkWorkshopHeldInput:
 
 
 @strawberry.input
-class AddSessionInput:
+class AddSessionInput(MutationInput):
     workshop_id: strawberry.ID
     title: str
     starts_at: datetime = strawberry.field(description="ISO 8601 with offset, within the workshop days.")
@@ -154,12 +144,12 @@ class AddSessionInput:
 
 
 @strawberry.input
-class RemoveSessionInput:
+class RemoveSessionInput(MutationInput):
     session_id: strawberry.ID
 
 
 @strawberry.input
-class RegisterDelegateInput:
+class RegisterDelegateInput(MutationInput):
     workshop_id: strawberry.ID
     city_id: strawberry.ID = strawberry.field(description="The delegate's city: the host or a partner.")
     name: str
@@ -168,19 +158,19 @@ class RegisterDelegateInput:
 
 
 @strawberry.input
-class WithdrawRegistrationInput:
+class WithdrawRegistrationInput(MutationInput):
     registration_id: strawberry.ID
 
 
 @strawberry.input
-class SetWorkshopCapacityInput:
+class SetWorkshopCapacityInput(MutationInput):
     workshop_id: strawberry.ID
     capacity: int
     excess: ExcessPolicy = DomainExcessPolicy.REFUSE  # type: ignore[valid-type]
 
 
 @strawberry.input
-class SetCityQuotaInput:
+class SetCityQuotaInput(MutationInput):
     workshop_id: strawberry.ID
     city_id: strawberry.ID
     quota: int | None = strawberry.field(description="Places for the city; null removes the quota.")
@@ -189,184 +179,158 @@ class SetCityQuotaInput:
 # -- payloads ---------------------------------------------------------------------------
 
 
-@strawberry.type
-class WorkshopPayload:
-    workshop: Workshop
-    position: Position  # type: ignore[valid-type]
+@strawberry.type(description="`id` is the workshop's.")
+class WorkshopPayload(MutationPayload):
+    workshop: Workshop | None
 
 
-@strawberry.type
-class SessionPayload:
-    session: Session
-    workshop: Workshop
-    position: Position  # type: ignore[valid-type]
+@strawberry.type(description="`id` is the session's.")
+class SessionPayload(MutationPayload):
+    session: Session | None
+    workshop: Workshop | None
 
 
-@strawberry.type
-class RegistrationPayload:
-    registration: Registration
-    workshop: Workshop
-    position: Position  # type: ignore[valid-type]
+@strawberry.type(description="`id` is the registration's.")
+class RegistrationPayload(MutationPayload):
+    registration: Registration | None
+    workshop: Workshop | None
 
 
-WorkshopResult = Annotated[
-    Union[WorkshopPayload, NotAllowed, InvalidInput, NotFound, InvalidTransition, NotAPartner, DateConflict,
-          CapacityBelowRegistered, RegistrationClosed, Conflict],
-    strawberry.union("WorkshopResult"),
-]
-SessionResult = Annotated[
-    Union[SessionPayload, NotAllowed, InvalidInput, NotFound, InvalidTransition, SessionOverlap, Conflict],
-    strawberry.union("SessionResult"),
-]
-RegistrationResult = Annotated[
-    Union[RegistrationPayload, NotAllowed, InvalidInput, NotFound, RegistrationClosed, NotAPartner, AlreadyRegistered,
-          DateConflict, Conflict],
-    strawberry.union("RegistrationResult"),
-]
+ProposeWorkshopResult = result_union("ProposeWorkshopResult", WorkshopPayload, commands.ProposeWorkshop)
+OpenDatePollResult = result_union("OpenDatePollResult", WorkshopPayload, commands.OpenDatePoll)
+AnswerDatePollResult = result_union("AnswerDatePollResult", WorkshopPayload, commands.AnswerDatePoll)
+CloseDatePollResult = result_union("CloseDatePollResult", WorkshopPayload, commands.CloseDatePoll)
+ScheduleWorkshopResult = result_union("ScheduleWorkshopResult", WorkshopPayload, commands.ScheduleWorkshop)
+RescheduleWorkshopResult = result_union("RescheduleWorkshopResult", WorkshopPayload, commands.RescheduleWorkshop)
+CancelWorkshopResult = result_union("CancelWorkshopResult", WorkshopPayload, commands.CancelWorkshop)
+ConfirmWorkshopResult = result_union("ConfirmWorkshopResult", WorkshopPayload, commands.ConfirmWorkshop)
+MarkWorkshopHeldResult = result_union("MarkWorkshopHeldResult", WorkshopPayload, commands.MarkWorkshopHeld)
+AddSessionResult = result_union("AddSessionResult", SessionPayload, commands.AddSession)
+RemoveSessionResult = result_union("RemoveSessionResult", WorkshopPayload, commands.RemoveSession)
+RegisterDelegateResult = result_union("RegisterDelegateResult", RegistrationPayload, commands.RegisterDelegate)
+WithdrawRegistrationResult = result_union("WithdrawRegistrationResult", WorkshopPayload,
+                                          commands.WithdrawRegistration)
+SetWorkshopCapacityResult = result_union("SetWorkshopCapacityResult", WorkshopPayload, commands.SetWorkshopCapacity)
+SetCityQuotaResult = result_union("SetCityQuotaResult", WorkshopPayload, commands.SetCityQuota)
 
 
-async def _workshop(info: Info, workshop_id: UUID) -> Workshop:
-    row = await info.context.load.workshops.workshop.load(str(workshop_id))
-    assert row is not None
-    return Workshop.from_row(row)
+async def _workshop(info: Info, workshop_id: UUID) -> Workshop | None:
+    row = await maybe(info.context.load.workshops.workshop.load(str(workshop_id)))
+    return Workshop.from_row(row) if row is not None else None
 
 
-async def _for_workshop(info: Info, raw_id: str, make: Callable[[UUID], Command]) -> Any:
-    """Decode the workshop id (a typed error if malformed), then run the command it makes."""
-    return await _on_workshop(info, lambda: make(_workshop_id(raw_id)))
+async def _on_workshop(info: Info, input: Any, make: Callable[[], Command]) -> Any:
+    """Run a command on (or creating) a workshop; the payload shows the workshop."""
+
+    async def answer(o: Outcome) -> WorkshopPayload:
+        return WorkshopPayload(**committed(o, input, to_global_id("Workshop", o.id)),
+                               workshop=await _workshop(info, o.id))
+
+    return await dispatch(info, input, make, answer)
 
 
-async def _on_workshop(info: Info, command: Callable[[], Command]) -> Any:
-    async def payload(r: Recorded) -> WorkshopPayload:
-        return WorkshopPayload(workshop=await _workshop(info, r.id), position=r.position)
-
-    return await _run(info, command, payload)
+def _ids(values: list[strawberry.ID], kind: str, field: str) -> tuple[UUID, ...]:
+    return tuple(from_global_id(v, kind, field)[0] for v in values)
 
 
 @strawberry.type
 class WorkshopMutations:
     @strawberry.mutation(description="Propose a workshop: topic, organisers, partners, host, format, capacity.")
-    async def propose_workshop(self, info: Info, input: ProposeWorkshopInput) -> WorkshopResult:
-        def command() -> Command:
-            networks = [from_global_id(n, "Network", "networkIds")[0] for n in input.network_ids]
-            partners = [_city_id(c, "partnerCityIds") for c in input.partner_city_ids]
-            host = _city_id(input.host_city_id, "hostCityId")
-            return lambda app: app.propose_workshop(
-                title=input.title, topic=input.topic, description=input.description, network_ids=networks,
-                partner_city_ids=partners, host_city_id=host, format=input.format.value, venue=input.venue,
-                meeting_link=input.meeting_link, length_days=input.length_days, capacity=input.capacity)
-
-        return await _on_workshop(info, command)
+    async def propose_workshop(self, info: Info, input: ProposeWorkshopInput) -> ProposeWorkshopResult:
+        return await _on_workshop(info, input, lambda: commands.ProposeWorkshop(
+            title=input.title, topic=input.topic, description=input.description,
+            network_ids=_ids(input.network_ids, "Network", "networkIds"),
+            partner_city_ids=_ids(input.partner_city_ids, "City", "partnerCityIds"),
+            host_city_id=_city_id(input.host_city_id, "hostCityId"), format=input.format.value, venue=input.venue,
+            meeting_link=input.meeting_link, length_days=input.length_days, capacity=input.capacity))
 
     @strawberry.mutation(description="Open a date poll among the partner cities with candidate date ranges.")
-    async def open_date_poll(self, info: Info, input: OpenDatePollInput) -> WorkshopResult:
-        def command() -> Command:
-            wid = _workshop_id(input.workshop_id)
-            ranges = [(c.start_date, c.end_date) for c in input.candidates]
-            return lambda app: app.open_date_poll(wid, ranges)
-
-        return await _on_workshop(info, command)
+    async def open_date_poll(self, info: Info, input: OpenDatePollInput) -> OpenDatePollResult:
+        return await _on_workshop(info, input, lambda: commands.OpenDatePoll(
+            _workshop_id(input.workshop_id), tuple((c.start_date, c.end_date) for c in input.candidates)))
 
     @strawberry.mutation(description="A partner city answers the date poll: yes, if need be, or no per candidate.")
-    async def answer_date_poll(self, info: Info, input: AnswerDatePollInput) -> WorkshopResult:
-        def command() -> Command:
-            wid, city = _workshop_id(input.workshop_id), _city_id(input.city_id)
-            answers = {a.candidate: a.answer.value for a in input.answers}
-            return lambda app: app.answer_date_poll(wid, city, answers)
-
-        return await _on_workshop(info, command)
+    async def answer_date_poll(self, info: Info, input: AnswerDatePollInput) -> AnswerDatePollResult:
+        return await _on_workshop(info, input, lambda: commands.AnswerDatePoll(
+            _workshop_id(input.workshop_id), _city_id(input.city_id),
+            tuple((a.candidate, a.answer.value) for a in input.answers)))
 
     @strawberry.mutation(description="Close the poll and schedule the workshop on the chosen candidate.")
-    async def close_date_poll(self, info: Info, input: CloseDatePollInput) -> WorkshopResult:
-        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app:
-                                   app.close_date_poll(wid, input.candidate))
+    async def close_date_poll(self, info: Info, input: CloseDatePollInput) -> CloseDatePollResult:
+        return await _on_workshop(info, input, lambda: commands.CloseDatePoll(
+            _workshop_id(input.workshop_id), input.candidate))
 
     @strawberry.mutation(description="Schedule a proposed workshop on given dates (without a poll).")
-    async def schedule_workshop(self, info: Info, input: ScheduleWorkshopInput) -> WorkshopResult:
-        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app:
-                                   app.schedule_workshop(wid, input.start_date, input.end_date))
+    async def schedule_workshop(self, info: Info, input: ScheduleWorkshopInput) -> ScheduleWorkshopResult:
+        return await _on_workshop(info, input, lambda: commands.ScheduleWorkshop(
+            _workshop_id(input.workshop_id), input.start_date, input.end_date))
 
     @strawberry.mutation(description="Move a scheduled workshop to new dates, with a reason; its agenda moves along.")
-    async def reschedule_workshop(self, info: Info, input: RescheduleWorkshopInput) -> WorkshopResult:
-        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app:
-                                   app.reschedule_workshop(wid, input.start_date, input.end_date, input.reason))
+    async def reschedule_workshop(self, info: Info, input: RescheduleWorkshopInput) -> RescheduleWorkshopResult:
+        return await _on_workshop(info, input, lambda: commands.RescheduleWorkshop(
+            _workshop_id(input.workshop_id), input.start_date, input.end_date, input.reason))
 
     @strawberry.mutation(description="Cancel a workshop, with a reason.")
-    async def cancel_workshop(self, info: Info, input: CancelWorkshopInput) -> WorkshopResult:
-        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app:
-                                   app.cancel_workshop(wid, input.reason))
+    async def cancel_workshop(self, info: Info, input: CancelWorkshopInput) -> CancelWorkshopResult:
+        return await _on_workshop(info, input, lambda: commands.CancelWorkshop(
+            _workshop_id(input.workshop_id), input.reason))
 
     @strawberry.mutation(description="Confirm a scheduled workshop.")
-    async def confirm_workshop(self, info: Info, input: ConfirmWorkshopInput) -> WorkshopResult:
-        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app: app.confirm_workshop(wid))
+    async def confirm_workshop(self, info: Info, input: ConfirmWorkshopInput) -> ConfirmWorkshopResult:
+        return await _on_workshop(info, input, lambda: commands.ConfirmWorkshop(_workshop_id(input.workshop_id)))
 
     @strawberry.mutation(description="Record that the workshop was held: attendance, outcome summary, key findings.")
-    async def mark_workshop_held(self, info: Info, input: MarkWorkshopHeldInput) -> WorkshopResult:
-        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app: app.mark_workshop_held(
-                wid, input.attendance, input.outcome_summary, input.key_findings, date.today()))
+    async def mark_workshop_held(self, info: Info, input: MarkWorkshopHeldInput) -> MarkWorkshopHeldResult:
+        return await _on_workshop(info, input, lambda: commands.MarkWorkshopHeld(
+            _workshop_id(input.workshop_id), input.attendance, input.outcome_summary, tuple(input.key_findings)))
 
     @strawberry.mutation(description="Add an agenda session within the workshop days.")
-    async def add_session(self, info: Info, input: AddSessionInput) -> SessionResult:
-        wid: list[UUID] = []
+    async def add_session(self, info: Info, input: AddSessionInput) -> AddSessionResult:
+        async def answer(o: Outcome) -> SessionPayload:
+            wid = _workshop_id(input.workshop_id)
+            workshop = await _workshop(info, wid)
+            rows = await maybe(info.context.load.workshops.sessions.load(str(wid))) or []
+            row = next((s for s in rows if s.id == str(o.id)), None)
+            session = Session.from_row(row, workshop.time_zone) if row is not None and workshop else None
+            return SessionPayload(**committed(o, input, to_global_id("Session", wid, o.id)), session=session,
+                                  workshop=workshop)
 
-        def command() -> Command:
-            wid.append(_workshop_id(input.workshop_id))
-            return lambda app: app.add_session(
-                wid[0], title=input.title, starts_at=input.starts_at, ends_at=input.ends_at,
-                moderator=input.moderator, kind=input.kind.value, room=input.room)
-
-        async def payload(r: Recorded) -> SessionPayload:
-            workshop = await _workshop(info, wid[0])
-            rows = await info.context.load.workshops.sessions.load(str(wid[0]))
-            row = next(s for s in rows if s.id == str(r.id))
-            return SessionPayload(session=Session.from_row(row, workshop.time_zone), workshop=workshop,
-                                  position=r.position)
-
-        return await _run(info, command, payload)
+        return await dispatch(info, input, lambda: commands.AddSession(
+            _workshop_id(input.workshop_id), title=input.title, starts_at=input.starts_at, ends_at=input.ends_at,
+            moderator=input.moderator, kind=input.kind.value, room=input.room), answer)
 
     @strawberry.mutation(description="Remove an agenda session.")
-    async def remove_session(self, info: Info, input: RemoveSessionInput) -> WorkshopResult:
-        def command() -> Command:
-            wid, sid = from_global_id(input.session_id, "Session", "sessionId", parts=2)
-            return lambda app: app.remove_session(wid, sid)
-
-        return await _on_workshop(info, command)
+    async def remove_session(self, info: Info, input: RemoveSessionInput) -> RemoveSessionResult:
+        return await _on_workshop(info, input, lambda: commands.RemoveSession(
+            *from_global_id(input.session_id, "Session", "sessionId", parts=2)))
 
     @strawberry.mutation(description="Register a delegate of a partner city; past capacity they join the waitlist.")
-    async def register_delegate(self, info: Info, input: RegisterDelegateInput) -> RegistrationResult:
-        bind(info)
-        try:
-            wid, city = _workshop_id(input.workshop_id), _city_id(input.city_id)
-            recorded = await anyio.to_thread.run_sync(
-                lambda: info.context.services.register_delegate(wid, city, input.name, input.email,
-                                                                input.function.value))
-        except DomainError as error:
-            return to_user_error(error)
-        await info.context.services.wait_for_position(recorded.position)
-        rows = await info.context.load.workshops.registrations.load(str(wid))
-        row = next(r for r in rows if r.id == str(recorded.id))
-        waitlist = [r.id for r in rows if r.status == "waitlisted"]
-        position = waitlist.index(row.id) + 1 if row.id in waitlist else None
-        return RegistrationPayload(registration=Registration.from_row(row, position),
-                                   workshop=await _workshop(info, wid), position=recorded.position)
+    async def register_delegate(self, info: Info, input: RegisterDelegateInput) -> RegisterDelegateResult:
+        async def answer(o: Outcome) -> RegistrationPayload:
+            wid = _workshop_id(input.workshop_id)
+            rows = await maybe(info.context.load.workshops.registrations.load(str(wid))) or []
+            row = next((r for r in rows if r.id == str(o.id)), None)
+            waitlist = [r.id for r in rows if r.status == "waitlisted"]
+            place = waitlist.index(row.id) + 1 if row is not None and row.id in waitlist else None
+            return RegistrationPayload(**committed(o, input, to_global_id("Registration", wid, o.id)),
+                                       registration=Registration.from_row(row, place) if row is not None else None,
+                                       workshop=await _workshop(info, wid))
+
+        return await dispatch(info, input, lambda: commands.RegisterDelegate(
+            _workshop_id(input.workshop_id), _city_id(input.city_id), input.name, input.email,
+            input.function.value), answer)
 
     @strawberry.mutation(description="Withdraw a registration; the first in line on the waitlist moves up.")
-    async def withdraw_registration(self, info: Info, input: WithdrawRegistrationInput) -> WorkshopResult:
-        def command() -> Command:
-            wid, rid = from_global_id(input.registration_id, "Registration", "registrationId", parts=2)
-            return lambda app: app.withdraw_registration(wid, rid)
-
-        return await _on_workshop(info, command)
+    async def withdraw_registration(self, info: Info, input: WithdrawRegistrationInput) -> WithdrawRegistrationResult:
+        return await _on_workshop(info, input, lambda: commands.WithdrawRegistration(
+            *from_global_id(input.registration_id, "Registration", "registrationId", parts=2)))
 
     @strawberry.mutation(description="Change the capacity; below the registered count, say what happens to the excess.")
-    async def set_workshop_capacity(self, info: Info, input: SetWorkshopCapacityInput) -> WorkshopResult:
-        return await _for_workshop(info, input.workshop_id, lambda wid: lambda app:
-                                   app.set_workshop_capacity(wid, input.capacity, input.excess.value))
+    async def set_workshop_capacity(self, info: Info, input: SetWorkshopCapacityInput) -> SetWorkshopCapacityResult:
+        return await _on_workshop(info, input, lambda: commands.SetWorkshopCapacity(
+            _workshop_id(input.workshop_id), input.capacity, input.excess.value))
 
     @strawberry.mutation(description="Limit how many places one city may take (null removes the limit).")
-    async def set_city_quota(self, info: Info, input: SetCityQuotaInput) -> WorkshopResult:
-        def command() -> Command:
-            wid, city = _workshop_id(input.workshop_id), _city_id(input.city_id)
-            return lambda app: app.set_city_quota(wid, city, input.quota)
-
-        return await _on_workshop(info, command)
+    async def set_city_quota(self, info: Info, input: SetCityQuotaInput) -> SetCityQuotaResult:
+        return await _on_workshop(info, input, lambda: commands.SetCityQuota(
+            _workshop_id(input.workshop_id), _city_id(input.city_id), input.quota))

@@ -44,14 +44,14 @@ def _header(scope: Scope, name: str) -> str | None:
 
 
 def _min_position(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name.decode("latin-1").lower() == MIN_POSITION_HEADER:
-            raw = value.decode("latin-1").strip()
-            # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
-            if not raw or len(raw) > 18 or not raw.isascii() or not raw.isdigit():
-                raise HTTPException(status_code=400, detail=f"{MIN_POSITION_HEADER} must be a non-negative integer")
-            return int(raw)
-    return None
+    values = [v for k, v in scope.get("headers", []) if k.decode("latin-1").lower() == MIN_POSITION_HEADER]
+    if not values:
+        return None
+    raw = values[0].decode("latin-1").strip()
+    # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
+    if len(values) > 1 or not raw or not raw.isascii() or not raw.isdigit() or len(raw.lstrip("0")) > 18:
+        raise HTTPException(status_code=400, detail=f"{MIN_POSITION_HEADER} must be one non-negative integer")
+    return int(raw)
 
 
 async def wait_for_header_position(citynet: Citynet, wanted: int, timeout: float) -> None:
@@ -166,6 +166,7 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = citynet is None
         services = citynet or await anyio.to_thread.run_sync(Citynet, settings.effective_database_url)
+        services.bus.read_wait = settings.read_wait_seconds  # a mutation's read-your-writes wait
         if demo:
             added = await anyio.to_thread.run_sync(load_demo, services)
             log.info("demo data: %s events added", added)

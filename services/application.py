@@ -2,16 +2,14 @@
 
 Each command loads the aggregates it needs, lets them decide, and saves the
 new events atomically. A concurrent writer to the same aggregate makes the
-save fail with an IntegrityError; the command is then run again against the
-fresh state (commands are pure decisions over that state, so a retry is
-safe), and gives up with ``Conflict`` after a few attempts.
+save fail with an IntegrityError; the command bus then runs the command
+again against the fresh state (commands are pure decisions over that state,
+so a retry is safe), and gives up with ``Conflict`` after a few attempts.
 """
 
 from __future__ import annotations
 
-import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -25,15 +23,15 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Tr
 from citynet.domain.city import City
 from citynet.domain.network import Commission, Network
 from citynet.domain.values import MemberRole
-from citynet.services.errors import AlreadyExists, Conflict, NotFound
+from citynet.services.errors import AlreadyExists, NotFound
 from citynet.services import authz
 from citynet.services.agreements import AgreementCommands
 from citynet.services.attribution import AttributingMapper, begin_save
+from citynet.services.commands import receipts
 from citynet.services.workshops import WorkshopCommands
 
 A = TypeVar("A", bound=Aggregate)
 
-MAX_ATTEMPTS = 10
 _STRIPES = [threading.RLock() for _ in range(64)]
 
 
@@ -159,20 +157,16 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
     def _change_together(
         self, cls: type[A], aggregate_id: UUID, field: str, decide: Callable[[A], list[Aggregate]]
     ) -> int:
-        """Load, decide, save atomically with any other aggregates the decision touched;
-        on a version conflict decide again on fresh state."""
+        """Load, decide, save atomically with any other aggregates the decision touched.
+
+        A version conflict raises IntegrityError: the command bus
+        (services/commands/bus.py) runs the whole command again on fresh state."""
         # Writers in this process take turns per aggregate; writers in other
-        # processes are caught by the version check and re-decided.
+        # processes are caught by the version check.
         with _STRIPES[hash(aggregate_id) % len(_STRIPES)]:
-            for attempt in range(MAX_ATTEMPTS):
-                aggregate = self.get(cls, aggregate_id, field)
-                others = decide(aggregate)
-                try:
-                    return self._save(aggregate, *others)
-                except IntegrityError:
-                    # Back off with jitter so colliding writers spread out.
-                    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
-        raise Conflict(cls.__name__, aggregate_id, MAX_ATTEMPTS)
+            aggregate = self.get(cls, aggregate_id, field)
+            others = decide(aggregate)
+            return self._save(aggregate, *others)
 
     on_recorded: Callable[[int], None] | None = None  # told the last position of every save (wakes projections)
 
@@ -182,5 +176,12 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID])
 
     def _save(self, *aggregates: Aggregate) -> int:
         begin_save()
-        recordings = self.save(*aggregates)
+        # An idempotency receipt rides along, last, so that its position is the command's.
+        riders = receipts.riding_along(aggregates)
+        try:
+            recordings = self.save(*aggregates, *riders)
+        except IntegrityError:
+            receipts.check_taken(self, riders)
+            raise
+        receipts.saved(riders)
         return max(r.notification.id for r in recordings)

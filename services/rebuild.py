@@ -317,8 +317,7 @@ def _rebuild_in_processes(citynet: Citynet, groups: list[list[str]],
 def _swap(citynet: Citynet, shadow: Shadow) -> None:
     runner = citynet.projections.runners[shadow.projection.name]
     with citynet.projections._round, citynet.sync_engine.begin() as conn:
-        live = checkpoints.read(conn, runner.name).position
-        checkpoints.claim(conn, runner.name, live)  # holds the row: the live runner waits for us
+        checkpoints.hold(conn, runner.name)  # the live runner waits for us, then finds the position moved
         replay(citynet, [shadow], citynet.projections.head(), conn=conn)  # what arrived meanwhile
         shadow.swap_into_live(conn)
         checkpoints.advance(conn, runner.name, shadow.position)

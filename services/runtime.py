@@ -27,6 +27,7 @@ from citynet.services import authz
 from citynet.services.audit_chain import ChainProjection, audit_metadata, chain_head_position
 from citynet.services.application import CitynetApplication, Recorded
 from citynet.services.clock import Clock, SystemClock
+from citynet.services.commands.bus import CommandBus
 from citynet.services.readmodel.tables import registrations
 from citynet.services.projections.checkpoints import checkpoint_metadata
 from citynet.services.projections.engine import ProjectionEngine
@@ -86,6 +87,7 @@ class Citynet:
         self.people = PeopleVault(self.sync_engine)
         self.people.setup()
         self.reads = ReadModel(self.async_engine)
+        self.bus = CommandBus(self)  # the one entry point for commands (services/commands/bus.py)
         # SQLite has one writer at a time anyway; queueing commands here keeps
         # waiting writers from holding every event-store connection while the
         # projector needs one. PostgreSQL writers run concurrently.
@@ -134,7 +136,8 @@ class Citynet:
         return await self.projections.wait_async(position, timeout)
 
     def register_delegate(
-        self, workshop_id: UUID, city_id: UUID, name: str, email: str, function: str
+        self, workshop_id: UUID, city_id: UUID, name: str, email: str, function: str,
+        registration_id: UUID | None = None,
     ) -> Recorded:
         """Register a delegate; their name and e-mail go to the personal-data store, not the log."""
         # Checked before anything about the person is stored (the command checks again, atomically).
@@ -143,7 +146,8 @@ class Citynet:
         person = self.people.identify(name, email)
         try:
             return self.execute(lambda app: app.register_delegate(
-                workshop_id, person_id=person.id, city_id=city_id, function=function))
+                workshop_id, person_id=person.id, city_id=city_id, function=function,
+                registration_id=registration_id))
         except DomainError:
             if not self._has_registrations(person.id):
                 self.people.forget(person.id)  # refused: keep nothing about them

@@ -83,6 +83,13 @@ def claim(conn: Connection, name: str, expected: int) -> bool:
     return result.rowcount == 1
 
 
+def hold(conn: Connection, name: str) -> int:
+    """Lock the row until this transaction ends, whatever its position, and return that position
+    (a runner's next batch then waits for us and, finding the position moved, re-reads)."""
+    conn.execute(update(checkpoints).where(checkpoints.c.name == name).values(position=checkpoints.c.position))
+    return int(conn.execute(select(checkpoints.c.position).where(checkpoints.c.name == name)).scalar_one())
+
+
 def claim_and_advance(conn: Connection, name: str, expected: int, position: int) -> bool:
     """Move the checkpoint from ``expected`` to ``position`` (locking the row until commit), in the
     transaction that then writes the rows; False, and nothing changed, if someone else moved it."""

@@ -26,7 +26,9 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import Notification, find_id_convertor
 from eventsourcing.utils import resolve_topic
+import psycopg
 from sqlalchemy import Table
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.engine import Connection, Engine
 
 from citynet.services.projections import checkpoints
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 MAX_BACKOFF = 60.0
+TRANSIENT_RETRY_SECONDS = 1.0
 
 
 @dataclass
@@ -118,7 +121,7 @@ class Runner:
         self.stalled_at: int | None = None
         self.failures = 0
         self.retry_at = 0.0
-        self._lock = threading.Lock()  # one batch at a time in this process
+        self._transient = False  # the last attempt failed for want of the database
         board.register(self.name)
 
     def load_position(self) -> int:
@@ -132,7 +135,8 @@ class Runner:
 
     def ready(self) -> bool:
         """Loaded and not backing off after a failure."""
-        return self.loaded and (self.stalled_at is None or time.monotonic() >= self.retry_at)
+        backing_off = (self.stalled_at is not None or self._transient) and time.monotonic() < self.retry_at
+        return self.loaded and not backing_off
 
     def wants(self, item: Item) -> bool:
         return not self.topics or item.notification.topic in self.topics
@@ -153,11 +157,18 @@ class Runner:
             if not self._commit(mine, target):
                 self.load_position()  # another process applied this stretch
                 return True
-        except Exception as error:  # noqa: BLE001 - any failure stalls this projection only
+        except (OperationalError, InterfaceError, psycopg.OperationalError) as error:
+            # The database went away, not the event: no stall, try again in a moment.
+            log.warning("projection %s could not reach the database (%s); retrying", self.name, error)
+            self.retry_at = time.monotonic() + TRANSIENT_RETRY_SECONDS
+            self._transient = True
+            return False
+        except Exception as error:  # noqa: BLE001 - any other failure stalls this projection only
             if len(mine) > 1:
                 return self._bisect(mine, target)
             self._stall(mine[0].position, error)
             return False
+        self._transient = False
         if self.stalled_at is not None:
             log.info("projection %s resumed past position %s", self.name, self.stalled_at)
             self.stalled_at, self.failures = None, 0

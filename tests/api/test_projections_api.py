@@ -20,6 +20,11 @@ def test_position_header_takes_ascii_digits_only_and_never_waits_beyond_the_head
     position = api(REGISTER, {"n": "Kiel"})["registerCity"]["position"]
     ok = api.post("{ readPosition }", headers={"X-Citynet-Min-Position": str(position)})
     assert ok.status_code == 200 and int(ok.json()["data"]["readPosition"]) >= int(position)
+    padded = api.post("{ readPosition }", headers={"X-Citynet-Min-Position": str(position).zfill(25)})
+    assert padded.status_code == 200  # leading zeros are still the same position
+    twice = api.http.post("/graphql", json={"query": "{ readPosition }"},
+                          headers=[("X-Citynet-Min-Position", "1"), ("X-Citynet-Min-Position", "2")])
+    assert twice.status_code == 400
     for bad in ("²", "１２", "-1", "1e3", " ", "9" * 40):
         assert api.post("{ readPosition }", headers={"X-Citynet-Min-Position": bad.encode()}).status_code == 400, bad
     started = time.monotonic()

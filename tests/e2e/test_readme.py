@@ -19,6 +19,8 @@ def test_readme_examples_run_against_the_demo(api: Any, services: Any) -> None:
     assert results[1]["bridgeCities"]["edges"]
     assert {m["city"]["name"] for m in results[2]["network"]["membersOn"]} >= {"Essen", "Edinburgh"}
     assert results[3]["registerCity"]["__typename"] == "RegisterCityPayload"
+    repeated = api(blocks[3])["registerCity"]  # same clientMutationId: the first answer, nothing stored
+    assert repeated["replayed"] and repeated["id"] == results[3]["registerCity"]["id"]
     admitted = results[4]["admitMember"]
     assert admitted["__typename"] == "MembershipPayload", admitted
     assert admitted["membership"]["city"]["name"] == "Kiel"

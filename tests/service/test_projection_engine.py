@@ -186,3 +186,34 @@ def test_concurrent_commands_all_reach_the_read_models(citynet: Citynet) -> None
         assert len(city_names(citynet)) == 16
     finally:
         citynet.projections.stop()
+
+
+def test_rebuilds_under_writes_never_collide_with_the_live_runner(citynet: Citynet) -> None:
+    """The swap holds the checkpoint row: the live runner waits, then re-reads (a review found them overlapping)."""
+    citynet.projections.start()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        i = 0
+        while not stop.is_set():
+            try:
+                citynet.execute(lambda app, i=i: app.register_city(f"Busy {i}", "DE", "Europe/Berlin"))
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+            i += 1
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for _ in range(4):
+            rebuild(citynet, ["directory", "event_log"], parallel=False)
+    finally:
+        stop.set()
+        writer.join()
+    assert citynet.projections.board.wait(citynet.projections.head(), 20)
+    assert errors == []
+    assert all(s.stalled_at is None for s in citynet.projections.status())
+    citynet.projections.stop()
+    assert verify(citynet).ok
+    assert audit_chain.verify(citynet.app.recorder, citynet.sync_engine).ok
