@@ -109,7 +109,8 @@ def capacity(api: GraphQLClient, workshop: str, value: int) -> int:
 def test_a_change_reaches_the_subscriber_with_its_position(api: GraphQLClient, ids: dict[str, str]) -> None:
     live = Live(api.http, api.token)
     assert live.init()["type"] == "connection_ack"
-    live.subscribe("w", WORKSHOP, id=ids["published"])
+    # From a known position: the subscription may become live only after the mutation is dispatched.
+    live.subscribe("w", WORKSHOP, id=ids["published"], after=api("{ readPosition }")["readPosition"])
     position = capacity(api, ids["published"], 40)
     update = live.next("w")["data"]["workshop"]
     assert update["position"] == position
@@ -124,7 +125,7 @@ def test_resume_after_a_dropped_connection_has_no_gap_and_no_duplicate(api: Grap
     workshop = ids["published"]
     live = Live(api.http, api.token)
     live.init()
-    live.subscribe("w", WORKSHOP, id=workshop)
+    live.subscribe("w", WORKSHOP, id=workshop, after=api("{ readPosition }")["readPosition"])
     written = [capacity(api, workshop, 31 + i) for i in range(3)]
     got = [live.next("w")["data"]["workshop"]["position"]]
     live.close()  # dropped mid-stream: two updates were never read
@@ -169,9 +170,10 @@ def test_registrations_coordinators_see_all_a_city_its_own(api: GraphQLClient, i
     city_live = Live(api.http, mint_token(api.settings, "city_representative", city=rostock_id))
     coordinator_live = Live(api.http, mint_token(api.settings, "coordinator", networks=(icncm_id,)))
     anonymous_live = Live(api.http)
+    before = api("{ readPosition }")["readPosition"]
     for live in (city_live, coordinator_live, anonymous_live):
         live.init()
-        live.subscribe("r", REGISTRATIONS, id=workshop)
+        live.subscribe("r", REGISTRATIONS, id=workshop, after=before)
     refused = anonymous_live.receive()
     errors = refused["payload"]["errors"] if refused["type"] == "next" else refused["payload"]
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
@@ -179,7 +181,6 @@ def test_registrations_coordinators_see_all_a_city_its_own(api: GraphQLClient, i
     cities = api("""query($id: ID!) { workshop(id: $id) { host { id name } partners { id name } } }""", {"id": workshop})
     other = next(c for c in [cities["workshop"]["host"], *cities["workshop"]["partners"]] if c["name"] != "Rostock")
     positions: list[int] = []
-    before = api("{ readPosition }")["readPosition"]
     for city, name in ((ids["Rostock"], "Ada Rostock"), (other["id"], "Bo Other")):
         result = api(REGISTER, {"input": {"workshopId": workshop, "cityId": city, "name": name,
                                           "email": f"{name.split()[0].lower()}@example.org",

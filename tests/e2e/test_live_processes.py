@@ -50,7 +50,8 @@ def test_a_mutation_on_server_a_reaches_a_subscriber_on_server_b(postgres_url: s
     try:
         workshops = post(a.port, "{ workshops { edges { node { id status } } } }")["data"]["workshops"]["edges"]
         workshop = next(e["node"]["id"] for e in workshops if e["node"]["status"] in ("SCHEDULED", "CONFIRMED"))
-        ws = subscribe(b.port, workshop)
+        # From a known position: the subscription may become live only after the first mutation.
+        ws = subscribe(b.port, workshop, after=post(a.port, "{ readPosition }")["data"]["readPosition"])
         delays, positions = [], []
         for capacity in range(60, 80):
             positions.append(set_capacity(a.port, workshop, capacity))  # returns once A's read models have it
