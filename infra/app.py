@@ -22,6 +22,7 @@ from cross_web import HTTPException as StrawberryHTTPException
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.litestar import make_graphql_controller
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from citynet.graphql.context import Context, make_context
@@ -29,10 +30,12 @@ from citynet.graphql.schema import build_schema
 from citynet.infra.auth import AuthError, actor_from_header
 from citynet.infra.calendar_feeds import calendar_router
 from citynet.infra.graphql_http import JSON, SUPPORTED, content_type, error_body, is_request_error, negotiate, status_for
+from citynet.infra.live_ws import LimitedWebSocketAdapter, LivePolicy, LiveTransportWSHandler
 from citynet.infra.request_id import request_id_middleware
 from citynet.infra.response_cache import REQUEST_READS, response_cache_middleware
 from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
+from citynet.services import live
 from citynet.services.demo import load_demo
 from citynet.services.clock import Clock
 from citynet.services.rebuild import clean_leftovers_if_idle
@@ -103,7 +106,11 @@ def _graphql_controller(settings: Settings) -> type:
         context_getter=context_getter,
         graphql_ide="graphiql" if settings.graphiql else None,
         allowed_origins=settings.allowed_origins,
+        # Only the protocol we serve fully (decision 014): legacy `graphql-ws` clients get close 4406.
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
+    live.configure(queue_size=settings.live_queue_size)
 
     class GraphQLController(base):  # type: ignore[valid-type,misc]
         """Media types and status codes as GraphQL over HTTP says (infra/graphql_http.py). Over WebSocket the token
@@ -112,6 +119,10 @@ def _graphql_controller(settings: Settings) -> type:
         # strawberry builds each request's sub-response in a worker thread (sync_to_thread=True):
         # a thread hop per request for an empty Response; built on the event loop instead.
         dependencies = {**base.dependencies, "response": Provide(_fresh_response)}
+        graphql_transport_ws_handler_class = LiveTransportWSHandler
+        websocket_adapter_class = LimitedWebSocketAdapter
+        live = LivePolicy(settings.max_body_bytes, settings.max_connections_per_identity,
+                          settings.ws_idle_seconds, tokens)
 
         async def on_ws_connect(self, context: Context) -> Any:
             params = context.connection_params if isinstance(context.connection_params, dict) else {}

@@ -87,7 +87,7 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int | None, n
               f"{'; projections run elsewhere' if not settings.run_projections else ''}")
     if settings.workers == 1:
         uvicorn.run(create_app(settings, demo=demo), host=settings.host, port=settings.port,
-                    log_level=settings.log_level.lower())
+                    log_level=settings.log_level.lower(), ws_max_size=settings.max_body_bytes)
         return
     if demo:  # once, before the workers start (they would race each other)
         from citynet.services.attribution import acting
@@ -103,7 +103,8 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int | None, n
     os.environ["CITYNET_RUN_PROJECTIONS"] = "true" if settings.run_projections else "false"
     os.environ["CITYNET_DATABASE_URL"] = settings.effective_database_url
     uvicorn.run("citynet.infra.app:app_from_env", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=settings.log_level.lower())
+                workers=settings.workers, log_level=settings.log_level.lower(),
+                ws_max_size=settings.max_body_bytes)  # a WebSocket message is bounded like a body
 
 
 @main.command()

@@ -61,6 +61,11 @@ class Settings:
     rate_limit_per_minute: int = 600
     max_body_bytes: int = 100_000
     response_cache_size: int = 512  # GraphQL query responses kept (0: no response cache)
+    # Live updates (docs/decisions/014-live-updates.md)
+    max_subscriptions_per_connection: int = 20
+    max_connections_per_identity: int = 10
+    ws_idle_seconds: float = 300.0
+    live_queue_size: int = 256
 
     @property
     def token_config(self):  # type: ignore[no-untyped-def]
@@ -96,6 +101,11 @@ class Settings:
             raise SettingsError("CITYNET_RATE_LIMIT_PER_MINUTE must be >= 0 and CITYNET_MAX_BODY_BYTES >= 1024")
         if self.max_query_cost < 1:
             raise SettingsError(f"CITYNET_MAX_QUERY_COST must be >= 1, not {self.max_query_cost}")
+        if min(self.max_subscriptions_per_connection, self.max_connections_per_identity, self.live_queue_size) < 1 \
+                or not self.ws_idle_seconds > 0:
+            raise SettingsError("live-update limits (CITYNET_MAX_SUBSCRIPTIONS_PER_CONNECTION, "
+                                "CITYNET_MAX_CONNECTIONS_PER_IDENTITY, CITYNET_LIVE_QUEUE_SIZE, "
+                                "CITYNET_WS_IDLE_SECONDS) must be positive")
         if not 1 <= self.workers <= 64:
             raise SettingsError(f"CITYNET_WORKERS must be 1-64, not {self.workers}")
         if not 1 <= self.port <= 65535:
@@ -155,4 +165,10 @@ class Settings:
             rate_limit_per_minute=_int("CITYNET_RATE_LIMIT_PER_MINUTE", get("CITYNET_RATE_LIMIT_PER_MINUTE", "600")),
             max_body_bytes=_int("CITYNET_MAX_BODY_BYTES", get("CITYNET_MAX_BODY_BYTES", "100000")),
             response_cache_size=_int("CITYNET_RESPONSE_CACHE_SIZE", get("CITYNET_RESPONSE_CACHE_SIZE", "512")),
+            max_subscriptions_per_connection=_int("CITYNET_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                                                  get("CITYNET_MAX_SUBSCRIPTIONS_PER_CONNECTION", "20")),
+            max_connections_per_identity=_int("CITYNET_MAX_CONNECTIONS_PER_IDENTITY",
+                                              get("CITYNET_MAX_CONNECTIONS_PER_IDENTITY", "10")),
+            ws_idle_seconds=float(get("CITYNET_WS_IDLE_SECONDS", "300")),
+            live_queue_size=_int("CITYNET_LIVE_QUEUE_SIZE", get("CITYNET_LIVE_QUEUE_SIZE", "256")),
         ).validated()

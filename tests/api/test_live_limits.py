@@ -1,0 +1,113 @@
+"""Limits of the live-update WebSocket: protocols offered, subscriptions per connection, connections
+per identity, message size, token expiry; and a slow consumer in the feed itself."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.security.jwt import Token
+from litestar.testing import TestClient
+
+from citynet.infra.app import create_app
+from citynet.infra.settings import Settings
+from citynet.services.live import LiveFeed, SlowConsumer
+from citynet.services.readmodel.audit_queries import EventRow
+from tests.api.test_subscriptions import Live
+from tests.conftest import mint_token
+
+NETWORKS = "subscription { events { position } }"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Any:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.sqlite3'}", max_subscriptions_per_connection=2,
+                        max_connections_per_identity=2, max_body_bytes=2048)
+    with TestClient(app=create_app(settings)) as test_client:
+        test_client.settings = settings  # type: ignore[attr-defined]
+        yield test_client
+        while Live.opened:  # before the app stops: an open test WebSocket would keep it waiting
+            Live.opened.pop().close()
+
+
+def test_the_legacy_graphql_ws_protocol_is_not_offered(client: Any) -> None:
+    legacy = Live(client, protocols=("graphql-ws",))
+    assert legacy.receive() == {"type": "closed", "code": 4406, "reason": "Subprotocol not acceptable"}
+
+
+def test_subscriptions_past_the_limit_on_one_connection_are_refused(client: Any) -> None:
+    live = Live(client, mint_token(client.settings, "auditor"))
+    assert live.init()["type"] == "connection_ack"
+    for n in range(5):
+        live.subscribe(f"s{n}", NETWORKS)
+    refusals = [live.receive() for _ in range(3)]
+    assert [(r["id"], r["type"]) for r in refusals] == [("s2", "error"), ("s3", "error"), ("s4", "error")]
+    assert refusals[0]["payload"][0]["message"] == "Subscription limit reached"
+
+
+def test_connections_past_the_limit_per_identity_are_closed(client: Any) -> None:
+    token = mint_token(client.settings, "auditor")
+    first, second, third = (Live(client, token) for _ in range(3))
+    assert first.init()["type"] == "connection_ack" and second.init()["type"] == "connection_ack"
+    assert third.init() == {"type": "closed", "code": 4429, "reason": "Too many connections for this identity"}
+    first.close()  # a closed connection frees its place
+    fourth = Live(client, token)
+    assert fourth.init()["type"] == "connection_ack"
+
+
+def test_a_message_over_the_body_limit_is_refused_unread(client: Any) -> None:
+    live = Live(client)
+    live.init()
+    live.send({"id": "big", "type": "subscribe", "payload": {"query": "{ __typename }" + " " * 10_000}})
+    closed = live.receive()
+    assert closed["type"] == "closed" and closed["code"] == 1009
+
+
+def test_the_connection_ends_with_4403_when_its_token_expires(client: Any) -> None:
+    config = client.settings.token_config
+    soon = Token(exp=datetime.now(timezone.utc) + timedelta(seconds=1), sub="short", iss=config.issuer,
+                 aud=config.audience, extras={"role": "auditor"}).encode(config.signing_key, config.algorithm)
+    live = Live(client, soon)
+    assert live.init()["type"] == "connection_ack"
+    live.subscribe("e", NETWORKS)
+    assert live.receive() == {"type": "closed", "code": 4403, "reason": "Forbidden: token expired"}
+
+
+def _row(position: int, aggregate: str = "a") -> EventRow:
+    return EventRow(position, aggregate, position, "Workshop", "Workshop.Changed", "2026-01-01T00:00:00+00:00",
+                    "x", "admin", None, "c", "c", "cmd", {})
+
+
+def test_a_slow_consumer_is_dropped_not_buffered() -> None:
+    async def scenario() -> tuple[list[SlowConsumer], bool]:
+        board = type("Board", (), {"standings": {}, "reached": lambda self: 0,
+                                   "wait_async": lambda self, t, timeout: asyncio.sleep(3600)})()
+        feed = LiveFeed(type("C", (), {"projections": type("P", (), {"board": board})()})(), queue_size=2)
+        told: list[SlowConsumer] = []
+        stream = feed.events(frozenset({"a"}), None, on_overflow=told.append)
+        first = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0)  # the subscriber is live now (nothing to catch up)
+        for position in (1, 2, 3, 4):
+            for sub in list(feed._by_key.get("a", ())):
+                feed._offer(sub, _row(position))
+        got = await first  # what was queued in time is still delivered...
+        try:
+            await stream.__anext__()
+            raised = False
+        except SlowConsumer:  # ...then the overflow ends the stream
+            raised = True
+        await stream.aclose()
+        assert got.position == 1 and feed.subscriber_count == 0
+        return told, raised
+
+    told, raised = asyncio.run(scenario())
+    assert len(told) == 1 and raised
+
+
+def test_graphiql_subscribes_over_the_served_protocol(client: Any) -> None:
+    page = client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "subscriptionUrl" in page.text  # ws URL derived from the page's
