@@ -31,6 +31,15 @@ def _is_control(ch: str) -> bool:
     return unicodedata.category(ch) == "Cc"
 
 
+_JOINERS = {"\u200c", "\u200d"}  # zero-width (non-)joiners: part of spelling in several scripts
+
+
+def _is_invisible(ch: str) -> bool:
+    code = ord(ch)
+    noncharacter = 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+    return noncharacter or (unicodedata.category(ch) == "Cf" and ch not in _JOINERS)
+
+
 def clean_text(field: str, value: object, *, multi_line: bool = False, max_length: int = MAX_TEXT_LENGTH,
                required: bool = False) -> str:
     """The one gate every text of every command passes before it can reach an event.
@@ -46,11 +55,17 @@ def clean_text(field: str, value: object, *, multi_line: bool = False, max_lengt
         value = ""
     if not isinstance(value, str):
         raise InvalidInput(field, "must be text")
+    if multi_line:  # browsers send a text area's line breaks as CRLF
+        value = value.replace("\r\n", "\n")
     for ch in value:
         if "\ud800" <= ch <= "\udfff":
             raise InvalidInput(field, "contains a lone surrogate (not valid Unicode text)")
         if _is_control(ch) and not (multi_line and ch in MULTI_LINE_ALLOWED):
             raise InvalidInput(field, f"contains the control character U+{ord(ch):04X}")
+        if _is_invisible(ch):
+            # Format characters (zero-width space, soft hyphen, bidi overrides, BOM) and noncharacters
+            # make two names look alike that are not ("Liepaja\u200b"): never meant in citynet's texts.
+            raise InvalidInput(field, f"contains the invisible character U+{ord(ch):04X}")
     text = unicodedata.normalize("NFC", value)
     text = text.strip() if multi_line else " ".join(text.split())
     if required and not text:

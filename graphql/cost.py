@@ -8,8 +8,9 @@ once by a validation rule and cached with the rest of validation. The formula
     cost(field)         = 0                                  scalars, enums, __typename, introspection
                         = 1 + size(field) * cost(children)   objects, lists, connections
 
-    size(connection field) = its `first`/`last` literal; the default of the
-                             variable given there, else MAX_PAGE_SIZE;
+    size(connection field) = its `first`/`last` literal; MAX_PAGE_SIZE when a
+                             variable gives it (whatever its default: the value
+                             sent may be anything up to the maximum);
                              without either, DEFAULT_PAGE_SIZE
     size(plain list)       = LIST_SIZES[Type.field], else DEFAULT_LIST_SIZE
     size(anything else)    = 1
@@ -47,6 +48,16 @@ DEFAULT_MAX_COST = 25_000
 DEFAULT_LIST_SIZE = 10
 # Plain lists that grow with use (not with the schema): priced like a full page.
 LIST_SIZES: dict[str, int] = {
+    # Lists that grow with use (a review found these priced as short lists).
+    "Action.updates": MAX_PAGE_SIZE,
+    "ActionPlan.versions": MAX_PAGE_SIZE,
+    "Protocol.versions": MAX_PAGE_SIZE,
+    "AgreementVersion.actions": MAX_PAGE_SIZE,
+    "AgreementVersion.steps": MAX_PAGE_SIZE,
+    "Person.registrations": MAX_PAGE_SIZE,
+    "City.memberships": MAX_PAGE_SIZE,
+    "Workshop.sessions": MAX_PAGE_SIZE,
+    "Workshop.days": MAX_PAGE_SIZE,
     "Workshop.waitlist": MAX_PAGE_SIZE,
     "Workshop.overlappingWorkshops": MAX_PAGE_SIZE,
     "Network.membersOn": MAX_PAGE_SIZE,
@@ -116,10 +127,10 @@ class _Pricer:
                 continue
             value: Any = argument.value
             if isinstance(value, VariableNode):
-                value = self.variable_defaults.get(value.name.value)
-                if value is None:
-                    sizes.append(MAX_PAGE_SIZE)
-                    continue
+                # Priced before variables are known, and a variable may carry any value up to the
+                # maximum page size whatever its default says: price the maximum.
+                sizes.append(MAX_PAGE_SIZE)
+                continue
             sizes.append(int(value.value) if isinstance(value, IntValueNode) else DEFAULT_PAGE_SIZE)
         return max(sizes) if sizes else DEFAULT_PAGE_SIZE
 

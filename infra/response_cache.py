@@ -194,7 +194,10 @@ def response_cache_middleware(size: int, tokens: TokenConfig) -> Any:
             request = _request(scope, body, headers)
             citynet = scope["app"].state.citynet
             actor = actors(headers.get(b"authorization", b"").decode("latin-1") or None)
-            if (request is None or actor is None or MIN_POSITION in headers or more
+            # Several Authorization headers: the app reads the first, a dict keeps the last; never
+            # cache such a request (a review stored an admin's answer under another caller's key).
+            several = sum(1 for k, _ in scope.get("headers", []) if k.lower() == b"authorization") > 1
+            if (request is None or actor is None or MIN_POSITION in headers or more or several
                     or operation_kind(request[0], request[2]) != "query"):
                 await app(scope, replay, send)
                 return

@@ -104,17 +104,21 @@ class CommandBus:
             return self._attempt(command), False
         app = self.citynet.app
         fingerprint = command.fingerprint()
-        first = receipts.find(app, actor.id, key)
+        # A key belongs to one caller acting in one capacity: the same subject as another city's
+        # representative (or with another role) has keys of its own, so a replay never answers
+        # a command that capacity may not issue.
+        owner = receipts.owner(actor)
+        first = receipts.find(app, owner, key)
         if first is not None:
             return self._answer(first, key, fingerprint), True
         try:
-            with receipts.expecting(actor.id, key, command.command_name(), fingerprint, command.result_id()):
+            with receipts.expecting(owner, key, command.command_name(), fingerprint, command.result_id()):
                 return self._attempt(command), False
         except (DomainError, receipts.ReceiptTaken):
             # A racing request with the same key may have committed meanwhile
             # (our save then failed on its receipt, or the command was refused
             # because the first one's change is already there): answer with it.
-            first = receipts.find(app, actor.id, key)
+            first = receipts.find(app, owner, key)
             if first is None:
                 raise
             return self._answer(first, key, fingerprint), True

@@ -30,6 +30,11 @@ RECEIPT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citynet.example/idempotency-re
 MAX_KEY_LENGTH = 200
 
 
+def owner(actor: Any) -> str:
+    """Whose keys these are: the subject in its role, for its city or networks."""
+    return "|".join([actor.id, actor.role, actor.city_id or "", *sorted(actor.network_ids)])
+
+
 def receipt_id(actor_id: str, key: str) -> UUID:
     # Scoped to the caller: one client's key can never answer another's request.
     return uuid5(RECEIPT_NAMESPACE, f"{actor_id}\n{key}")

@@ -124,7 +124,7 @@ class AddSession(Command):
 
 @dataclass(frozen=True)
 class RemoveSession(Command):
-    raises = (NotFound, Conflict)
+    raises = (NotFound, InvalidTransition, Conflict)  # InvalidTransition: held or cancelled
     workshop_id: UUID
     session_id: UUID
 

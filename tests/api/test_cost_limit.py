@@ -66,7 +66,7 @@ def test_nested_back_references_are_refused_fast_without_delaying_others(api: An
         ("{ cities { edges { node { name } } } }", 1 + 20 * 2),
         ("{ cities(first: 5) { totalCount edges { cursor node { name } } } }", 1 + 5 * 2),
         ("query($n: Int) { cities(first: $n) { edges { node { name } } } }", 1 + 100 * 2),
-        ("query($n: Int = 3) { cities(first: $n) { edges { node { name } } } }", 1 + 3 * 2),
+        ("query($n: Int = 3) { cities(first: $n) { edges { node { name } } } }", 1 + 100 * 2),  # the maximum
         ("{ networks(first: 2) { edges { node { commissions { name } } } } }", 1 + 2 * (1 + 1 + 10 * 0 + 1)),
         ("{ ...F } fragment F on Query { cities(first: 1) { edges { node { name } } } }", 1 + 1 * 2),
         ("{ __schema { types { fields { args { name } } } } }", 0),
@@ -113,3 +113,10 @@ def test_the_price_is_computed_once_per_document(api: Any, monkeypatch: pytest.M
     for _ in range(3):
         api(query)
     assert len(calls) == 1  # validation (with the cost rule) is cached per document
+
+
+def test_a_small_variable_default_does_not_lower_the_price(api: Any, ids: dict[str, str]) -> None:
+    """The price is fixed before the variables are known: a variable page size counts as the maximum (review)."""
+    query = ("query($n: Int = 0) { workshops(first: $n) { edges { node { waitlist { workshop { waitlist {"
+             " workshop { waitlist { workshop { id } } } } } } } } } }")
+    refusal(api.as_actor("anonymous").post(query, {"n": 100}))

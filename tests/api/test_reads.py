@@ -14,6 +14,7 @@ from sqlalchemy import event
 from citynet.domain.network import network_id_for
 from citynet.graphql.ids import to_global_id
 from citynet.services.demo import load_demo
+from tests.conftest import mint_token
 from citynet.services.demo_workshops import DEMO_NAMESPACE, PARTNERS, ROSTOCK, VIENNA
 from tests.api.test_access import uuid_of
 
@@ -170,16 +171,16 @@ def counting(services: Any) -> Iterator[list[str]]:
 
 def test_per_parent_fields_cost_one_batch_not_one_query_per_parent(api: Any, services: Any,
                                                                   world: dict[str, str]) -> None:
-    # $n has a default: the cost limit prices an operation before its variables are known.
-    query = """query($n: Int! = 5) { networks(first: $n) { edges { node {
+    # Page sizes as literals: a variable page size is priced at the maximum (100) by the cost limit.
+    query = """{ networks(first: %d) { edges { node {
         membersOn(on: "2020-01-01") { role } membershipHistory { role }
         members(first: 100) { edges { node { city { membershipHistory { role } } } } } } } }
-      workshops(first: $n) { edges { node { overlappingWorkshops { id } freePlaces waitlistCount
+      workshops(first: %d) { edges { node { overlappingWorkshops { id } freePlaces waitlistCount
         registrations { edges { node { position } } } } } } }"""
     counts = []
     for n in (1, 2, 5):
         with counting(services) as statements:
-            api(query + " ", {"n": n})
+            api(query % (n, n))
         counts.append(len(statements))
     assert counts[0] == counts[1] == counts[2], counts
 
@@ -217,3 +218,16 @@ def test_get_queries_answer_etag_and_304(api: Any, world: dict[str, str]) -> Non
     assert "Test network" in {e["node"]["name"] for e in changed.json()["data"]["networks"]["edges"]}
     stale = api.http.get("/graphql", params=params, headers={**headers, "If-None-Match": '"nope"'})
     assert stale.status_code == 200 and stale.json()["data"]["networks"]
+
+
+def test_a_request_with_several_authorization_headers_is_never_cached(api: Any, world: dict[str, str]) -> None:
+    """The app reads the first header; caching such an answer under another caller's key leaked it (review)."""
+    query = "{ workshops(first: 50) { totalCount edges { node { title meetingLink } } } }"
+    outsider = mint_token(api.settings, "city_representative", str(uuid5(DEMO_NAMESPACE, "nowhere")))
+    admin = mint_token(api.settings, "admin")
+    both = api.http.post("/graphql", json={"query": query},
+                         headers=[("Authorization", f"Bearer {admin}"), ("Authorization", f"Bearer {outsider}")])
+    assert both.status_code in (200, 401)  # refused or answered, but never cached for another caller
+    mine = api.http.post("/graphql", json={"query": query}, headers={"Authorization": f"Bearer {outsider}"}).json()
+    titles = {e["node"]["title"] for e in mine["data"]["workshops"]["edges"]}
+    assert "Secret drill" not in titles and SECRET not in str(mine)

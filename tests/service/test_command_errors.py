@@ -162,6 +162,7 @@ SCENARIOS: list[tuple[type[Command], type[Exception], Setup]] = [
         COMMUNICATION, "Clash", datetime(2027, 3, 26, 8, 0, tzinfo=timezone.utc),
         datetime(2027, 3, 26, 9, 0, tzinfo=timezone.utc), room="Main hall")),
     (w.RemoveSession, domain.NotFound, lambda c: w.RemoveSession(COMMUNICATION, uuid4())),
+    (w.RemoveSession, domain.InvalidTransition, lambda c: w.RemoveSession(ENERGY, uuid4())),  # held
     (w.RegisterDelegate, domain.NotFound, lambda c: w.RegisterDelegate(uuid4(), ROSTOCK, "A B", "a@b.example",
                                                                        "police")),
     (w.RegisterDelegate, domain.RegistrationClosed, lambda c: w.RegisterDelegate(

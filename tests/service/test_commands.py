@@ -20,6 +20,7 @@ from citynet.services.commands.base import HANDLERS, Command
 from citynet.services.commands.directory import AdmitMember, FoundNetwork, RegisterCity
 from citynet.services.commands.workshops import ProposeWorkshop
 from citynet.services.errors import Conflict, IdempotencyKeyReused, InvalidInput
+from citynet.domain.errors import NotAllowed
 from citynet.services.runtime import Citynet
 
 ALICE = Actor("alice", "admin")
@@ -66,6 +67,20 @@ def test_keys_belong_to_their_caller(citynet: Citynet) -> None:
     kiel = citynet.bus.run(RegisterCity("Kiel", "DE", "Europe/Berlin"), actor=ALICE, idempotency_key="same")
     lubeck = citynet.bus.run(RegisterCity("Lübeck", "DE", "Europe/Berlin"), actor=BOB, idempotency_key="same")
     assert kiel.id != lubeck.id and not lubeck.replayed
+
+
+def test_a_key_belongs_to_one_capacity_not_only_one_subject(citynet: Citynet) -> None:
+    """Dev tokens share a subject per role: another city's representative under the same subject must not
+    replay (and so see the result of) a command it may not issue (review)."""
+    network, kiel = _network_and_city(citynet)
+    other = citynet.bus.run(RegisterCity("Lübeck", "DE", "Europe/Berlin")).id
+    citynet.bus.run(AdmitMember(network, other, MemberRole.MEMBER, date(2020, 1, 1)))
+    first = citynet.bus.run(RegisterCity("Rendsburg", "DE", "Europe/Berlin"), actor=ALICE, idempotency_key="k")
+    as_rep = Actor("alice", "city_representative", str(other))
+    with pytest.raises(NotAllowed):
+        citynet.bus.run(RegisterCity("Rendsburg", "DE", "Europe/Berlin"), actor=as_rep, idempotency_key="k")
+    assert citynet.bus.run(RegisterCity("Rendsburg", "DE", "Europe/Berlin"), actor=ALICE,
+                           idempotency_key="k").id == first.id
 
 
 @pytest.mark.parametrize("key", ["", "has space", "x" * 201, "nul\x00", "é"])

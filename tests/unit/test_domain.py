@@ -120,3 +120,17 @@ def test_network_short_name_rules(short: str) -> None:
     with pytest.raises(InvalidInput) as raised:
         Network.found("Union of the Baltic Cities", short, date(1991, 9, 20))
     assert raised.value.field == "shortName"
+
+
+def test_invisible_characters_are_refused_and_crlf_becomes_a_newline() -> None:
+    """"Liepaja\u200b" looked like Liepāja's twin and passed the name check (review)."""
+    import pytest
+
+    from citynet.domain.errors import InvalidInput
+    from citynet.domain.values import clean_name, clean_note
+
+    for sneaky in ("Liepaja\u200b", "Lie\u00adpaja", "Liepaja\u202e", "\ufeffLiepaja", "Liepaja\ufffe"):
+        with pytest.raises(InvalidInput):
+            clean_name("name", sneaky)
+    assert clean_name("name", "Mi\u200dra") == "Mi\u200dra"  # a joiner is spelling in some scripts
+    assert clean_note("description", "a\r\nb") == "a\nb"
