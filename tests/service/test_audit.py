@@ -65,7 +65,7 @@ def test_every_event_is_attributed(citynet: Citynet) -> None:
     with citynet.sync_engine.connect() as conn:
         rows = conn.execute(select(event_log).order_by(event_log.c.position)).all()
     # The city's name claim and the city, in one save: the first is caused by the request, the next by it.
-    assert [(r.aggregate_type, r.event_type) for r in rows] == [("CityName", "Claimed"), ("City", "Registered")]
+    assert [(r.aggregate_type, r.event_type) for r in rows] == [("City", "Registered"), ("CityName", "Claimed")]
     assert all((r.actor_id, r.command, r.correlation_id) == ("admin-7", "registerCity", "req-12345678") for r in rows)
     claim, row = rows
     assert (row.actor_id, row.actor_role, row.actor_city_id) == ("admin-7", "admin", "c1")
