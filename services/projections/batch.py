@@ -160,14 +160,6 @@ class Rows:
         self._dirty.clear()
         return fresh  # type: ignore[return-value]
 
-    def forget(self) -> None:
-        """Drop rows that are stored and unchanged (keeps memory flat across a long rebuild)."""
-        if self.complete:
-            return
-        self._rows.clear()
-        self._stored.clear()
-        self._groups.clear()
-
 
 class Batch:
     """The ``Rows`` of every table a projection owns, for one batch (or a whole rebuild)."""
@@ -184,10 +176,3 @@ class Batch:
 
     def flush(self, conn: Connection) -> int:
         return sum(r.flush(conn) for r in self.rows.values())
-
-    def reset(self) -> None:
-        """After a flush in live mode: the next batch loads afresh (other writers may have changed rows)."""
-        for r in self.rows.values():
-            r.forget()
-        if not self.complete:
-            self.memo.clear()

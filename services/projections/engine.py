@@ -233,10 +233,6 @@ class ProjectionEngine:
         """What every healthy projection has reached, as this process knows (no I/O)."""
         return self.board.reached()
 
-    def position(self) -> int:
-        self.refresh()
-        return self.board.reached()
-
     def wait_for(self, position: int, timeout: float) -> bool:
         if not self.started and self.board.reached() < position:
             self.catch_up()
