@@ -30,6 +30,7 @@ from citynet.domain.errors import (
     VersionFrozen,
     VersionSuperseded,
 )
+from citynet.domain.party import PartyKind, as_party, city_party, parse_party
 from citynet.domain.values import clean_enum, clean_name
 
 
@@ -48,7 +49,7 @@ class Decision(str, enum.Enum):
 
 @dataclass
 class Endorsement:
-    city_id: UUID
+    party: str  # a party key (domain/party.py): a city, network, commission or organisation
     decision: Decision
     signed_by: str
     signatory_role: str
@@ -59,15 +60,35 @@ class Version:
     number: int
     status: VersionStatus
     content: dict[str, Any]
-    endorsements: dict[UUID, Endorsement] = field(default_factory=dict)
+    endorsements: dict[str, Endorsement] = field(default_factory=dict)  # by party key
 
 
 class Agreement(Aggregate):
     """Shared machinery of versions and endorsements; subclasses define the content.
 
-    Subclasses set ``partner_city_ids``, ``quorum`` and call ``_init_versions``
-    in their created event (no class-level annotations here: eventsourcing
-    would read them as event fields)."""
+    Subclasses set ``partner_city_ids``, ``partner_parties`` (the other partners: networks,
+    commissions, organisations, as party keys), ``quorum`` and call ``_init_versions`` in their
+    created event (no class-level annotations here: eventsourcing would read them as event fields).
+    Every partner, city or not, answers each proposed version (a declaration's signatories sign)."""
+
+    class VersionAnswered(Aggregate.Event):
+        """Version 2 names the answering party (any kind); version-1 events named a city (``city_id``)."""
+
+        version: int
+        party: str
+        decision: str
+        signed_by: str
+        signatory_role: str
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:  # type: ignore[type-arg]
+            state["party"] = city_party(state.pop("city_id"))
+
+    @property
+    def partner_keys(self) -> list[str]:
+        """Every partner as a party key: the partner cities, then the other partners."""
+        return [city_party(c) for c in self.partner_city_ids] + list(self.partner_parties)
 
     def _init_versions(self, content: dict[str, Any]) -> None:
         self.versions: dict[int, Version] = {1: Version(1, VersionStatus.DRAFT, content)}
@@ -83,7 +104,7 @@ class Agreement(Aggregate):
 
     @property
     def required(self) -> int:
-        return self.quorum if self.quorum is not None else len(self.partner_city_ids)
+        return self.quorum if self.quorum is not None else len(self.partner_keys)
 
     def _editable(self, version: int) -> Version:
         """The draft being edited; ``version`` is what the editor last saw."""
@@ -96,9 +117,12 @@ class Agreement(Aggregate):
             raise VersionSuperseded(version, self.latest.number)
         return target
 
-    def _require_partner(self, city_id: UUID, field: str = "cityId") -> None:
-        if city_id not in self.partner_city_ids:
-            raise NotAPartner(type(self).__name__, self.id, city_id, field)
+    def _require_partner(self, party: UUID | str, field: str = "cityId") -> str:
+        """The partner's party key; a bare UUID is a city."""
+        key = as_party(party, field)
+        if key not in self.partner_keys:
+            raise NotAPartner(type(self).__name__, self.id, parse_party(key)[1], field)
+        return key
 
     # -- agreement commands ----------------------------------------------------------
 
@@ -117,7 +141,9 @@ class Agreement(Aggregate):
         self._revision_started(version=latest.number + 1, from_version=latest.number)
         return latest.number + 1
 
-    def answer(self, version: int, city_id: UUID, decision: Decision | str, signed_by: str, signatory_role: str) -> None:
+    def answer(self, version: int, party: UUID | str, decision: Decision | str, signed_by: str,
+               signatory_role: str) -> None:
+        """``party``: the answering partner's key (a bare UUID is a city)."""
         if version not in self.versions:
             raise InvalidInput("version", f"there is no version {version}")
         target = self.versions[version]
@@ -127,16 +153,16 @@ class Agreement(Aggregate):
             raise VersionSuperseded(
                 version, self.latest.number, f"version {version} is {target.status.value}, not proposed for adoption"
             )
-        self._require_partner(city_id)
-        if city_id in target.endorsements:
-            raise AlreadyEndorsed(version, city_id, target.endorsements[city_id].decision.value)
+        key = self._require_partner(party, "cityId" if isinstance(party, UUID) else "partyId")
+        if key in target.endorsements:
+            raise AlreadyEndorsed(version, parse_party(key)[1], target.endorsements[key].decision.value)
         choice = clean_enum(Decision, "decision", decision)
         self._answered(
-            version=version, city_id=city_id, decision=choice.value,
+            version=version, party=key, decision=choice.value,
             signed_by=clean_name("signedBy", signed_by), signatory_role=clean_name("signatoryRole", signatory_role),
         )
         endorsed = sum(1 for e in target.endorsements.values() if e.decision is Decision.ENDORSE)
-        undecided = len(self.partner_city_ids) - len(target.endorsements)
+        undecided = len(self.partner_keys) - len(target.endorsements)
         if endorsed >= self.required:
             self._version_adopted(version=version)
         elif endorsed + undecided < self.required:
@@ -155,9 +181,9 @@ class Agreement(Aggregate):
             previous.status = VersionStatus.SUPERSEDED  # never adopted; its answers stay on record
         self.versions[version] = Version(version, VersionStatus.DRAFT, copy.deepcopy(previous.content))
 
-    @event("VersionAnswered")
-    def _answered(self, version: int, city_id: UUID, decision: str, signed_by: str, signatory_role: str) -> None:
-        self.versions[version].endorsements[city_id] = Endorsement(city_id, Decision(decision), signed_by, signatory_role)
+    @event(VersionAnswered)
+    def _answered(self, version: int, party: str, decision: str, signed_by: str, signatory_role: str) -> None:
+        self.versions[version].endorsements[party] = Endorsement(party, Decision(decision), signed_by, signatory_role)
 
     @event("VersionAdopted")
     def _version_adopted(self, version: int) -> None:
@@ -170,5 +196,13 @@ class Agreement(Aggregate):
 
 def check_quorum(quorum: int | None, partners: int) -> int | None:
     if quorum is not None and not 1 <= quorum <= partners:
-        raise InvalidInput("quorum", f"must be between 1 and the number of partner cities ({partners})")
+        raise InvalidInput("quorum", f"must be between 1 and the number of partners ({partners})")
     return quorum
+
+
+def clean_partner_parties(parties: list[str] | None, field: str = "partnerPartyIds") -> list[str]:
+    """Partners other than cities, as party keys (cities go in the partner cities)."""
+    keys = list(dict.fromkeys(as_party(p, field) for p in parties or []))
+    if any(parse_party(k)[0] is PartyKind.CITY for k in keys):
+        raise InvalidInput(field, "name partner cities among the partner cities")
+    return keys

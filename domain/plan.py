@@ -1,7 +1,13 @@
-"""Shared action plans: actions with responsible cities, tracked, agreed per version.
+"""Shared action plans: actions with responsible parties, tracked, agreed per version.
 
-Content (versioned, endorsed): title, purpose, actions with their lead and
-supporting cities, due dates, weights, parent action and dated milestones.
+Content (versioned, endorsed): title, purpose, actions with their responsible
+and supporting parties (cities, networks, commissions, organisations: see
+domain/party.py; an action may name none), due dates, weights, parent action
+and dated milestones. An action's fields keep ``lead_city_id`` (the first
+responsible party when it is a city, else null) and ``supporting_city_ids``
+(the supporting cities) beside ``responsible_parties`` and
+``supporting_parties``: what reads cities only keeps working, and events
+written before parties existed are upcast to name their cities as parties.
 Tracking (not versioned, it is carrying the plan out): each action's status,
 progress with a note on every update, reached milestones, and hand-overs of
 responsibility to another partner city. Only the adopted version is carried
@@ -19,9 +25,10 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.domain import event
+from eventsourcing.domain import Aggregate, event
 
-from citynet.domain.agreement import Agreement, check_quorum
+from citynet.domain.agreement import Agreement, check_quorum, clean_partner_parties
+from citynet.domain.party import PartyKind, as_party, city_of, city_party, parse_party
 from citynet.domain.errors import InvalidInput, NotFound, PlanNotAdopted
 from citynet.domain.values import clean_enum, clean_name, clean_note
 
@@ -112,14 +119,74 @@ def plan_progress(actions: dict[str, dict[str, Any]], tracking: dict[str, Tracki
     return round(sum(actions[a]["weight"] * values[a] for a in top) / total, 2) if total else 0.0
 
 
+def _parties_from_cities(fields: dict[str, Any]) -> None:
+    """Upcast a version-1 action's fields (cities only) to name parties too."""
+    if "lead_city_id" in fields:
+        lead = fields["lead_city_id"]
+        fields["responsible_parties"] = [city_party(lead)] if lead else []
+    if "supporting_city_ids" in fields:
+        fields["supporting_parties"] = [city_party(c) for c in fields["supporting_city_ids"]]
+
+
+def action_parties(action: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(responsible, supporting) party keys of an action's fields; content stored before parties
+    existed (a read model not rebuilt since) names cities only."""
+    if "responsible_parties" in action:
+        return list(action["responsible_parties"]), list(action.get("supporting_parties", []))
+    lead = action.get("lead_city_id")
+    return ([city_party(lead)] if lead else []), [city_party(c) for c in action.get("supporting_city_ids", [])]
+
+
 class ActionPlan(Agreement):
-    @event("Drafted")
+    class Drafted(Aggregate.Created):
+        """Version 2 added ``partner_parties`` (partners other than cities); version 1 had none."""
+
+        title: str
+        purpose: str
+        network_ids: list[UUID]
+        partner_city_ids: list[UUID]
+        partner_parties: list[str]
+        workshop_ids: list[UUID]
+        starts_on: date
+        quorum: int | None
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:  # type: ignore[type-arg]
+            state["partner_parties"] = []
+
+    class ActionAdded(Aggregate.Event):
+        """Version 2 fields name responsible and supporting parties; version 1 named cities only."""
+
+        version: int
+        action_id: str
+        fields: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:  # type: ignore[type-arg]
+            _parties_from_cities(state["fields"])
+
+    class ActionUpdated(Aggregate.Event):
+        """As ActionAdded: version-1 changes of lead or supporting cities are upcast to parties."""
+
+        version: int
+        action_id: str
+        fields: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:  # type: ignore[type-arg]
+            _parties_from_cities(state["fields"])
+
+    @event(Drafted)
     def __init__(
         self, id: UUID, title: str, purpose: str, network_ids: list[UUID], partner_city_ids: list[UUID],
-        workshop_ids: list[UUID], starts_on: date, quorum: int | None,
+        partner_parties: list[str], workshop_ids: list[UUID], starts_on: date, quorum: int | None,
     ) -> None:
         self.network_ids = list(network_ids)
         self.partner_city_ids = list(partner_city_ids)
+        self.partner_parties = list(partner_parties)
         self.workshop_ids = list(workshop_ids)
         self.starts_on = starts_on
         self.quorum = quorum
@@ -129,19 +196,20 @@ class ActionPlan(Agreement):
     @classmethod
     def draft(
         cls, *, title: str, purpose: str = "", network_ids: list[UUID], partner_city_ids: list[UUID],
-        workshop_ids: list[UUID] | None = None, starts_on: date, quorum: int | None = None,
-        plan_id: UUID | None = None,
+        partner_parties: list[str] | None = None, workshop_ids: list[UUID] | None = None, starts_on: date,
+        quorum: int | None = None, plan_id: UUID | None = None,
     ) -> ActionPlan:
         if not network_ids:
             raise InvalidInput("networkIds", "name at least one owning network")
         partners = list(dict.fromkeys(partner_city_ids))
-        if not partners:
-            raise InvalidInput("partnerCityIds", "name at least one partner city")
+        others = clean_partner_parties(partner_parties)
+        if not partners and not others:
+            raise InvalidInput("partnerCityIds", "name at least one partner")
         return cls(
             id=plan_id or uuid4(), title=clean_name("title", title), purpose=clean_note("purpose", purpose),
-            network_ids=list(dict.fromkeys(network_ids)), partner_city_ids=partners,
+            network_ids=list(dict.fromkeys(network_ids)), partner_city_ids=partners, partner_parties=others,
             workshop_ids=list(dict.fromkeys(workshop_ids or [])), starts_on=starts_on,
-            quorum=check_quorum(quorum, len(partners)),
+            quorum=check_quorum(quorum, len(partners) + len(others)),
         )
 
     def _check_ready(self, content: dict[str, Any]) -> None:
@@ -150,19 +218,32 @@ class ActionPlan(Agreement):
 
     # -- content commands (on the draft version) -------------------------------------------
 
-    def _action_fields(self, *, title: str, description: str, lead_city_id: UUID, supporting_city_ids: list[UUID],
-                       due_on: date, weight: float) -> dict[str, Any]:
-        self._require_partner(lead_city_id, "leadCityId")
-        supporting = [c for c in dict.fromkeys(supporting_city_ids) if c != lead_city_id]
-        for city in supporting:
-            self._require_partner(city, "supportingCityIds")
+    def _action_fields(self, *, title: str, description: str, lead_city_id: UUID | None,
+                       supporting_city_ids: list[UUID], due_on: date, weight: float,
+                       responsible_parties: list[str] | None = None,
+                       supporting_parties: list[str] | None = None) -> dict[str, Any]:
+        """Responsible parties are either ``lead_city_id`` (a city) or ``responsible_parties`` (any kinds,
+        the first is the lead; none at all is allowed: an activity nobody has taken on yet).
+        Supporting parties are ``supporting_city_ids`` and ``supporting_parties`` together."""
+        if lead_city_id is not None and responsible_parties:
+            raise InvalidInput("responsiblePartyIds", "give either leadCityId or responsiblePartyIds")
+        if lead_city_id is not None:
+            responsible = [self._require_partner(lead_city_id, "leadCityId")]
+        else:
+            responsible = [self._require_partner(p, "responsiblePartyIds")
+                           for p in dict.fromkeys(as_party(p, "responsiblePartyIds") for p in responsible_parties or [])]
+        supporting = [self._require_partner(c, "supportingCityIds") for c in dict.fromkeys(supporting_city_ids)]
+        supporting += [self._require_partner(p, "supportingPartyIds") for p in supporting_parties or []]
+        supporting = [p for p in dict.fromkeys(supporting) if p not in responsible]
         if due_on < self.starts_on:
             raise InvalidInput("dueOn", f"{due_on.isoformat()} is before the plan starts ({self.starts_on.isoformat()})")
         if not 0 < weight <= 1000:
             raise InvalidInput("weight", "must be greater than 0 and at most 1000")
         return {
             "title": clean_name("title", title), "description": clean_note("description", description),
-            "lead_city_id": str(lead_city_id), "supporting_city_ids": [str(c) for c in supporting],
+            "lead_city_id": str(city_of(responsible[0])) if responsible and city_of(responsible[0]) else None,
+            "supporting_city_ids": [str(city_of(p)) for p in supporting if city_of(p)],
+            "responsible_parties": responsible, "supporting_parties": supporting,
             "due_on": due_on.isoformat(), "weight": float(weight),
         }
 
@@ -172,12 +253,14 @@ class ActionPlan(Agreement):
             raise NotFound("Action", action_id, "actionId")
         return actions[str(action_id)]
 
-    def add_action(self, version: int, *, title: str, description: str = "", lead_city_id: UUID,
+    def add_action(self, version: int, *, title: str, description: str = "", lead_city_id: UUID | None = None,
                    supporting_city_ids: list[UUID] | None = None, due_on: date, weight: float = 1.0,
-                   parent_id: UUID | None = None, action_id: UUID | None = None) -> UUID:
+                   parent_id: UUID | None = None, action_id: UUID | None = None,
+                   responsible_parties: list[str] | None = None, supporting_parties: list[str] | None = None) -> UUID:
         draft = self._editable(version)
         fields = self._action_fields(title=title, description=description, lead_city_id=lead_city_id,
-                                     supporting_city_ids=supporting_city_ids or [], due_on=due_on, weight=weight)
+                                     supporting_city_ids=supporting_city_ids or [], due_on=due_on, weight=weight,
+                                     responsible_parties=responsible_parties, supporting_parties=supporting_parties)
         if parent_id is not None:
             self._action(version, parent_id)
         fields["parent_id"] = str(parent_id) if parent_id else None
@@ -187,12 +270,15 @@ class ActionPlan(Agreement):
         self._action_added(version=version, action_id=str(new_id), fields=fields)
         return new_id
 
-    def update_action(self, version: int, action_id: UUID, *, title: str, description: str, lead_city_id: UUID,
-                      supporting_city_ids: list[UUID], due_on: date, weight: float) -> None:
+    def update_action(self, version: int, action_id: UUID, *, title: str, description: str,
+                      lead_city_id: UUID | None = None, supporting_city_ids: list[UUID] | None = None, due_on: date,
+                      weight: float, responsible_parties: list[str] | None = None,
+                      supporting_parties: list[str] | None = None) -> None:
         self._editable(version)
         current = self._action(version, action_id)
         fields = self._action_fields(title=title, description=description, lead_city_id=lead_city_id,
-                                     supporting_city_ids=supporting_city_ids, due_on=due_on, weight=weight)
+                                     supporting_city_ids=supporting_city_ids or [], due_on=due_on, weight=weight,
+                                     responsible_parties=responsible_parties, supporting_parties=supporting_parties)
         latest_milestone = max((m["due_on"] for m in current["milestones"].values()), default=None)
         if latest_milestone is not None and fields["due_on"] < latest_milestone:
             raise InvalidInput("dueOn", f"{fields['due_on']} is before the action's milestone due {latest_milestone}")
@@ -234,11 +320,14 @@ class ActionPlan(Agreement):
         adopted = self.adopted
         return adopted is not None and str(action_id) in adopted.content["actions"]
 
-    def lead_of(self, action_id: UUID) -> UUID:
+    def lead_of(self, action_id: UUID) -> UUID | None:
+        """The city leading the action now (after any hand-over); None when the lead is not a city or
+        the action names no responsible party."""
         tracked = self.tracking.get(str(action_id))
         if tracked and tracked.lead_city_id:
             return tracked.lead_city_id
-        return UUID(self._current_action(action_id)["lead_city_id"])
+        lead = self._current_action(action_id)["lead_city_id"]
+        return UUID(lead) if lead else None
 
     def report_progress(self, action_id: UUID, progress: int, note: str, status: ActionStatus | str | None = None) -> None:
         if not 0 <= progress <= 100:
@@ -274,11 +363,11 @@ class ActionPlan(Agreement):
 
     # -- events ---------------------------------------------------------------------------------
 
-    @event("ActionAdded")
+    @event(ActionAdded)
     def _action_added(self, version: int, action_id: str, fields: dict[str, Any]) -> None:
         content_add_action(self.versions[version].content, action_id, fields)
 
-    @event("ActionUpdated")
+    @event(ActionUpdated)
     def _action_updated(self, version: int, action_id: str, fields: dict[str, Any]) -> None:
         content_update_action(self.versions[version].content, action_id, fields)
 

@@ -6,9 +6,9 @@ import enum
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.domain import event
+from eventsourcing.domain import Aggregate, event
 
-from citynet.domain.agreement import Agreement, check_quorum
+from citynet.domain.agreement import Agreement, check_quorum, clean_partner_parties
 from citynet.domain.errors import InvalidInput, NotFound
 from citynet.domain.values import clean_enum, clean_name, clean_note
 
@@ -38,27 +38,45 @@ def content_remove_step(content: dict[str, Any], step_id: str) -> None:
 
 
 class Protocol(Agreement):
-    @event("Drafted")
+    class Drafted(Aggregate.Created):
+        """Version 2 added ``partner_parties`` (signatories other than cities); version 1 had none."""
+
+        title: str
+        crisis_type: str
+        network_ids: list[UUID]
+        partner_city_ids: list[UUID]
+        partner_parties: list[str]
+        quorum: int | None
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:  # type: ignore[type-arg]
+            state["partner_parties"] = []
+
+    @event(Drafted)
     def __init__(self, id: UUID, title: str, crisis_type: str, network_ids: list[UUID],
-                 partner_city_ids: list[UUID], quorum: int | None) -> None:
+                 partner_city_ids: list[UUID], partner_parties: list[str], quorum: int | None) -> None:
         self.crisis_type = CrisisType(crisis_type)
         self.network_ids = list(network_ids)
         self.partner_city_ids = list(partner_city_ids)
+        self.partner_parties = list(partner_parties)
         self.quorum = quorum
         self._init_versions({"title": title, "steps": []})
 
     @classmethod
     def draft(cls, *, title: str, crisis_type: CrisisType | str, network_ids: list[UUID],
-              partner_city_ids: list[UUID], quorum: int | None = None, protocol_id: UUID | None = None) -> Protocol:
+              partner_city_ids: list[UUID], partner_parties: list[str] | None = None, quorum: int | None = None,
+              protocol_id: UUID | None = None) -> Protocol:
         kind = clean_enum(CrisisType, "crisisType", crisis_type)
         if not network_ids:
             raise InvalidInput("networkIds", "name at least one owning network")
         partners = list(dict.fromkeys(partner_city_ids))
-        if not partners:
-            raise InvalidInput("partnerCityIds", "name at least one partner city")
+        others = clean_partner_parties(partner_parties)
+        if not partners and not others:
+            raise InvalidInput("partnerCityIds", "name at least one partner")
         return cls(id=protocol_id or uuid4(), title=clean_name("title", title), crisis_type=kind.value,
-                   network_ids=list(dict.fromkeys(network_ids)), partner_city_ids=partners,
-                   quorum=check_quorum(quorum, len(partners)))
+                   network_ids=list(dict.fromkeys(network_ids)), partner_city_ids=partners, partner_parties=others,
+                   quorum=check_quorum(quorum, len(partners) + len(others)))
 
     def _check_ready(self, content: dict[str, Any]) -> None:
         if not content["steps"]:

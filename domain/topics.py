@@ -13,6 +13,7 @@ from eventsourcing.utils import register_topic, resolve_topic
 
 from citynet.domain.calendar import Calendar
 from citynet.domain.city import City, CityName
+from citynet.domain.declaration import Declaration
 from citynet.domain.network import Network
 from citynet.domain.organisation import Organisation, OrganisationName
 from citynet.domain.person import Erasure
@@ -26,6 +27,13 @@ STORED_TOPICS: dict[str, type] = {
     "citynet.domain.city:City.Registered": City.Registered,
     "citynet.domain.city:CityName": CityName,
     "citynet.domain.city:CityName.Claimed": CityName.Claimed,
+    "citynet.domain.declaration:Declaration": Declaration,
+    "citynet.domain.declaration:Declaration.Drafted": Declaration.Drafted,
+    "citynet.domain.declaration:Declaration.RevisionStarted": Declaration.RevisionStarted,
+    "citynet.domain.declaration:Declaration.VersionAdopted": Declaration.VersionAdopted,
+    "citynet.domain.declaration:Declaration.VersionAnswered": Declaration.VersionAnswered,
+    "citynet.domain.declaration:Declaration.VersionProposed": Declaration.VersionProposed,
+    "citynet.domain.declaration:Declaration.VersionRejected": Declaration.VersionRejected,
     "citynet.domain.network:Network": Network,
     "citynet.domain.network:Network.CommissionAdded": Network.CommissionAdded,
     "citynet.domain.network:Network.CommissionHeadNamed": Network.CommissionHeadNamed,

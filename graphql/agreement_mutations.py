@@ -25,6 +25,7 @@ from citynet.graphql.agreement_types import (
     AgreementDocument,
     CrisisType,
     Decision,
+    Declaration,
     Protocol,
 )
 from citynet.graphql.command_results import (
@@ -36,7 +37,7 @@ from citynet.graphql.command_results import (
     result_union,
 )
 from citynet.graphql.context import Info
-from citynet.graphql.ids import decode_any, from_global_id, to_global_id
+from citynet.graphql.ids import decode_any, from_global_id, party_from_global_id, to_global_id
 from citynet.services.commands import agreements as commands
 from citynet.services.commands.base import Command
 from citynet.services.commands.bus import Outcome
@@ -57,10 +58,14 @@ def _ids(values: list[strawberry.ID], kind: str, field: str) -> tuple[UUID, ...]
     return tuple(from_global_id(v, kind, field)[0] for v in values)
 
 
+def _parties(values: list[strawberry.ID] | None, field: str) -> tuple[str, ...]:
+    return tuple(party_from_global_id(v, field) for v in values or [])
+
+
 def _document(value: str) -> tuple[str, UUID]:
     decoded = decode_any(value)
-    if decoded is None or decoded[0] not in ("ActionPlan", "Protocol") or len(decoded[1]) != 1:
-        raise InvalidInputError("documentId", f"{value!r} is not an ActionPlan or Protocol id")
+    if decoded is None or decoded[0] not in ("ActionPlan", "Protocol", "Declaration") or len(decoded[1]) != 1:
+        raise InvalidInputError("documentId", f"{value!r} is not an ActionPlan, Protocol or Declaration id")
     return decoded[0], UUID(decoded[1][0])
 
 
@@ -76,16 +81,23 @@ class DraftActionPlanInput(MutationInput):
     workshop_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     starts_on: date
     quorum: int | None = strawberry.field(default=None, description="Endorsements needed; null = every partner.")
+    partner_party_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Partners other than cities: Network, Commission or Organisation ids.")
 
 
-@strawberry.input
+@strawberry.input(description="Who is responsible: `leadCityId` (a city) or `responsiblePartyIds` (cities, networks, "
+                               "commissions, organisations; the first leads), or neither (an activity no one has "
+                               "taken on). Supporters: `supportingCityIds` and `supportingPartyIds` together. Every "
+                               "party must be a partner of the plan (NotAPartner).")
 class ActionFieldsInput:
     title: str
     description: str = ""
-    lead_city_id: strawberry.ID
+    lead_city_id: strawberry.ID | None = None
     supporting_city_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     due_on: date
     weight: float = 1.0
+    responsible_party_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    supporting_party_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -144,6 +156,22 @@ class DraftProtocolInput(MutationInput):
     network_ids: list[strawberry.ID]
     partner_city_ids: list[strawberry.ID]
     quorum: int | None = None
+    partner_party_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Signatories other than cities: Network, Commission or Organisation ids.")
+
+
+@strawberry.input
+class DraftDeclarationInput(MutationInput):
+    title: str
+    text: str = ""
+    network_ids: list[strawberry.ID] = strawberry.field(description="The owning networks (their coordinators manage it).")
+    signatory_ids: list[strawberry.ID] = strawberry.field(
+        description="The named signatories: City, Network, Commission or Organisation ids. Each signs with answerVersion.")
+    adopted_in: str | None = strawberry.field(default=None, description="Effective month of adoption, YYYY-MM.")
+    further_signatories: int = strawberry.field(
+        default=0, description="Signatories the sources count without naming (e.g. 60); never invent names for them.")
+    further_signatories_note: str = strawberry.field(default="", description="e.g. 'mayors from 18 countries'.")
+    quorum: int | None = None
 
 
 @strawberry.input
@@ -178,7 +206,7 @@ class RemoveProtocolStepInput(MutationInput):
 
 @strawberry.input
 class ProposeVersionInput(MutationInput):
-    document_id: strawberry.ID = strawberry.field(description="An ActionPlan or Protocol id.")
+    document_id: strawberry.ID = strawberry.field(description="An ActionPlan, Protocol or Declaration id.")
     version: int
 
 
@@ -191,9 +219,12 @@ class StartRevisionInput(MutationInput):
 class AnswerVersionInput(MutationInput):
     document_id: strawberry.ID
     version: int
-    city_id: strawberry.ID
+    city_id: strawberry.ID | None = strawberry.field(default=None, description="A partner city (or give partyId).")
+    party_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Any partner: a City, Network, Commission or Organisation id (a declaration's "
+                                  "signatory signs). Give exactly one of cityId and partyId.")
     decision: Decision = DomainDecision.ENDORSE  # type: ignore[valid-type]
-    signed_by: str = strawberry.field(description="Who signed for the city.")
+    signed_by: str = strawberry.field(description="Who signed for the partner.")
     signatory_role: str = strawberry.field(description='e.g. "Mayor", "Head of Civil Protection"')
 
 
@@ -212,7 +243,7 @@ class ProtocolPayload(MutationPayload):
     affected_id: strawberry.ID | None = strawberry.field(description="The ProtocolStep created, if any.")
 
 
-@strawberry.type(description="`id` is the plan's or protocol's.")
+@strawberry.type(description="`id` is the plan's, protocol's or declaration's.")
 class DocumentPayload(MutationPayload):
     document: AgreementDocument | None
 
@@ -233,11 +264,21 @@ StartRevisionResult = result_union("StartRevisionResult", DocumentPayload, comma
 AnswerVersionResult = result_union("AnswerVersionResult", DocumentPayload, commands.AnswerVersion)
 
 
+@strawberry.type(description="`id` is the declaration's.")
+class DeclarationPayload(MutationPayload):
+    declaration: Declaration | None
+
+
+DraftDeclarationResult = result_union("DraftDeclarationResult", DeclarationPayload, commands.DraftDeclaration)
+
+
 async def _load(info: Info, document_id: UUID) -> Any:
     row = await maybe(info.context.load.agreements.agreement.load(str(document_id)))
     if row is None:
         return None
-    return ActionPlan.from_row(row) if row.kind == "plan" else Protocol.from_row(row)
+    if row.kind == "plan":
+        return ActionPlan.from_row(row)
+    return Protocol.from_row(row) if row.kind == "protocol" else Declaration.from_row(row)
 
 
 async def _created(info: Info, created: UUID, document_id: UUID, kind: str) -> strawberry.ID | None:
@@ -283,11 +324,23 @@ async def _on_document(info: Info, input: Any, make: Callable[[UUID], Command]) 
 
 
 def _action_fields(a: ActionFieldsInput) -> commands.ActionFields:
+    if a.lead_city_id is not None and a.responsible_party_ids:
+        raise InvalidInputError("action.responsiblePartyIds", "give either leadCityId or responsiblePartyIds")
     return commands.ActionFields(
         title=a.title, description=a.description,
-        lead_city_id=from_global_id(a.lead_city_id, "City", "action.leadCityId")[0],
+        lead_city_id=from_global_id(a.lead_city_id, "City", "action.leadCityId")[0] if a.lead_city_id else None,
         supporting_city_ids=_ids(a.supporting_city_ids, "City", "action.supportingCityIds"),
-        due_on=a.due_on, weight=a.weight)
+        due_on=a.due_on, weight=a.weight,
+        responsible_parties=_parties(a.responsible_party_ids, "action.responsiblePartyIds"),
+        supporting_parties=_parties(a.supporting_party_ids, "action.supportingPartyIds"))
+
+
+def _answering(input: AnswerVersionInput) -> UUID | str:
+    if (input.city_id is None) == (input.party_id is None):
+        raise InvalidInputError("partyId", "give exactly one of cityId and partyId")
+    if input.city_id is not None:
+        return from_global_id(input.city_id, "City", "cityId")[0]
+    return party_from_global_id(input.party_id, "partyId")  # type: ignore[arg-type]
 
 
 def _step_fields(s: StepFieldsInput) -> commands.StepFields:
@@ -310,7 +363,8 @@ class AgreementMutations:
             title=input.title, purpose=input.purpose, network_ids=_ids(input.network_ids, "Network", "networkIds"),
             partner_city_ids=_ids(input.partner_city_ids, "City", "partnerCityIds"),
             workshop_ids=_ids(input.workshop_ids, "Workshop", "workshopIds"), starts_on=input.starts_on,
-            quorum=input.quorum), None)  # type: ignore[arg-type]
+            quorum=input.quorum, partner_parties=_parties(input.partner_party_ids, "partnerPartyIds")),
+            None)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Add an action (or a sub-action) to the draft version.")
     async def add_action(self, info: Info, input: AddActionInput) -> AddActionResult:
@@ -356,8 +410,29 @@ class AgreementMutations:
         return await _on_protocol(info, input, lambda: commands.DraftProtocol(
             title=input.title, crisis_type=input.crisis_type.value,
             network_ids=_ids(input.network_ids, "Network", "networkIds"),
-            partner_city_ids=_ids(input.partner_city_ids, "City", "partnerCityIds"), quorum=input.quorum),
+            partner_city_ids=_ids(input.partner_city_ids, "City", "partnerCityIds"), quorum=input.quorum,
+            partner_parties=_parties(input.partner_party_ids, "partnerPartyIds")),
             None)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Draft a declaration (an agreement whose endorsements are signatures): its text, "
+                                     "named signatories of any kind, and the signatories counted but not named. "
+                                     "Propose it with proposeVersion; each signatory signs with answerVersion.")
+    async def draft_declaration(self, info: Info, input: DraftDeclarationInput) -> DraftDeclarationResult:
+        def command() -> commands.DraftDeclaration:
+            parties = _parties(input.signatory_ids, "signatoryIds")
+            return commands.DraftDeclaration(
+                title=input.title, text=input.text, network_ids=_ids(input.network_ids, "Network", "networkIds"),
+                signatory_city_ids=tuple(UUID(p.split(":")[1]) for p in parties if p.startswith("city:")),
+                signatory_parties=tuple(p for p in parties if not p.startswith("city:")),
+                adopted_in=input.adopted_in, further_signatories=input.further_signatories,
+                further_signatories_note=input.further_signatories_note, quorum=input.quorum)
+
+        async def answer(o: Outcome) -> DeclarationPayload:
+            row = await maybe(info.context.load.agreements.agreement.load(str(o.id)))
+            return DeclarationPayload(**committed(o, input, to_global_id("Declaration", o.id)),
+                                      declaration=Declaration.from_row(row) if row is not None else None)
+
+        return await dispatch(info, input, command, answer)
 
     @strawberry.mutation(description="Add a step to the draft version of a protocol.")
     async def add_protocol_step(self, info: Info, input: AddProtocolStepInput) -> AddProtocolStepResult:
@@ -385,8 +460,10 @@ class AgreementMutations:
     async def start_revision(self, info: Info, input: StartRevisionInput) -> StartRevisionResult:
         return await _on_document(info, input, lambda doc: commands.StartRevision(doc))
 
-    @strawberry.mutation(description="A partner city endorses or declines one exact proposed version.")
+    @strawberry.mutation(description="A partner endorses or declines one exact proposed version (a declaration's "
+                                     "signatory signs). A city answers through its representatives; a network or "
+                                     "commission through its coordinators; an organisation through the document's "
+                                     "coordinators, who record its signature.")
     async def answer_version(self, info: Info, input: AnswerVersionInput) -> AnswerVersionResult:
         return await _on_document(info, input, lambda doc: commands.AnswerVersion(
-            doc, input.version, from_global_id(input.city_id, "City", "cityId")[0], input.decision.value,
-            input.signed_by, input.signatory_role))
+            doc, input.version, _answering(input), input.decision.value, input.signed_by, input.signatory_role))

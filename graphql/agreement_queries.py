@@ -11,6 +11,7 @@ from citynet.graphql.agreement_types import (
     ActionPlan,
     ActionRole,
     CrisisType,
+    Declaration,
     OwedAction,
     Protocol,
     VersionStatus,
@@ -64,6 +65,24 @@ class AgreementQuery:
         (protocol_id,) = from_global_id(id, "Protocol", "id")
         row = await info.context.load.agreements.agreement.load(str(protocol_id))
         return Protocol.from_row(row) if row is not None and row.kind == "protocol" else None
+
+    @strawberry.field(description="Declarations (agreements whose endorsements are signatures) by title; filter by "
+                                  "network, signatory city and status.")
+    async def declarations(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        network_id: strawberry.ID | None = None, city_id: strawberry.ID | None = None,
+        statuses: list[VersionStatus] | None = None,  # type: ignore[valid-type]
+    ) -> Connection[Declaration]:
+        page = await info.context.reads.agreements_page(
+            "decl", first, after, network_id=_optional_id(network_id, "Network", "networkId"),
+            city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()))
+        return to_connection(page, Declaration.from_row)
+
+    @strawberry.field(description="One declaration by id; null if there is none you may see.")
+    async def declaration(self, info: Info, id: strawberry.ID) -> Declaration | None:
+        (declaration_id,) = from_global_id(id, "Declaration", "id")
+        row = await info.context.load.agreements.agreement.load(str(declaration_id))
+        return Declaration.from_row(row) if row is not None and row.kind == "decl" else None
 
     @strawberry.field(description="What a city owes: open actions it leads or supports, overdue first.")
     async def owed_actions(self, info: Info, city_id: strawberry.ID, today: date | None = None) -> list[OwedAction]:

@@ -10,12 +10,14 @@ import strawberry
 from citynet.domain.agreement import Decision as DomainDecision
 from citynet.domain.agreement import VersionStatus as DomainVersionStatus
 from citynet.domain.plan import ActionStatus as DomainActionStatus
+from citynet.domain.plan import action_parties
 from citynet.domain.protocol import CrisisType as DomainCrisisType
 from citynet.graphql.context import Info
 import enum
 
 from citynet.graphql.ids import to_global_id
-from citynet.graphql.types import City, Network, Node, city_by_id
+from citynet.domain.party import party_uuid
+from citynet.graphql.types import City, Network, Node, Party, city_by_id, parties_by_id, party_by_id
 from citynet.graphql.workshop_types import Workshop
 from citynet.services.plan_reports import current_actions, diff_versions
 from citynet.services.readmodel.agreement_queries import AgreementRow, EndorsementRow, VersionRow, rollup
@@ -26,22 +28,28 @@ Decision = strawberry.enum(DomainDecision, name="EndorsementDecision")
 CrisisType = strawberry.enum(DomainCrisisType, name="CrisisType")
 
 
-@strawberry.type(description="A partner city's answer to one exact version, and who signed for the city.")
+@strawberry.type(description="A partner's answer to one exact version, and who signed for it. For a declaration, "
+                              "an endorsement is a signature.")
 class Endorsement:
     decision: Decision  # type: ignore[valid-type]
     signed_by: str
     signatory_role: str
-    answered_at: datetime
-    city_id: strawberry.Private[str]
+    answered_at: datetime = strawberry.field(description="Record time: when citynet recorded the answer.")
+    party_id: strawberry.Private[str]
 
     @classmethod
     def from_row(cls, row: EndorsementRow) -> Endorsement:
         return cls(decision=DomainDecision(row.decision), signed_by=row.signed_by, signatory_role=row.signatory_role,
-                   answered_at=datetime.fromisoformat(row.answered_at), city_id=row.city_id)
+                   answered_at=datetime.fromisoformat(row.answered_at), party_id=row.city_id)
 
-    @strawberry.field
-    async def city(self, info: Info) -> City:
-        return await city_by_id(info, self.city_id)
+    @strawberry.field(description="The answering city; null when the partner is not a city (see `party`).")
+    async def city(self, info: Info) -> City | None:
+        party = await party_by_id(info, self.party_id)
+        return party if isinstance(party, City) else None
+
+    @strawberry.field(description="The answering partner: a city, network, commission or organisation.")
+    async def party(self, info: Info) -> Party | None:  # type: ignore[valid-type]
+        return await party_by_id(info, self.party_id)
 
 
 @strawberry.enum(description="What an action update records.")
@@ -85,8 +93,10 @@ class PlannedAction:
     weight: float
     parent_id: strawberry.ID | None
     milestones: list[Milestone]
-    lead_city_id: strawberry.Private[str]
+    lead_city_id: strawberry.Private[str | None]
     supporting_ids: strawberry.Private[list[str]]
+    responsible_keys: strawberry.Private[list[str]]
+    supporting_keys: strawberry.Private[list[str]]
 
     @staticmethod
     def fields_of(plan_id: str, action: str, a: dict[str, Any]) -> dict[str, Any]:
@@ -97,19 +107,32 @@ class PlannedAction:
             milestones=[Milestone(id=milestone_id(plan_id, m), title=v["title"], due_on=date.fromisoformat(v["due_on"]))
                         for m, v in sorted(a["milestones"].items(), key=lambda kv: kv[1]["due_on"])],
             lead_city_id=a["lead_city_id"], supporting_ids=list(a["supporting_city_ids"]),
+            responsible_keys=action_parties(a)[0], supporting_keys=action_parties(a)[1],
         )
 
     @classmethod
     def from_content(cls, plan_id: str, action: str, a: dict[str, Any]) -> PlannedAction:
         return cls(**cls.fields_of(plan_id, action, a))
 
-    @strawberry.field(description="The responsible city the plan names.")
-    async def lead_city(self, info: Info) -> City:
-        return await city_by_id(info, self.lead_city_id)
+    @strawberry.field(description="The first responsible party the plan names, when it is a city; null when "
+                                  "it is a network, commission or organisation, or when none is named "
+                                  "(see `responsibleParties`).")
+    async def lead_city(self, info: Info) -> City | None:
+        return await city_by_id(info, self.lead_city_id) if self.lead_city_id else None
 
-    @strawberry.field
+    @strawberry.field(description="The supporting parties that are cities (see `supportingParties`).")
     async def supporting_cities(self, info: Info) -> list[City]:
         return [await city_by_id(info, c) for c in self.supporting_ids]
+
+    @strawberry.field(description="Who the plan makes responsible, in the plan's order (the first leads); "
+                                  "empty when the action names no one.")
+    async def responsible_parties(self, info: Info) -> list[Party]:  # type: ignore[valid-type]
+        return await parties_by_id(info, [str(party_uuid(k)) for k in self.responsible_keys])
+
+    @strawberry.field(description="Who supports the responsible parties: cities, networks, commissions, "
+                                  "organisations.")
+    async def supporting_parties(self, info: Info) -> list[Party]:  # type: ignore[valid-type]
+        return await parties_by_id(info, [str(party_uuid(k)) for k in self.supporting_keys])
 
 
 @strawberry.type(description="A progress report or a hand-over of responsibility.")
@@ -133,13 +156,14 @@ class Action(PlannedAction, Node):
     progress: int = strawberry.field(description="Last reported progress, 0-100.")
     rolled_up_progress: float = strawberry.field(description="By weight over sub-actions, dropped ones excluded.")
     overdue: bool = strawberry.field(description="Open and past its due day in the responsible city's time zone.")
-    current_lead_id: strawberry.Private[str]
+    current_lead_id: strawberry.Private[str | None]
     plan_id: strawberry.Private[str]
     action_key: strawberry.Private[str]
 
-    @strawberry.field(description="The city responsible now (after any hand-over).")
-    async def responsible_city(self, info: Info) -> City:
-        return await city_by_id(info, self.current_lead_id)
+    @strawberry.field(description="The city responsible now (after any hand-over); null when the lead is not "
+                                  "a city or no one is named (see `responsibleParties`).")
+    async def responsible_city(self, info: Info) -> City | None:
+        return await city_by_id(info, self.current_lead_id) if self.current_lead_id else None
 
     @strawberry.field
     async def updates(self, info: Info) -> list[ActionUpdate]:
@@ -241,7 +265,7 @@ class AgreementDocument(Node):
     status: VersionStatus = strawberry.field(description="Status of the current (latest) version.")  # type: ignore[valid-type]
     current_version: int
     adopted_version: int | None = strawberry.field(description="The latest adopted version, if any.")
-    quorum: int | None = strawberry.field(description="Endorsements needed; null means every partner city.")
+    quorum: int | None = strawberry.field(description="Endorsements needed; null means every partner.")
     row: strawberry.Private[AgreementRow]
 
     async def _versions(self, info: Info) -> list[VersionRow]:
@@ -258,11 +282,17 @@ class AgreementDocument(Node):
         rows = await info.context.load.network.load_many(ids)
         return sorted((Network.from_row(r) for r in rows if r), key=lambda n: n.name)
 
-    @strawberry.field
+    @strawberry.field(description="Partner cities (see `partnerParties` for partners of every kind).")
     async def partners(self, info: Info) -> list[City]:
         ids = await info.context.load.agreements.partner_ids.load(self.row.id)
         rows = await info.context.load.city.load_many(ids)
         return sorted((City.from_row(r) for r in rows if r), key=lambda c: c.name)
+
+    @strawberry.field(description="Every partner (a declaration's signatories): cities, networks, commissions, "
+                                  "organisations, by name.")
+    async def partner_parties(self, info: Info) -> list[Party]:  # type: ignore[valid-type]
+        ids = await info.context.load.agreements.partner_ids.load(self.row.id)
+        return sorted(await parties_by_id(info, list(ids)), key=lambda p: p.name)
 
     @strawberry.field
     async def versions(self, info: Info) -> list[AgreementVersion]:
@@ -331,11 +361,11 @@ async def plan_actions(info: Info, plan_id: str, today: date | None = None) -> l
     tracking_rows = await info.context.load.agreements.tracking.load(plan_id)
     content = versions[-1].content
     leads = {t.lead_city_id for t in tracking_rows if t.lead_city_id} | {
-        a["lead_city_id"] for a in content["actions"].values()}
+        a["lead_city_id"] for a in content["actions"].values() if a.get("lead_city_id")}
     cities = {c.id: c for c in await info.context.load.city.load_many(sorted(leads)) if c}
     reads = info.context.reads
 
-    def today_of(city_id: str) -> date:
+    def today_of(city_id: str | None) -> date:
         return today or reads.today(cities[city_id].time_zone if city_id in cities else "UTC")
 
     return [Action(**PlannedAction.fields_of(plan_id, v.id, v.content), status=DomainActionStatus(v.status),
@@ -356,6 +386,44 @@ class Protocol(AgreementDocument):
     async def steps(self, info: Info) -> list[ProtocolStep]:
         required = await self._required(info)
         return AgreementVersion.from_row((await self._versions(info))[-1], required).steps
+
+
+@strawberry.type(description="A declaration: an agreement whose endorsements are signatures (e.g. the Declaration "
+                              "of Nice). Its partners (`partnerParties`) are the named signatories; signatories the "
+                              "sources count but do not name are given as a number (`furtherSignatories`).")
+class Declaration(AgreementDocument):
+    @classmethod
+    def from_row(cls, row: AgreementRow) -> Declaration:
+        return cls(**_document_fields(row, "Declaration"))
+
+    async def _content(self, info: Info) -> dict[str, Any]:
+        return (await self._versions(info))[-1].content  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The declaration's text or summary (current version).")
+    async def text(self, info: Info) -> str:
+        return str((await self._content(info)).get("text", ""))
+
+    @strawberry.field(description="Effective time: the month of adoption as the sources give it (YYYY-MM); "
+                                  "null if unknown. Record times are the endorsements' `answeredAt`.")
+    async def adopted_in(self, info: Info) -> str | None:
+        return (await self._content(info)).get("adopted_in")
+
+    @strawberry.field(description="How many further signatories the sources count without naming them "
+                                  "(e.g. 60 mayors); 0 if none.")
+    async def further_signatories(self, info: Info) -> int:
+        return int((await self._content(info)).get("further_signatories", 0))
+
+    @strawberry.field(description="Who the further signatories are, as the sources state it "
+                                  "(e.g. 'mayors from 18 countries').")
+    async def further_signatories_note(self, info: Info) -> str:
+        return str((await self._content(info)).get("further_signatories_note", ""))
+
+    @strawberry.field(description="Named signatories that have signed (endorsed) the current version.")
+    async def signatories(self, info: Info) -> list[Party]:  # type: ignore[valid-type]
+        latest = (await self._versions(info))[-1]
+        rows = await info.context.load.agreements.endorsements.load(self.row.id)
+        signed = [r.city_id for r in rows if r.version == latest.version and r.decision == "endorse"]
+        return await parties_by_id(info, signed)
 
 
 @strawberry.type(description="An open action a city leads or supports.")

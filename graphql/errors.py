@@ -197,7 +197,7 @@ GRAPHQL_ERROR: dict[type[domain.DomainError], type] = {
 ERROR_TYPES = tuple(GRAPHQL_ERROR.values())
 
 # Records whose global id wraps one UUID: the id can be rebuilt from the error alone.
-_SINGLE = ("City", "Network", "Organisation", "Workshop", "ActionPlan", "Protocol", "Person")
+_SINGLE = ("City", "Network", "Organisation", "Workshop", "ActionPlan", "Protocol", "Declaration", "Person")
 
 
 def _strings(value: Any) -> Iterator[str]:

@@ -36,3 +36,24 @@ def decode_any(value: str) -> tuple[str, tuple[str, ...]] | None:
         return kind, tuple(str(UUID(p)) for p in rest)
     except (binascii.Error, ValueError, UnicodeError):
         return None
+
+
+PARTY_TYPES = {"City": "city", "Network": "network", "Commission": "commission", "Organisation": "organisation"}
+
+
+def party_from_global_id(value: str, field: str) -> str:
+    """A City, Network, Commission or Organisation global id as a party key (domain/party.py).
+
+    Any other id (a Workshop's, a malformed one) is InvalidInput on ``field``: not a party."""
+    decoded = decode_any(value)
+    if decoded is not None and decoded[0] in PARTY_TYPES:
+        kind, parts = PARTY_TYPES[decoded[0]], decoded[1]
+        if len(parts) == (2 if kind == "commission" else 1):
+            return f"{kind}:{':'.join(parts)}"
+    raise InvalidInput(field, f"{value!r} is not a City, Network, Commission or Organisation id")
+
+
+def party_global_id(key: str) -> strawberry.ID:
+    kind, *parts = key.split(":")
+    name = next(n for n, k in PARTY_TYPES.items() if k == kind)
+    return to_global_id(name, *parts)

@@ -37,6 +37,10 @@ class Loaders:
         return _by_key(self.reads.networks_by_id)
 
     @cached_property
+    def party(self) -> DataLoader[str, Any]:
+        return _by_key(self.reads.parties_by_id)
+
+    @cached_property
     def organisation(self) -> DataLoader[str, Any]:
         return _by_key(self.reads.organisations_by_id)
 

@@ -60,7 +60,7 @@ class WorkshopFilter:
 async def _node(info: Info, kind: str, parts: tuple[str, ...]) -> Node | None:
     """Every loader below is the caller's view (services/readmodel/visibility.py): what the caller
     may not see is simply not found."""
-    from citynet.graphql.agreement_types import ActionPlan, Protocol, plan_actions
+    from citynet.graphql.agreement_types import ActionPlan, Declaration, Protocol, plan_actions
 
     load = info.context.load
     if kind == "City" and len(parts) == 1:
@@ -93,6 +93,9 @@ async def _node(info: Info, kind: str, parts: tuple[str, ...]) -> Node | None:
         named = next((r for r in rows if r.name is not None), None)
         return Person(id=to_global_id("Person", parts[0]), name=named.name if named else None,
                       email=named.email if named else None, rows=rows)
+    if kind == "Declaration" and len(parts) == 1:
+        document = await load.agreements.agreement.load(parts[0])
+        return Declaration.from_row(document) if document is not None and document.kind == "decl" else None
     if kind in ("ActionPlan", "Protocol", "Action", "Milestone", "ProtocolStep") and len(parts) in (1, 2):
         document = await load.agreements.agreement.load(parts[0])
         wanted = "protocol" if kind in ("Protocol", "ProtocolStep") else "plan"

@@ -243,3 +243,24 @@ class Organisation(Node):
     def from_row(cls, row: OrganisationRow) -> Organisation:
         return cls(id=to_global_id("Organisation", row.id), name=row.name, kind=DomainOrganisationKind(row.kind),
                    country_code=row.country_code, description=row.description, row=row)
+
+
+Party = Annotated[City | Network | Commission | Organisation, strawberry.union(
+    "Party", description="Who can be responsible for an action, support it, or sign an agreement: a city, a network, "
+                         "a network's commission or an organisation.")]
+
+
+async def party_by_id(info: Info, party_id: str) -> City | Network | Commission | Organisation | None:
+    """A party by its own id (the read model keeps parties by id; the directory tells the kind)."""
+    found = await info.context.load.party.load(party_id)
+    if found is None:
+        return None
+    kind, row = found
+    return {"city": City, "network": Network, "commission": Commission, "organisation": Organisation}[kind].from_row(row)
+
+
+async def parties_by_id(info: Info, party_ids: list[str]) -> list[City | Network | Commission | Organisation]:
+    """Parties in the order given (one batched load)."""
+    classes = {"city": City, "network": Network, "commission": Commission, "organisation": Organisation}
+    found = await info.context.load.party.load_many(party_ids)
+    return [classes[f[0]].from_row(f[1]) for f in found if f is not None]

@@ -29,7 +29,7 @@ class ActionView:
     progress: int
     rolled_up_progress: float
     overdue: bool
-    current_lead_id: str
+    current_lead_id: str | None  # a city, or None when the lead is not a city or no one is named
 
 
 def current_actions(content: dict[str, Any], tracking_rows: list[TrackingRow],
@@ -115,6 +115,8 @@ class VersionDiff:
 def _items(kind: str, content: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if kind == "plan":
         return content["actions"]
+    if kind != "protocol":  # a declaration: its text, no items
+        return {}
     return {s["id"]: {**s, "position": i} for i, s in enumerate(content["steps"])}
 
 
@@ -139,5 +141,6 @@ def diff_versions(kind: str, old: VersionRow, new: VersionRow) -> VersionDiff:
             fields = sorted(_camel(k) for k in set(a[i]) | set(b[i]) if k != "id" and a[i].get(k) != b[i].get(k))
             if fields:
                 changed.append(Change(i, _label(kind, b[i]), fields))
-    title_changed = old.content["title"] != new.content["title"] or old.content.get("purpose") != new.content.get("purpose")
+    title_changed = (old.content["title"] != new.content["title"] or old.content.get("purpose") != new.content.get("purpose")
+                     or old.content.get("text") != new.content.get("text"))
     return VersionDiff(added, removed, changed, title_changed)

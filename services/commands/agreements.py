@@ -30,16 +30,23 @@ EDIT = (NotFound, VersionFrozen, Conflict)
 
 @dataclass(frozen=True)
 class ActionFields:
+    """Who is responsible: ``lead_city_id`` (a city) or ``responsible_parties`` (party keys of any kind, the
+    first leads), or neither. Who supports: ``supporting_city_ids`` and ``supporting_parties`` together."""
+
     title: str
-    lead_city_id: UUID
+    lead_city_id: UUID | None
     due_on: date
     description: str = ""
     supporting_city_ids: tuple[UUID, ...] = ()
     weight: float = 1.0
+    responsible_parties: tuple[str, ...] = ()
+    supporting_parties: tuple[str, ...] = ()
 
     def as_kwargs(self) -> dict[str, Any]:
         return dict(title=self.title, description=self.description, lead_city_id=self.lead_city_id,
-                    supporting_city_ids=list(self.supporting_city_ids), due_on=self.due_on, weight=self.weight)
+                    supporting_city_ids=list(self.supporting_city_ids), due_on=self.due_on, weight=self.weight,
+                    responsible_parties=list(self.responsible_parties),
+                    supporting_parties=list(self.supporting_parties))
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,7 @@ class DraftActionPlan(Command):
     purpose: str = ""
     workshop_ids: tuple[UUID, ...] = ()
     quorum: int | None = None
+    partner_parties: tuple[str, ...] = ()  # partners other than cities, as party keys
     plan_id: UUID = new_id()
 
     def result_id(self) -> UUID | None:
@@ -136,6 +144,7 @@ class DraftProtocol(Command):
     network_ids: tuple[UUID, ...]
     partner_city_ids: tuple[UUID, ...]
     quorum: int | None = None
+    partner_parties: tuple[str, ...] = ()
     protocol_id: UUID = new_id()
 
     def result_id(self) -> UUID | None:
@@ -187,21 +196,41 @@ class StartRevision(Command):
 
 @dataclass(frozen=True)
 class AnswerVersion(Command):
+    """``party``: the answering partner, a city id or a party key (a declaration's signatory signs)."""
+
     raises = (NotFound, NotAPartner, VersionSuperseded, AlreadyEndorsed, Conflict)
     document_id: UUID
     version: int
-    city_id: UUID
+    party: UUID | str
     decision: str
     signed_by: str
     signatory_role: str
+
+
+@dataclass(frozen=True)
+class DraftDeclaration(Command):
+    raises = (NotFound,)
+    title: str
+    network_ids: tuple[UUID, ...]
+    signatory_city_ids: tuple[UUID, ...]
+    signatory_parties: tuple[str, ...] = ()
+    text: str = ""
+    adopted_in: str | None = None
+    further_signatories: int = 0
+    further_signatories_note: str = ""
+    quorum: int | None = None
+    declaration_id: UUID = new_id()
+
+    def result_id(self) -> UUID | None:
+        return self.declaration_id
 
 
 @handles(DraftActionPlan)
 def draft_action_plan(c: Citynet, cmd: DraftActionPlan) -> Recorded:
     return c.execute(lambda app: app.draft_plan(
         title=cmd.title, purpose=cmd.purpose, network_ids=list(cmd.network_ids),
-        partner_city_ids=list(cmd.partner_city_ids), workshop_ids=list(cmd.workshop_ids), starts_on=cmd.starts_on,
-        quorum=cmd.quorum, plan_id=cmd.plan_id))
+        partner_city_ids=list(cmd.partner_city_ids), partner_parties=list(cmd.partner_parties),
+        workshop_ids=list(cmd.workshop_ids), starts_on=cmd.starts_on, quorum=cmd.quorum, plan_id=cmd.plan_id))
 
 
 @handles(AddAction)
@@ -239,7 +268,8 @@ def hand_over_action(c: Citynet, cmd: HandOverAction) -> Recorded:
 def draft_protocol(c: Citynet, cmd: DraftProtocol) -> Recorded:
     return c.execute(lambda app: app.draft_protocol(
         title=cmd.title, crisis_type=cmd.crisis_type, network_ids=list(cmd.network_ids),
-        partner_city_ids=list(cmd.partner_city_ids), quorum=cmd.quorum, protocol_id=cmd.protocol_id))
+        partner_city_ids=list(cmd.partner_city_ids), partner_parties=list(cmd.partner_parties), quorum=cmd.quorum,
+        protocol_id=cmd.protocol_id))
 
 
 @handles(AddProtocolStep)
@@ -274,5 +304,15 @@ def start_revision(c: Citynet, cmd: StartRevision) -> Recorded:
 
 @handles(AnswerVersion)
 def answer_version(c: Citynet, cmd: AnswerVersion) -> Recorded:
-    return c.execute(lambda app: app.answer_version(cmd.document_id, cmd.version, cmd.city_id, cmd.decision,
+    return c.execute(lambda app: app.answer_version(cmd.document_id, cmd.version, cmd.party, cmd.decision,
                                                    cmd.signed_by, cmd.signatory_role))
+
+
+@handles(DraftDeclaration)
+def draft_declaration(c: Citynet, cmd: DraftDeclaration) -> Recorded:
+    return c.execute(lambda app: app.draft_declaration(
+        title=cmd.title, text=cmd.text, network_ids=list(cmd.network_ids),
+        signatory_city_ids=list(cmd.signatory_city_ids), signatory_parties=list(cmd.signatory_parties),
+        adopted_in=cmd.adopted_in, further_signatories=cmd.further_signatories,
+        further_signatories_note=cmd.further_signatories_note, quorum=cmd.quorum,
+        declaration_id=cmd.declaration_id))

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Connection
 from citynet.domain import plan as plan_content
 from citynet.domain import protocol as protocol_content
 from citynet.domain.agreement import Agreement
+from citynet.domain.declaration import Declaration
+from citynet.domain.party import party_uuid
 from citynet.domain.plan import ActionPlan
 from citynet.domain.protocol import Protocol
 from citynet.services.projections.batch import Batch
@@ -38,8 +40,14 @@ Handler = Callable[[Batch, Any, int], None]
 def _drafted(kind: str) -> Handler:
     def handle(b: Batch, e: Any, position: int) -> None:
         aid = str(e.originator_id)
-        content = ({"title": e.title, "purpose": e.purpose, "actions": {}} if kind == "plan"
-                   else {"title": e.title, "steps": []})
+        if kind == "plan":
+            content: dict[str, Any] = {"title": e.title, "purpose": e.purpose, "actions": {}}
+        elif kind == "protocol":
+            content = {"title": e.title, "steps": []}
+        else:  # a declaration (kind "decl": the column holds 10 characters)
+            content = {"title": e.title, "text": e.text, "adopted_in": e.adopted_in,
+                       "further_signatories": e.further_signatories,
+                       "further_signatories_note": e.further_signatories_note}
         b[agreements].put(dict(
             id=aid, kind=kind, title=e.title, crisis_type=getattr(e, "crisis_type", None),
             starts_on=getattr(e, "starts_on", None), quorum=e.quorum, latest_version=1, latest_status="draft",
@@ -47,8 +55,11 @@ def _drafted(kind: str) -> Handler:
         ))
         for n in e.network_ids:
             b[agreement_networks].put(dict(agreement_id=aid, network_id=str(n)))
+        # Partners of any kind, by their own id (unique across kinds; the directory tells the kind).
         for c in e.partner_city_ids:
             b[agreement_partners].put(dict(agreement_id=aid, city_id=str(c)))
+        for p in getattr(e, "partner_parties", []):
+            b[agreement_partners].put(dict(agreement_id=aid, city_id=str(party_uuid(p))))
         for w in getattr(e, "workshop_ids", []):
             b[plan_workshops].put(dict(plan_id=aid, workshop_id=str(w)))
         b[agreement_versions].put(dict(agreement_id=aid, version=1, status="draft", content=json.dumps(content),
@@ -102,7 +113,7 @@ def _revision_started(b: Batch, e: Any, position: int) -> None:
 
 def _answered(b: Batch, e: Any, position: int) -> None:
     b[endorsements].put(dict(
-        agreement_id=str(e.originator_id), version=e.version, city_id=str(e.city_id), decision=e.decision,
+        agreement_id=str(e.originator_id), version=e.version, city_id=str(party_uuid(e.party)), decision=e.decision,
         signed_by=e.signed_by, signatory_role=e.signatory_role, answered_at=iso_utc(e.timestamp)))
 
 
@@ -125,7 +136,8 @@ def _handed_over(b: Batch, e: Any, position: int) -> None:
     key = _tracking(b, str(e.originator_id), e.action_id)
     b[action_tracking].update(key, lead_city_id=str(e.to_city_id))
     b[action_log].put(dict(position=position, plan_id=str(e.originator_id), action_id=e.action_id, kind="handover",
-                           from_city_id=str(e.from_city_id), to_city_id=str(e.to_city_id), note=e.reason,
+                           from_city_id=str(e.from_city_id) if e.from_city_id else None,
+                           to_city_id=str(e.to_city_id), note=e.reason,
                            at=iso_utc(e.timestamp)))
 
 
@@ -138,6 +150,7 @@ class AgreementProjection:
     handlers: dict[type, Handler] = {
         ActionPlan.Drafted: _drafted("plan"),
         Protocol.Drafted: _drafted("protocol"),
+        Declaration.Drafted: _drafted("decl"),
         ActionPlan.ActionAdded: _edit(lambda c, e: plan_content.content_add_action(c, e.action_id, dict(e.fields))),
         ActionPlan.ActionUpdated: _edit(lambda c, e: plan_content.content_update_action(c, e.action_id, dict(e.fields))),
         ActionPlan.ActionRemoved: _edit(lambda c, e: plan_content.content_remove_action(c, e.action_id)),

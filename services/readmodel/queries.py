@@ -257,6 +257,20 @@ class ReadModel(WorkshopQueries, AgreementQueries, AuditQueries):
         rows = await self._all(select(organisations).where(organisations.c.id.in_(list(ids))))
         return {r.id: _organisation(r) for r in rows}
 
+    async def parties_by_id(self, ids: Iterable[str]) -> dict[str, tuple[str, Any]]:
+        """Any party by its own id (ids are unique across kinds): (kind, row), kind being city,
+        network, commission or organisation. Four small batched queries."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, tuple[str, Any]] = {}
+        for kind, fetch in (("city", self.cities_by_id), ("organisation", self.organisations_by_id),
+                            ("network", self.networks_by_id), ("commission", self.commissions_by_id)):
+            missing = [i for i in wanted if i not in found]
+            if not missing:
+                break
+            for key, row in (await fetch(missing)).items():
+                found[key] = (kind, row)
+        return found
+
     # -- memberships ----------------------------------------------------------
 
     @staticmethod

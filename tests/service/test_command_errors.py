@@ -38,7 +38,7 @@ from citynet.services.demo_workshops import workshop_id
 from citynet.services.errors import Conflict, InvalidVersionTransition
 from citynet.services.runtime import Citynet
 
-UBC, ICNCM = network_id_for("UBC"), network_id_for("ICNCM")
+UBC, ICNCM, EFUS = network_id_for("UBC"), network_id_for("ICNCM"), network_id_for("Efus")
 ROSTOCK, VIENNA, RIGA, LIEPAJA = (City.create_id(n, c, "") for n, c in
                                   [("Rostock", "DE"), ("Vienna", "AT"), ("Riga", "LV"), ("Liepāja", "LV")])
 ENERGY = workshop_id("Crisis management in case of energy shortages")  # held
@@ -216,6 +216,9 @@ SCENARIOS: list[tuple[type[Command], type[Exception], Setup]] = [
     (a.ProposeVersion, domain.VersionFrozen, lambda c: a.ProposeVersion(PLAN, 1)),
     (a.StartRevision, domain.NotFound, lambda c: a.StartRevision(uuid4())),
     (a.StartRevision, InvalidVersionTransition, lambda c: (_revised_plan(c), a.StartRevision(PLAN))[1]),
+    (a.DraftDeclaration, domain.NotFound, lambda c: a.DraftDeclaration(
+        title="A declaration", network_ids=(EFUS,), signatory_city_ids=(ROSTOCK,),
+        signatory_parties=(f"organisation:{uuid4()}",))),
     (a.AnswerVersion, domain.NotFound, lambda c: a.AnswerVersion(uuid4(), 1, ROSTOCK, "endorse", "M", "Mayor")),
     (a.AnswerVersion, domain.NotAPartner, lambda c: a.AnswerVersion(PROTOCOL, 1, RIGA, "endorse", "M", "Mayor")),
     (a.AnswerVersion, domain.VersionSuperseded, lambda c: a.AnswerVersion(PLAN, 1, ROSTOCK, "endorse", "M", "Mayor")),

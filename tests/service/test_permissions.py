@@ -70,6 +70,8 @@ def aware(day: int, hour: int) -> datetime:
 # operation name -> (who may, command)
 OPERATIONS: dict[str, tuple[set[str], Callable[[Citynet], Any]]] = {
     "registerCity": (ADMIN, lambda c: c.execute(lambda a: a.register_city("Kiel", "DE", "Europe/Berlin"))),
+    "registerOrganisation": (MANAGERS | {"coordinator_efus"}, lambda c: c.execute(lambda a: a.register_organisation(
+        "Kiel fire brigade association", "association", "DE"))),
     "foundNetwork": (ADMIN, lambda c: c.execute(lambda a: a.found_network("Test", "TST", date(2020, 1, 1)))),
     "addCommission": (MANAGERS, lambda c: c.execute(lambda a: a.add_commission(UBC, "Youth Commission"))),
     "admitMember": (MANAGERS, lambda c: c.execute(lambda a: a.admit_member(UBC, VIENNA, "observer", date(2020, 1, 1)))),
@@ -124,6 +126,8 @@ OPERATIONS: dict[str, tuple[set[str], Callable[[Citynet], Any]]] = {
     "startRevision": (MANAGERS, lambda c: c.execute(lambda a: a.start_revision(PROTOCOL))),
     "answerVersion": ({"admin", "rep_vienna"}, lambda c: c.execute(lambda a: a.answer_version(
         PROTOCOL, 1, VIENNA, "endorse", "Mayor", "Mayor"))),
+    "draftDeclaration": ({"admin", "coordinator_efus"}, lambda c: c.execute(lambda a: a.draft_declaration(
+        title="A declaration", network_ids=[EFUS], signatory_city_ids=[ROSTOCK]))),
     "erasePerson": (ADMIN, lambda c: c.erase_person(first_person(c))),
 }
 

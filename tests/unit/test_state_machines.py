@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from citynet.domain.agreement import Decision, VersionStatus
+from citynet.domain.declaration import Declaration
 from citynet.domain.errors import DomainError
 from citynet.domain.network import Network
 from citynet.domain.organisation import Organisation, OrganisationKind, OrganisationName, organisation_key
@@ -29,6 +30,9 @@ from citynet.domain.workshop_values import RegistrationStatus, WorkshopStatus
 FAST = settings(max_examples=50, stateful_step_count=20, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
 CITIES = [UUID(int=i) for i in range(1, 5)]
+# Partners other than cities (an organisation, a network, a commission) and one that is no partner.
+OTHER_PARTIES = [f"organisation:{UUID(int=11)}", f"network:{UUID(int=12)}", f"commission:{UUID(int=12)}:{UUID(int=13)}"]
+PARTIES = [*(f"city:{c}" for c in CITIES), *OTHER_PARTIES, f"organisation:{UUID(int=99)}"]
 START = date(2026, 6, 1)
 
 
@@ -284,10 +288,11 @@ class AgreementMachine(AggregateMachine):
     def start_revision(self) -> None:
         self.attempt(self.aggregate.start_revision)
 
-    @rule(city=st.sampled_from(CITIES), endorse=st.booleans(), stale=st.booleans())
-    def answer(self, city: UUID, endorse: bool, stale: bool) -> None:
+    @rule(party=st.one_of(st.sampled_from(CITIES), st.sampled_from(PARTIES)), endorse=st.booleans(),
+          stale=st.booleans())
+    def answer(self, party: UUID | str, endorse: bool, stale: bool) -> None:
         version = max(1, self.aggregate.latest.number - int(stale))
-        self.attempt(lambda: self.aggregate.answer(version, city, "endorse" if endorse else "decline", "Mayor", "Mayor"))
+        self.attempt(lambda: self.aggregate.answer(version, party, "endorse" if endorse else "decline", "Mayor", "Mayor"))
 
     @invariant()
     def versions_follow_their_rules(self) -> None:
@@ -302,19 +307,38 @@ class AgreementMachine(AggregateMachine):
                 assert endorsed >= a.required
             if v.status is VersionStatus.PROPOSED:
                 assert endorsed < a.required
-            assert set(v.endorsements) <= set(a.partner_city_ids)
+            assert set(v.endorsements) <= set(a.partner_keys), "only partners (of any kind) answer"
+            assert len(v.endorsements) <= len(a.partner_keys)
 
 
 class PlanMachine(AgreementMachine):
     @initialize(quorum=st.one_of(st.none(), st.integers(1, 3)))
     def draft(self, quorum: int | None) -> None:
         self.setup(ActionPlan.draft(title="Plan", network_ids=[uuid4()], partner_city_ids=CITIES[:3],
-                                    starts_on=date(2026, 1, 1), quorum=quorum))
+                                    partner_parties=OTHER_PARTIES[:2], starts_on=date(2026, 1, 1), quorum=quorum))
 
     @rule(lead=st.sampled_from(CITIES), due=st.integers(0, 400))
     def add_action(self, lead: UUID, due: int) -> None:
         self.attempt(lambda: self.aggregate.add_action(self.aggregate.latest.number, title="Act", lead_city_id=lead,
                                                        due_on=date(2025, 12, 1) + timedelta(days=due)))
+
+    @rule(responsible=st.lists(st.sampled_from(PARTIES), max_size=3),
+          supporting=st.lists(st.sampled_from(PARTIES), max_size=3), due=st.integers(0, 400))
+    def add_action_of_parties(self, responsible: list[str], supporting: list[str], due: int) -> None:
+        self.attempt(lambda: self.aggregate.add_action(
+            self.aggregate.latest.number, title="Act", responsible_parties=responsible,
+            supporting_parties=supporting, due_on=date(2025, 12, 1) + timedelta(days=due)))
+
+    @invariant()
+    def actions_name_partners_only(self) -> None:
+        partners = set(self.aggregate.partner_keys)
+        for v in self.aggregate.versions.values():
+            for action in v.content["actions"].values():
+                responsible, supporting = action["responsible_parties"], action["supporting_parties"]
+                assert set(responsible) | set(supporting) <= partners
+                assert not set(responsible) & set(supporting), "a responsible party does not also support"
+                lead = responsible[0] if responsible else None
+                assert action["lead_city_id"] == (lead.split(":")[1] if lead and lead.startswith("city:") else None)
 
     @rule(pick=st.integers(0, 10))
     def remove_action(self, pick: int) -> None:
@@ -350,7 +374,7 @@ class ProtocolMachine(AgreementMachine):
     @initialize(quorum=st.one_of(st.none(), st.integers(1, 3)))
     def draft(self, quorum: int | None) -> None:
         self.setup(Protocol.draft(title="Flood", crisis_type="flood", network_ids=[uuid4()],
-                                  partner_city_ids=CITIES[:3], quorum=quorum))
+                                  partner_city_ids=CITIES[:3], partner_parties=OTHER_PARTIES[2:], quorum=quorum))
 
     @rule(position=st.one_of(st.none(), st.integers(0, 3)))
     def add_step(self, position: int | None) -> None:
@@ -367,3 +391,23 @@ class ProtocolMachine(AgreementMachine):
 
 TestProtocolMachine = ProtocolMachine.TestCase
 TestProtocolMachine.settings = FAST
+
+
+class DeclarationMachine(AgreementMachine):
+    """Signatories of every kind sign; the counted, unnamed signatories never become partners."""
+
+    @initialize(quorum=st.one_of(st.none(), st.integers(1, 3)))
+    def draft(self, quorum: int | None) -> None:
+        self.setup(Declaration.draft(title="Declaration of Nice", network_ids=[uuid4()], partner_city_ids=CITIES[:1],
+                                     partner_parties=OTHER_PARTIES[:2], adopted_in="2017-09", further_signatories=60,
+                                     further_signatories_note="mayors from 18 countries", quorum=quorum))
+
+    @invariant()
+    def unnamed_signatories_stay_a_count(self) -> None:
+        assert len(self.aggregate.partner_keys) == 3
+        for v in self.aggregate.versions.values():
+            assert v.content["further_signatories"] == 60
+
+
+TestDeclarationMachine = DeclarationMachine.TestCase
+TestDeclarationMachine.settings = FAST
