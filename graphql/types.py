@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Generic, NewType, TypeVar
 
 import strawberry
@@ -38,6 +38,12 @@ Position = strawberry.scalar(
     parse_value=int,
 )
 
+
+ON = ("Effective date: the day in the world the question is about (a city joined UBC in 1991), in the "
+      "member city's calendar. Periods are half-open: a city that left on a day is no member on it.")
+KNOWN_AT = ("Record time: answer as citynet knew it at this moment (an ISO 8601 date-time with an offset), from "
+            "the event log's timestamps; facts recorded later are left out, even if their effective dates are "
+            "earlier. Omit it for what citynet knows now.")
 
 @strawberry.interface(description="An object with a global id, stable across restarts.")
 class Node:
@@ -139,10 +145,11 @@ class City(Node):
 @strawberry.type(description="A city's membership of a network in one role over a period.")
 class Membership:
     role: MemberRole  # type: ignore[valid-type]
-    member_since: date = strawberry.field(description="First day of the current continuous membership.")
-    role_since: date = strawberry.field(description="First day in this role.")
+    member_since: date = strawberry.field(
+        description="Effective date: first day of the continuous membership (not when citynet recorded it).")
+    role_since: date = strawberry.field(description="Effective date: first day in this role.")
     until: date | None = strawberry.field(
-        description="Day this period ended (exclusive); null while it lasts."
+        description="Effective date this period ended (exclusive); null while it lasts."
     )
     row: strawberry.Private[MembershipRow]
 
@@ -208,24 +215,66 @@ class Network(Node):
         rows = await info.context.load.commissions_of_network.load(self.row.id)
         return [Commission.from_row(r) for r in rows]
 
-    @strawberry.field(description="Current members, ordered by city name.")
+    @strawberry.field(description="Current members, ordered by city name. With `knownAt` (record time): the "
+                                  "members as citynet had recorded them at that moment.")
     async def members(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: int | None = None, after: str | None = None,
+        known_at: Annotated[datetime | None, strawberry.argument(description=KNOWN_AT)] = None,
     ) -> Connection[Membership]:
-        rows = await info.context.load.members_of_network.load(self.row.id)
+        if known_at is None:
+            rows = await info.context.load.members_of_network.load(self.row.id)
+        else:
+            rows = [r for r in await _known(info, self.row.id, known_at) if r.valid_to is None]
+            rows.sort(key=lambda r: (r.city_name, r.city_id))
         page = page_in_memory(rows, lambda r: (r.city_name, r.city_id), first, after)
         return to_connection(page, Membership.from_row)
 
-    @strawberry.field(description="Who was a member on the given day, and in which role.")
-    async def members_on(self, info: Info, on: date) -> list[Membership]:
-        rows = await info.context.load.members_on.load((self.row.id, on))
+    @strawberry.field(description="Who was a member on the effective day `on`, and in which role (what citynet "
+                                  "knows now, or, with `knownAt`, what it had recorded by then).")
+    async def members_on(
+        self, info: Info,
+        on: Annotated[date, strawberry.argument(description=ON)],
+        known_at: Annotated[datetime | None, strawberry.argument(description=KNOWN_AT)] = None,
+    ) -> list[Membership]:
+        if known_at is None:
+            rows = await info.context.load.members_on.load((self.row.id, on))
+        else:
+            rows = [r for r in await _known(info, self.row.id, known_at)
+                    if r.role_since <= on and (r.valid_to is None or on < r.valid_to)]
+            rows.sort(key=lambda r: (r.city_name, r.city_id))
         return [Membership.from_row(r) for r in rows]
 
-    @strawberry.field(description="Every membership period, oldest first; optionally of one city.")
-    async def membership_history(self, info: Info, city_id: strawberry.ID | None = None) -> list[Membership]:
+    @strawberry.field(description="Every membership period, oldest first (by effective date); optionally of one "
+                                  "city; with `knownAt`, as citynet had recorded them at that moment.")
+    async def membership_history(
+        self, info: Info, city_id: strawberry.ID | None = None,
+        known_at: Annotated[datetime | None, strawberry.argument(description=KNOWN_AT)] = None,
+    ) -> list[Membership]:
         city = str(from_global_id(city_id, "City", "cityId")[0]) if city_id is not None else None
-        rows = await info.context.load.membership_history.load((self.row.id, city))
+        if known_at is None:
+            rows = await info.context.load.membership_history.load((self.row.id, city))
+        else:
+            rows = [r for r in await _known(info, self.row.id, known_at) if city is None or r.city_id == city]
         return [Membership.from_row(r) for r in rows]
+
+
+
+async def _known(info: Info, network_id: str, known_at: datetime) -> list[MembershipRow]:
+    """Membership periods of a network as recorded by ``known_at`` (read from the event log, in a thread)."""
+    import anyio
+    from uuid import UUID
+
+    from citynet.services.membership_record import check_known_at, periods_known_at
+
+    check_known_at(known_at)
+    app = info.context.services.app
+    periods = await anyio.to_thread.run_sync(lambda: periods_known_at(app, UUID(network_id), known_at))
+    cities = {r.id: r for r in await info.context.load.city.load_many(sorted({p.city_id for p in periods})) if r}
+    network = await info.context.load.network.load(network_id)
+    return [MembershipRow(p.network_id, p.city_id, cities[p.city_id].name, network.name if network else "", p.role,
+                          p.member_since, p.valid_from, p.valid_to, cities[p.city_id].country_code,
+                          cities[p.city_id].time_zone)
+            for p in periods if p.city_id in cities]
 
 
 @strawberry.type(description="An organisation taking part in projects, plans and agreements: an association, agency, "

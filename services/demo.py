@@ -6,7 +6,12 @@ founded 1991 with eight commissions, Rostock a founding partner active in five
 of them including the Safe Cities Commission, Liepāja its head; Efus working
 with Nice, Liège and Turin in PACTESUR. Everything the seeds do not give
 (exact days, other members, roles, commission assignments) is invented for
-the demo and the descriptions say so.
+the demo and the descriptions say so. Nice is an Efus member in the demo (an
+illustrative membership, so that Efus can own the plans and declaration Nice
+takes part in); it is not stored as Efus's lead partner: no seed says so.
+Organisations (services/demo_organisations.py), the Urban Agenda partnership's
+Action 3 plan and the Declaration of Nice (services/demo_plans.py) come from
+the seeds.
 
 Loading is idempotent: ids are derived from names, a city or network that
 already exists is left alone, and each network is written with all its
@@ -128,12 +133,15 @@ NETWORKS: list[DemoNetwork] = [
         short_name="Efus",
         founded_on=date(1987, 1, 1),
         description=(
-            "European network of local and regional authorities on urban security; partner of "
-            "Nice, Liège and Turin in PACTESUR. Demo data: the founding day, the members and all "
-            "membership dates and roles are illustrative."
+            "European Forum for Urban Security: European network of local and regional authorities on "
+            "urban security; partner of Nice, Liège and Turin in PACTESUR, coordinator of PACTESUR's group "
+            "of ten further cities, co-signatory of the Declaration of Nice (September 2017) and, with Nice "
+            "and Madrid, coordinator of the Urban Agenda for the EU Partnership on Security in Public Spaces. "
+            "Demo data: the founding day, the members and all membership dates and roles are illustrative; "
+            "the seeds give no member list and no roles."
         ),
         admissions=(
-            Admission("Nice", "lead_partner", date(1990, 3, 1)),
+            Admission("Nice", "member", date(2010, 1, 1)),
             Admission("Liège", "member", date(1995, 1, 1)),
             Admission("Turin", "member", date(1998, 1, 1)),
             Admission("Madrid", "member", date(2001, 1, 1)),

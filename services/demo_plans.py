@@ -1,13 +1,28 @@
-"""Demo plan and protocol of Connecting Resilient Cities (seed 002: "a common action plan",
-"joint crisis protocols for EU member cities"). Every action, step, date, signatory and
-progress figure is invented for the demo, and the texts say so."""
+"""Demo plans, protocol and declaration.
+
+- Connecting Resilient Cities (seed 002: "a common action plan", "joint crisis protocols for
+  EU member cities"): every action, step, date, signatory and progress figure is invented for
+  the demo, and the texts say so. Progress is consistent with the actions' status: a parent
+  action is reported with the progress its sub-actions roll up to.
+- The Urban Agenda for the EU Partnership on Security in Public Spaces, Action 3 (seed 001,
+  Nice's practice): its activities with their responsible and supporting parties exactly as the
+  seed lists them; activities the seed gives no party for have none. The dates and the
+  endorsements by the partnership's three coordinators (Nice, Efus, Madrid: seed 000) are demo
+  data and say so.
+- The Declaration of Nice (seed 000): adopted in September 2017 by Efus and the Euromed network
+  and 60 mayors from 18 countries, co-signed by the city of Nice. The named signatories sign; the
+  60 mayors are a count, never invented names.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from uuid import UUID, uuid5
 
+from citynet.domain.city import City
 from citynet.domain.network import network_id_for
+from citynet.domain.party import city_party, party_key
+from citynet.services.demo_organisations import AI_EXPERTS_AND_INDUSTRY, EUROMED, LAW_EXPERTS, organisation_id
 from citynet.services.demo_workshops import LIEPAJA, LJUBLJANA, PARTNERS, ROSTOCK, VIENNA, workshop_id
 from citynet.services.runtime import Citynet
 
@@ -15,6 +30,11 @@ DEMO_NAMESPACE = UUID("4d2c8b7a-1e3f-4a5b-9c6d-7e8f9a0b1c2d")
 PLAN_TITLE = "Connecting Resilient Cities: common action plan"
 PROTOCOL_TITLE = "Sheltering large groups of people"
 NETWORKS = [network_id_for("ICNCM"), network_id_for("UBC")]
+# A stable, findable title: the projects merge attaches this plan to the Urban Agenda partnership.
+URBAN_AGENDA_ACTION_3_TITLE = "Urban Agenda Partnership on Security in Public Spaces: Action 3 activities"
+DECLARATION_OF_NICE_TITLE = "Declaration of Nice"
+EFUS = network_id_for("Efus")
+NICE, MADRID, LILLE = (City.create_id(n, c, "") for n, c in [("Nice", "FR"), ("Madrid", "ES"), ("Lille", "FR")])
 
 
 def demo_id(name: str) -> UUID:
@@ -53,6 +73,10 @@ def _plan(citynet: Citynet) -> None:
             plan, 1, city, "endorse", name, "Head of crisis management (demo)"))
     citynet.execute(lambda app: app.report_progress(plan, collect, 100, "All four cities sent contacts (demo)."))
     citynet.execute(lambda app: app.report_progress(plan, publish, 40, "Format agreed, list in review (demo)."))
+    # The parent's own report agrees with its sub-actions: one done (weight 1), one at 40 (weight 2).
+    citynet.execute(lambda app: app.report_progress(
+        plan, demo_id("Shared crisis-communication contact list"), 60,
+        "Contacts collected, publication under review: 60 as its sub-actions roll up (demo)."))
     citynet.execute(lambda app: app.report_progress(plan, energy, 20, "Waiting for Ljubljana's plan (demo).", "blocked"))
 
 
@@ -75,8 +99,85 @@ def _protocol(citynet: Citynet) -> None:
             protocol, 1, city, "endorse", name, "Mayor (demo)"))
 
 
+ACTION_3_PURPOSE = (
+    "Action 3: evaluate the application of AI inclusive technologies. The Partnership on Security in public "
+    "spaces will contribute to the current public consultation and the future European debate by bringing "
+    "examples from the ground, challenges, concrete needs and encountered obstacles in the use of AI "
+    "technologies to enhance the level of urban security (seed: Nice's practice; "
+    "https://ec.europa.eu/futurium/en/security-in-public-spaces). The partnership is coordinated by Nice, Efus "
+    "and Madrid for three years (seed: PACTESUR). Demo data: the start and due dates, and the coordinators' "
+    "endorsement of this plan in citynet. citynet holds no record of how the activities went."
+)
+
+# (title, description, responsible parties, supporting parties), as seed 001 lists them.
+ACTION_3_ACTIVITIES: list[tuple[str, str, list[str], list[str]]] = [
+    ("Contribution to the public consultation on Artificial intelligence by the European Commission",
+     "Responsible: \"Nice with the support of Efus\" (seed). Demo data: the due date.",
+     [city_party(NICE)], [party_key("network", EFUS)]),
+    ("Mapping exercise of safe and smart cities' experiments: compendium, data",
+     "Responsible: \"Madrid, Lille, IA experts and industry\" (seed). Demo data: the due date.",
+     [city_party(MADRID), city_party(LILLE), party_key("organisation", organisation_id(AI_EXPERTS_AND_INDUSTRY))],
+     []),
+    ("Survey on the problems/bottlenecks faced by local authorities when using and experimenting artificial "
+     "intelligence technologies",
+     "The seed names no responsible party for this activity. Demo data: the due date.", [], []),
+    ("Overview of legal challenges, relevant opinions issued by data protection authorities and recent national "
+     "bills, including the identification of potential disparities between Member States",
+     "Also: international comparisons; legal recommendations to support cities' innovation in the field of "
+     "security. Responsible: \"Nice with the support of law experts\" (seed). Demo data: the due date.",
+     [city_party(NICE)], [party_key("organisation", organisation_id(LAW_EXPERTS))]),
+    ("Position papers to the EU institutions",
+     "The seed names no responsible party for this activity. Demo data: the due date.", [], []),
+]
+
+
+def _urban_agenda_action_3(citynet: Citynet) -> None:
+    plan = demo_id(URBAN_AGENDA_ACTION_3_TITLE)
+    others = [party_key("network", EFUS), party_key("organisation", organisation_id(AI_EXPERTS_AND_INDUSTRY)),
+              party_key("organisation", organisation_id(LAW_EXPERTS))]
+    # Adopted when the three coordinators endorse it (quorum 3 of the six partners).
+    citynet.execute(lambda app: app.draft_plan(
+        plan_id=plan, title=URBAN_AGENDA_ACTION_3_TITLE, purpose=ACTION_3_PURPOSE, starts_on=date(2020, 1, 1),
+        network_ids=[EFUS], partner_city_ids=[NICE, MADRID, LILLE], partner_parties=others, quorum=3))
+    for title, description, responsible, supporting in ACTION_3_ACTIVITIES:
+        citynet.execute(lambda app, t=title, d=description, r=responsible, s=supporting: app.add_action(
+            plan, 1, action_id=demo_id(t), title=t, description=d, responsible_parties=r, supporting_parties=s,
+            due_on=date(2022, 12, 31)))
+    citynet.execute(lambda app: app.propose_version(plan, 1))
+    for party, name in [(city_party(NICE), "City of Nice"), (party_key("network", EFUS), "Efus"),
+                        (city_party(MADRID), "City of Madrid")]:
+        citynet.execute(lambda app, p=party, n=name: app.answer_version(
+            plan, 1, p, "endorse", f"{n} (demo data: the signatory is not in the seeds)",
+            "Coordinator of the partnership"))
+
+
+def _declaration_of_nice(citynet: Citynet) -> None:
+    declaration = demo_id(DECLARATION_OF_NICE_TITLE)
+    citynet.execute(lambda app: app.draft_declaration(
+        declaration_id=declaration, title=DECLARATION_OF_NICE_TITLE, network_ids=[EFUS],
+        text=("Adopted as part of the conference \"Mayors of large cities in Europe and the Mediterranean "
+              "confronted to the challenge of terrorism\". The signatories recall the importance for local "
+              "authorities of preventing radicalisation leading to violent extremism and their determination to "
+              "cooperate among cities but also with national and European institutions. Inspired by the city of "
+              "Nice; PACTESUR follows up on it (seed: PACTESUR)."),
+        signatory_city_ids=[NICE],
+        signatory_parties=[party_key("network", EFUS), party_key("organisation", organisation_id(EUROMED))],
+        adopted_in="2017-09", further_signatories=60, further_signatories_note="mayors from 18 countries"))
+    citynet.execute(lambda app: app.propose_version(declaration, 1))
+    for party, name, role in [
+        (city_party(NICE), "City of Nice", "Co-signatory city (the person who signed is not named in the seeds)"),
+        (party_key("network", EFUS), "Efus", "Co-signatory network"),
+        (party_key("organisation", organisation_id(EUROMED)), "Euromed network", "Co-signatory network"),
+    ]:
+        citynet.execute(lambda app, p=party, n=name, r=role: app.answer_version(declaration, 1, p, "endorse", n, r))
+
+
 def load_demo_plans(citynet: Citynet) -> None:
     if not citynet.app.exists(demo_id(PLAN_TITLE)):
         _plan(citynet)
     if not citynet.app.exists(demo_id(PROTOCOL_TITLE)):
         _protocol(citynet)
+    if not citynet.app.exists(demo_id(URBAN_AGENDA_ACTION_3_TITLE)):
+        _urban_agenda_action_3(citynet)
+    if not citynet.app.exists(demo_id(DECLARATION_OF_NICE_TITLE)):
+        _declaration_of_nice(citynet)
