@@ -52,6 +52,7 @@ LIST_SIZES: dict[str, int] = {
     "Action.updates": MAX_PAGE_SIZE,
     "ActionPlan.versions": MAX_PAGE_SIZE,
     "Protocol.versions": MAX_PAGE_SIZE,
+    "Declaration.versions": MAX_PAGE_SIZE,
     "AgreementVersion.actions": MAX_PAGE_SIZE,
     "AgreementVersion.steps": MAX_PAGE_SIZE,
     "Person.registrations": MAX_PAGE_SIZE,
