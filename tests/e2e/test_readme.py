@@ -34,5 +34,12 @@ def test_readme_examples_run_against_the_demo(api: Any, services: Any) -> None:
     assert owed and owed[0]["overdue"] and {o["role"] for o in owed} <= {"LEAD", "SUPPORTING"}
     audit = results[9]  # 16 demo admissions and Kiel, admitted above
     assert audit["events"]["totalCount"] == 17 and audit["asOf"]["version"] == 1 and audit["auditHead"]["hash"]
+    action_3 = results[10]["actionPlan"]
+    mapping = next(a for a in action_3["actions"] if a["title"].startswith("Mapping exercise"))
+    assert [p.get("name") for p in mapping["responsibleParties"]] == ["Madrid", "Lille", "IA experts and industry"]
+    (declaration,) = results[10]["declarations"]["edges"]
+    assert declaration["node"]["furtherSignatories"] == 60 and len(declaration["node"]["signatories"]) == 3
+    times = results[11]["network"]
+    assert "Rostock" in {m["city"]["name"] for m in times["membersOn"]} and times["recordedBy2020"] == []
     again = api(blocks[4])["admitMember"]
     assert again["__typename"] == "AlreadyMember"
