@@ -87,7 +87,8 @@ def test_anonymous_reads_published_work_only(api: Any, demo: dict[str, str]) -> 
     topics = {e["node"]["topic"] for e in public("{ workshops { edges { node { topic status } } } }")["workshops"]["edges"]}
     assert "warning procedures" not in topics and "sheltering" in topics  # proposed workshops are internal
     plans = public("{ actionPlans { edges { node { title } } } protocols { edges { node { title } } } }")
-    assert len(plans["actionPlans"]["edges"]) == 1 and plans["protocols"]["edges"] == []  # protocol not adopted
+    # The two adopted demo plans (Connecting Resilient Cities, Urban Agenda Action 3); the protocol is not adopted.
+    assert len(plans["actionPlans"]["edges"]) == 2 and plans["protocols"]["edges"] == []
     denied = public.post("{ events { totalCount } auditHead { hash } }").json()
     assert {e["extensions"]["code"] for e in denied["errors"]} == {"FORBIDDEN"}
     assert api.as_actor("auditor")("{ events { totalCount } }")["events"]["totalCount"] > 100

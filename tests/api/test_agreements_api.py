@@ -209,7 +209,9 @@ def test_plan_filters(api: Any, ids: dict[str, str]) -> None:
         return {e["node"]["title"] for e in data["actionPlans"]["edges"]}
 
     demo = {"Connecting Resilient Cities: common action plan"}
+    action_3 = {"Urban Agenda Partnership on Security in Public Spaces: Action 3 activities"}
     assert titles('networkId: "%s"' % ids["UBC"]) == demo
     assert titles('cityId: "%s"' % ids["Liepāja"]) == demo
-    assert titles('cityId: "%s"' % ids["Nice"]) == set()
-    assert titles("statuses: [ADOPTED]") == demo and titles("statuses: [DRAFT]") == set()
+    assert titles('cityId: "%s"' % ids["Nice"]) == action_3  # a partner of Action 3 only
+    assert titles('cityId: "%s"' % ids["Vienna"]) == demo
+    assert titles("statuses: [ADOPTED]") == demo | action_3 and titles("statuses: [DRAFT]") == set()

@@ -9,7 +9,7 @@ projections are the same code on PostgreSQL; SQLite keeps this test fast.
 from __future__ import annotations
 
 import tempfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,7 @@ from citynet.domain.network import Network
 from citynet.domain.workshop import Workshop
 from citynet.services.clock import FixedClock
 from citynet.services.readmodel import tables
+from citynet.services.membership_record import periods_known_at
 from citynet.services.runtime import Citynet
 
 CITIES = [("Rostock", "DE", "Europe/Berlin"), ("Vienna", "AT", "Europe/Vienna"), ("Riga", "LV", "Europe/Riga"),
@@ -145,6 +146,13 @@ def _check(citynet: Citynet, network_commands: list[tuple[Any, ...]], workshop_c
                                                      tables.membership_periods.c.network_id == str(network))
                     if r.valid_to is None}
     assert open_periods == {str(c): m.role.value for c, m in n.members.items()}
+    # Record time: what citynet has recorded by now (knownAt later than every event) is the read model's history.
+    periods = sorted((r.city_id, r.role, r.member_since, r.valid_from, r.valid_to)
+                     for r in _rows(citynet, tables.membership_periods,
+                                    tables.membership_periods.c.network_id == str(network)))
+    known = periods_known_at(citynet.app, network, datetime.now(timezone.utc) + timedelta(days=1))
+    assert sorted((p.city_id, p.role, p.member_since, p.valid_from, p.valid_to) for p in known) == periods
+    assert periods_known_at(citynet.app, network, datetime(2000, 1, 1, tzinfo=timezone.utc)) == []
     heads = {r.id: r.head_city_id for r in _rows(citynet, tables.commissions, tables.commissions.c.network_id == str(network))}
     assert heads == {str(c.id): (str(c.head_city_id) if c.head_city_id else None) for c in n.commissions.values()}
     for c in n.commissions.values():
