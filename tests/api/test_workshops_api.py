@@ -66,7 +66,7 @@ def propose(api: Any, ids: dict[str, str], host: str = "Vienna", capacity: int =
 
 
 def test_demo_has_the_four_connecting_resilient_cities_workshops(api: Any, ids: dict[str, str]) -> None:
-    data = api("""{ workshops { totalCount edges { node { title status host { name } organisers { shortName }
+    data = api("""{ workshops(filter: {kinds: [WORKSHOP]}) { totalCount edges { node { title status host { name } organisers { shortName }
                  datePoll { isOpen } waitlist { position } description } } } }""")
     nodes = {e["node"]["title"]: e["node"] for e in data["workshops"]["edges"]}
     assert data["workshops"]["totalCount"] == 4
