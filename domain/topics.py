@@ -14,6 +14,7 @@ from eventsourcing.utils import register_topic, resolve_topic
 from citynet.domain.calendar import Calendar
 from citynet.domain.city import City, CityName
 from citynet.domain.network import Network
+from citynet.domain.organisation import Organisation, OrganisationName
 from citynet.domain.person import Erasure
 from citynet.domain.plan import ActionPlan
 from citynet.domain.project import OutputClaim, Project
@@ -35,6 +36,10 @@ STORED_TOPICS: dict[str, type] = {
     "citynet.domain.network:Network.MemberAdmitted": Network.MemberAdmitted,
     "citynet.domain.network:Network.MemberLeft": Network.MemberLeft,
     "citynet.domain.network:Network.MemberRoleChanged": Network.MemberRoleChanged,
+    "citynet.domain.organisation:Organisation": Organisation,
+    "citynet.domain.organisation:Organisation.Registered": Organisation.Registered,
+    "citynet.domain.organisation:OrganisationName": OrganisationName,
+    "citynet.domain.organisation:OrganisationName.Claimed": OrganisationName.Claimed,
     "citynet.domain.workshop:Workshop": Workshop,
     "citynet.domain.workshop:Workshop.Cancelled": Workshop.Cancelled,
     "citynet.domain.workshop:Workshop.CapacityChanged": Workshop.CapacityChanged,

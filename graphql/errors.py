@@ -236,7 +236,7 @@ GRAPHQL_ERROR: dict[type[domain.DomainError], type] = {
 ERROR_TYPES = tuple(GRAPHQL_ERROR.values())
 
 # Records whose global id wraps one UUID: the id can be rebuilt from the error alone.
-_SINGLE = ("City", "Network", "Workshop", "ActionPlan", "Protocol", "Person", "Project")
+_SINGLE = ("City", "Network", "Organisation", "Workshop", "ActionPlan", "Protocol", "Person", "Project")
 _OUTPUT_TYPES = {"gathering": "Workshop", "action_plan": "ActionPlan", "protocol": "Protocol"}
 
 

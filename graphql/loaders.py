@@ -37,6 +37,10 @@ class Loaders:
         return _by_key(self.reads.networks_by_id)
 
     @cached_property
+    def organisation(self) -> DataLoader[str, Any]:
+        return _by_key(self.reads.organisations_by_id)
+
+    @cached_property
     def commission(self) -> DataLoader[str, Any]:
         return _by_key(self.reads.commissions_by_id)
 

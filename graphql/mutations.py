@@ -24,7 +24,8 @@ from citynet.graphql.command_results import (
 )
 from citynet.graphql.context import Info
 from citynet.graphql.ids import from_global_id, to_global_id
-from citynet.graphql.types import City, Commission, Membership, MemberRole, Network
+from citynet.domain.organisation import OrganisationKind as DomainOrganisationKind
+from citynet.graphql.types import City, Commission, Membership, MemberRole, Network, Organisation, OrganisationKind
 from citynet.services.commands import directory as commands
 from citynet.services.commands.bus import Outcome
 
@@ -36,6 +37,16 @@ class RegisterCityInput(MutationInput):
     name: str
     country_code: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. DE.")
     time_zone: str = strawberry.field(description="IANA time zone, e.g. Europe/Berlin.")
+
+
+@strawberry.input
+class RegisterOrganisationInput(MutationInput):
+    name: str = strawberry.field(description="Unique within its country (or among international organisations), "
+                                             "accents and case folded.")
+    kind: OrganisationKind  # type: ignore[valid-type]
+    country_code: str | None = strawberry.field(default=None,
+                                                description="ISO 3166-1 alpha-2; omit for an international body.")
+    description: str = ""
 
 
 @strawberry.input
@@ -96,6 +107,11 @@ class RegisterCityPayload(MutationPayload):
 
 
 @strawberry.type
+class RegisterOrganisationPayload(MutationPayload):
+    organisation: Organisation | None
+
+
+@strawberry.type
 class FoundNetworkPayload(MutationPayload):
     network: Network | None
 
@@ -122,6 +138,8 @@ class ErasePersonPayload(MutationPayload):
 
 
 RegisterCityResult = result_union("RegisterCityResult", RegisterCityPayload, commands.RegisterCity)
+RegisterOrganisationResult = result_union("RegisterOrganisationResult", RegisterOrganisationPayload,
+                                          commands.RegisterOrganisation)
 FoundNetworkResult = result_union("FoundNetworkResult", FoundNetworkPayload, commands.FoundNetwork)
 AddCommissionResult = result_union("AddCommissionResult", CommissionPayload, commands.AddCommission)
 AdmitMemberResult = result_union("AdmitMemberResult", MembershipPayload, commands.AdmitMember)
@@ -183,6 +201,18 @@ class Mutation:
 
         return await dispatch(info, input, lambda: commands.RegisterCity(
             input.name, input.country_code, input.time_zone), answer)
+
+    @strawberry.mutation(description="Register an organisation (admins and coordinators): name, kind, optional "
+                                     "country, description. A name already taken (accents and case folded) is "
+                                     "AlreadyExists naming the organisation that has it.")
+    async def register_organisation(self, info: Info, input: RegisterOrganisationInput) -> RegisterOrganisationResult:
+        async def answer(o: Outcome) -> RegisterOrganisationPayload:
+            row = await maybe(info.context.load.organisation.load(str(o.id)))
+            return RegisterOrganisationPayload(**committed(o, input, to_global_id("Organisation", o.id)),
+                                               organisation=Organisation.from_row(row) if row else None)
+
+        return await dispatch(info, input, lambda: commands.RegisterOrganisation(
+            input.name, DomainOrganisationKind(input.kind), input.country_code, input.description), answer)
 
     @strawberry.mutation(description="Found a network of cities.")
     async def found_network(self, info: Info, input: FoundNetworkInput) -> FoundNetworkResult:

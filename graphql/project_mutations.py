@@ -70,7 +70,7 @@ class FoundProjectInput(MutationInput):
 @strawberry.input
 class AdmitProjectPartnerInput(MutationInput):
     project_id: strawberry.ID
-    partner_id: strawberry.ID = strawberry.field(description="A City, Network or Commission id.")
+    partner_id: strawberry.ID = strawberry.field(description="A City, Network, Commission or Organisation id.")
     role: ProjectRole = DomainPartnerRole.PARTNER  # type: ignore[valid-type]
     since: date | None = strawberry.field(default=None, description="First day; default the project's start.")
     until: date | None = strawberry.field(default=None, description="Last day, if already known.")

@@ -15,7 +15,7 @@ from citynet.domain.workshop_values import GatheringKind as DomainGatheringKind
 from citynet.graphql.agreement_types import ActionPlan, Protocol
 from citynet.graphql.context import Info
 from citynet.graphql.ids import to_global_id
-from citynet.graphql.types import City, Commission, Network, Node
+from citynet.graphql.types import City, Commission, Network, Node, Organisation
 from citynet.graphql.workshop_types import GatheringKind, Workshop
 from citynet.services.readmodel.project_queries import PartnershipRow, ProjectRow
 
@@ -28,11 +28,12 @@ PartyKind = strawberry.enum(DomainPartyKind, name="PartyKind",
 ProjectOutputKind = strawberry.enum(DomainOutputKind, name="ProjectOutputKind",
                                     description="What can be attached to a project.")
 
-Party = Annotated[Union[City, Network, Commission], strawberry.union(
-    "Party", description="A project partner: a city, a network or a network's commission.")]
+ProjectPartner = Annotated[Union[City, Network, Commission, Organisation], strawberry.union(
+    "ProjectPartner", description="A project partner: a city, a network, a network's commission or an organisation.")]
+Party = ProjectPartner
 
 
-async def party_of(info: Info, row: PartnershipRow) -> City | Network | Commission | None:
+async def party_of(info: Info, row: PartnershipRow) -> City | Network | Commission | Organisation | None:
     load = info.context.load
     if row.party_kind == "city":
         city = await load.city.load(row.party_id)
@@ -43,6 +44,9 @@ async def party_of(info: Info, row: PartnershipRow) -> City | Network | Commissi
     if row.party_kind == "commission":
         commission = await load.commission.load(row.party_id)
         return Commission.from_row(commission) if commission else None
+    if row.party_kind == "organisation":
+        organisation = await load.organisation.load(row.party_id)
+        return Organisation.from_row(organisation) if organisation else None
     return None
 
 
@@ -55,7 +59,7 @@ def party_global_id(row: PartnershipRow) -> strawberry.ID:
 ROLE_ORDER = {r.value: i for i, r in enumerate(DomainPartnerRole)}
 
 
-def _name(party: City | Network | Commission | None) -> str:
+def _name(party: City | Network | Commission | Organisation | None) -> str:
     return "" if party is None else party.name
 
 
@@ -66,7 +70,7 @@ class Partnership(Node):
     role: ProjectRole  # type: ignore[valid-type]
     since: date
     until: date | None
-    partner_id: strawberry.ID = strawberry.field(description="Global id of the partner (City, Network, Commission).")
+    partner_id: strawberry.ID = strawberry.field(description="Global id of the partner (City, Network, Commission, Organisation).")
     partner_kind: PartyKind  # type: ignore[valid-type]
     row: strawberry.Private[PartnershipRow]
 
@@ -76,7 +80,7 @@ class Partnership(Node):
                    role=DomainPartnerRole(row.role), since=row.since, until=row.until,
                    partner_id=party_global_id(row), partner_kind=DomainPartyKind(row.party_kind), row=row)
 
-    @strawberry.field(description="The partner: a city, a network or a commission.")
+    @strawberry.field(description="The partner: a city, a network, a commission or an organisation.")
     async def partner(self, info: Info) -> Party | None:  # type: ignore[valid-type]
         return await party_of(info, self.row)
 

@@ -10,7 +10,17 @@ import strawberry
 from citynet.domain.errors import InvalidInput
 from citynet.graphql.context import Info
 from citynet.graphql.ids import decode_any, from_global_id, to_global_id
-from citynet.graphql.types import City, Commission, Connection, Network, Node, Position, to_connection
+from citynet.graphql.types import (
+    City,
+    Commission,
+    Connection,
+    Network,
+    Node,
+    Organisation,
+    OrganisationKind,
+    Position,
+    to_connection,
+)
 from citynet.graphql.workshop_types import GatheringKind, Person, Registration, Session, Workshop, WorkshopStatus
 from citynet.services.readmodel.workshop_queries import WorkshopFilter as Criteria
 
@@ -64,6 +74,9 @@ async def _node(info: Info, kind: str, parts: tuple[str, ...]) -> Node | None:
     if kind == "Network" and len(parts) == 1:
         network = await load.network.load(parts[0])
         return Network.from_row(network) if network else None
+    if kind == "Organisation" and len(parts) == 1:
+        organisation = await load.organisation.load(parts[0])
+        return Organisation.from_row(organisation) if organisation else None
     if kind == "Commission" and len(parts) == 2:
         commission = await load.commission.load(parts[1])
         return Commission.from_row(commission) if commission and commission.network_id == parts[0] else None
@@ -155,6 +168,26 @@ class Query:
         (city_id,) = from_global_id(id, "City", "id")
         row = await info.context.load.city.load(str(city_id))
         return City.from_row(row) if row else None
+
+    @strawberry.field(description="Organisations (associations, agencies, expert groups ...), ordered by name; "
+                                  "optionally of one kind or country.")
+    async def organisations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        kind: OrganisationKind | None = None,  # type: ignore[valid-type]
+        country_code: str | None = None,
+    ) -> Connection[Organisation]:
+        page = await info.context.reads.reads.organisations_page(
+            first, after, kind=kind.value if kind is not None else None, country_code=country_code)
+        return to_connection(page, Organisation.from_row)
+
+    @strawberry.field(description="One organisation by id; null if there is none.")
+    async def organisation(self, info: Info, id: strawberry.ID) -> Organisation | None:
+        (organisation_id,) = from_global_id(id, "Organisation", "id")
+        row = await info.context.load.organisation.load(str(organisation_id))
+        return Organisation.from_row(row) if row else None
 
     @strawberry.field(description="Cities that belong to at least `minNetworks` networks now (default 2).")
     async def bridge_cities(

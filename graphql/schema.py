@@ -39,7 +39,7 @@ from citynet.graphql.agreement_types import ActionPlan, Protocol
 from citynet.graphql.projections import ProjectionsQuery, ReadModelFreshness
 from citynet.graphql.queries import Query
 from citynet.graphql.subscriptions import Subscription
-from citynet.graphql.types import City, Commission, Network
+from citynet.graphql.types import City, Commission, Network, Organisation
 from citynet.graphql.workshop_types import Person, Registration, Session, Workshop
 
 log = logging.getLogger(__name__)
@@ -136,8 +136,8 @@ def build_schema(
         query=merge_types("Query", (Query, AgreementQuery, ProjectQuery, AuditQuery, ProjectionsQuery)),
         mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations, ProjectMutations)),
         subscription=Subscription,
-        types=[City, Network, Commission, Workshop, Session, Registration, Person, ActionPlan, Protocol, Project, Partnership,
-               *ERROR_TYPES],
+        types=[City, Network, Commission, Organisation, Workshop, Session, Registration, Person, ActionPlan, Protocol,
+               Project, Partnership, *ERROR_TYPES],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Generic, NewType, TypeVar
 
 import strawberry
 
+from citynet.domain.organisation import OrganisationKind as DomainOrganisationKind
 from citynet.domain.values import MemberRole as DomainMemberRole
 from citynet.graphql.context import Info
 from citynet.graphql.ids import from_global_id, to_global_id
 from citynet.services.readmodel.paging import Page, page_in_memory
-from citynet.services.readmodel.queries import CityRow, CommissionRow, MembershipRow, NetworkRow
+from citynet.services.readmodel.queries import CityRow, CommissionRow, MembershipRow, NetworkRow, OrganisationRow
 
 if TYPE_CHECKING:
     from citynet.graphql.workshop_types import Registration
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 MemberRole = strawberry.enum(DomainMemberRole, name="MemberRole", description="How a city takes part in a network.")
+
+OrganisationKind = strawberry.enum(
+    DomainOrganisationKind, name="OrganisationKind",
+    description="What an organisation is: ASSOCIATION (of local authorities or citizens), AGENCY, RESEARCH, "
+                "INDUSTRY, EXPERT_GROUP (a committee or group of experts), PUBLIC_BODY (governments, EU "
+                "institutions, regions), NETWORK (a network whose membership citynet does not record).")
 
 Position = strawberry.scalar(
     NewType("Position", int),
@@ -219,3 +226,20 @@ class Network(Node):
         city = str(from_global_id(city_id, "City", "cityId")[0]) if city_id is not None else None
         rows = await info.context.load.membership_history.load((self.row.id, city))
         return [Membership.from_row(r) for r in rows]
+
+
+@strawberry.type(description="An organisation taking part in projects, plans and agreements: an association, agency, "
+                             "research or industry group, expert group, public body, or a network whose "
+                             "membership citynet does not record.")
+class Organisation(Node):
+    id: strawberry.ID
+    name: str
+    kind: OrganisationKind  # type: ignore[valid-type]
+    country_code: str | None = strawberry.field(description="ISO 3166-1 alpha-2; null for an international body.")
+    description: str
+    row: strawberry.Private[OrganisationRow]
+
+    @classmethod
+    def from_row(cls, row: OrganisationRow) -> Organisation:
+        return cls(id=to_global_id("Organisation", row.id), name=row.name, kind=DomainOrganisationKind(row.kind),
+                   country_code=row.country_code, description=row.description, row=row)

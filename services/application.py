@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Tr
 import citynet.domain.topics  # noqa: F401 - stable event names are registered before anything is read
 from citynet.domain.city import City, CityName
 from citynet.domain.network import Commission, Network
+from citynet.domain.organisation import Organisation, OrganisationKind, OrganisationName
 from citynet.domain.values import MemberRole
 from citynet.services.errors import AlreadyExists, NotFound
 from citynet.services import authz
@@ -92,6 +93,26 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, A
             return Recorded(city.id, self._save(city, claim))
         except IntegrityError:
             raise AlreadyExists("City", city.id, f"{city.name} ({city.country_code}) is already registered") from None
+
+    # -- organisations ------------------------------------------------------
+
+    def register_organisation(self, name: str, kind: OrganisationKind | str, country_code: str | None = None,
+                              description: str = "") -> Recorded:
+        authz.require_admin_or_coordinator("organisation:register")
+        organisation = Organisation.register(name, kind, country_code, description)
+        claim = OrganisationName.for_organisation(organisation)
+        where = f" ({organisation.country_code})" if organisation.country_code else " (international)"
+        known = (organisation.id if self.exists(organisation.id)
+                 else (self.get(OrganisationName, claim.id).organisation_id if self.exists(claim.id) else None))
+        if known is not None:
+            existing = self.get(Organisation, known)
+            raise AlreadyExists("Organisation", existing.id,
+                                f"an organisation named {existing.name!r}{where} is already registered")
+        try:
+            return Recorded(organisation.id, self._save(organisation, claim))
+        except IntegrityError:
+            raise AlreadyExists("Organisation", organisation.id,
+                                f"an organisation named {organisation.name!r}{where} is already registered") from None
 
     # -- networks -----------------------------------------------------------
 

@@ -63,6 +63,12 @@ def require_admin(permission: str) -> None:
     require(permission, is_admin())
 
 
+def require_admin_or_coordinator(permission: str) -> None:
+    """Admins, and coordinators of any network (organisations are partners of every network's work)."""
+    a = actor()
+    require(permission, is_admin(a) or (a.role == Role.COORDINATOR.value and bool(a.network_ids)))
+
+
 def require_manager(permission: str, network_ids: Iterable[UUID | str]) -> None:
     """Admins, and coordinators of one of the networks concerned."""
     require(permission, is_admin() or coordinates(network_ids))

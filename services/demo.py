@@ -21,6 +21,7 @@ from datetime import date
 from citynet.domain.city import City, CityName
 from citynet.domain.network import Network, commission_id_for
 from citynet.services.clock import shared_today
+from citynet.services.demo_organisations import load_demo_organisations
 from citynet.services.demo_plans import load_demo_plans
 from citynet.services.demo_projects import load_demo_projects
 from citynet.services.demo_workshops import load_demo_workshops
@@ -177,6 +178,9 @@ def load_demo(citynet: Citynet) -> int:
         city = City.register(name, cc, tz)
         if not app.exists(city.id):
             added += len(app.save(city, CityName.for_city(city)))
+    before_organisations = citynet.projections.head()
+    load_demo_organisations(citynet)
+    added += _events_between(citynet, before_organisations, citynet.projections.head())
     city_ids = _city_ids()
     today = shared_today(app.clock)  # every demo membership date is long past
     for spec in NETWORKS:

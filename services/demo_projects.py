@@ -17,8 +17,8 @@ Facts from the seeds:
 Not in the seeds, and marked as demo data wherever it appears: every project's start and end day (the
 seeds give "three years" at most), statuses that follow from those days, partnership days, the days,
 venues and capacities of the gatherings, and attendance figures. The National Association of Piedmont
-Region Communes and the expert committee are organisations: they are admitted when the organisations
-of issue 12 exist (``citynet.domain.organisation``), and left out otherwise.
+Region Communes and the expert committee are organisations (services/demo_organisations.py, loaded
+first): they are admitted when registered, and left out otherwise.
 
 Past facts are written with the application's clock set back to when they happened (the domain
 refuses to schedule into the past), as services/demo_workshops.py does. Loading is idempotent: a

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from citynet.domain.errors import AlreadyExists, AlreadyMember, NotAMember, NotFound
 from citynet.domain.network import commission_id_for
+from citynet.domain.organisation import OrganisationKind
 from citynet.domain.person import erasure_id
 from citynet.domain.values import MemberRole
 from citynet.services.commands.base import Command, handles
@@ -26,6 +27,15 @@ class RegisterCity(Command):
     name: str
     country_code: str
     time_zone: str
+
+
+@dataclass(frozen=True)
+class RegisterOrganisation(Command):
+    raises = (AlreadyExists,)
+    name: str
+    kind: OrganisationKind
+    country_code: str | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,11 @@ class ErasePerson(Command):
 @handles(RegisterCity)
 def register_city(c: Citynet, cmd: RegisterCity) -> Recorded:
     return c.execute(lambda app: app.register_city(cmd.name, cmd.country_code, cmd.time_zone))
+
+
+@handles(RegisterOrganisation)
+def register_organisation(c: Citynet, cmd: RegisterOrganisation) -> Recorded:
+    return c.execute(lambda app: app.register_organisation(cmd.name, cmd.kind, cmd.country_code, cmd.description))
 
 
 @handles(FoundNetwork)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from citynet.domain.city import City
 from citynet.domain.network import Network
+from citynet.domain.organisation import Organisation
 from citynet.services.projections.batch import Batch
 from citynet.services.projections.runner import Item
 from citynet.services.readmodel.tables import (
@@ -22,6 +23,7 @@ from citynet.services.readmodel.tables import (
     membership_periods,
     memberships,
     networks,
+    organisations,
 )
 from citynet.services.readmodel.topics import topics_of
 
@@ -31,6 +33,11 @@ Handler = Callable[[Batch, Any, int], None]
 def _city_registered(b: Batch, e: City.Registered, position: int) -> None:
     b[cities].put(dict(id=str(e.originator_id), name=e.name, country_code=e.country_code, time_zone=e.time_zone,
                        registered_position=position))
+
+
+def _organisation_registered(b: Batch, e: Organisation.Registered, position: int) -> None:
+    b[organisations].put(dict(id=str(e.originator_id), name=e.name, kind=e.kind, country_code=e.country_code,
+                              description=e.description, registered_position=position))
 
 
 def _network_founded(b: Batch, e: Network.Founded, position: int) -> None:
@@ -96,10 +103,11 @@ def _commission_head_named(b: Batch, e: Network.CommissionHeadNamed, position: i
 class DirectoryProjection:
     name = "directory"
     raw = False
-    tables = (cities, networks, commissions, commission_members, memberships, membership_periods)
+    tables = (cities, networks, commissions, commission_members, memberships, membership_periods, organisations)
 
     handlers: dict[type, Handler] = {
         City.Registered: _city_registered,
+        Organisation.Registered: _organisation_registered,
         Network.Founded: _network_founded,
         Network.CommissionAdded: _commission_added,
         Network.MemberAdmitted: _member_admitted,
@@ -113,7 +121,8 @@ class DirectoryProjection:
 
     def prepare(self, conn: Connection, b: Batch, items: Sequence[Item]) -> None:
         pairs = {(str(i.event.originator_id), str(i.event.city_id)) for i in items if hasattr(i.event, "city_id")}
-        network_ids = {(str(i.event.originator_id),) for i in items if not isinstance(i.event, City.Registered)}
+        network_ids = {(str(i.event.originator_id),) for i in items
+                       if not isinstance(i.event, (City.Registered, Organisation.Registered))}
         commission_ids = {(str(i.event.commission_id),) for i in items if hasattr(i.event, "commission_id")}
         b[memberships].load(conn, pairs)
         b[membership_periods].load_groups(conn, ("network_id", "city_id"), pairs)

@@ -24,6 +24,7 @@ from citynet.services.readmodel.tables import (
     membership_periods,
     memberships,
     networks,
+    organisations,
 )
 
 
@@ -43,6 +44,15 @@ class NetworkRow:
     founded_on: date
     description: str
     website: str = ""
+
+
+@dataclass(frozen=True)
+class OrganisationRow:
+    id: str
+    name: str
+    kind: str
+    country_code: str | None
+    description: str
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,10 @@ def _city(r: Any) -> CityRow:
 
 def _network(r: Any) -> NetworkRow:
     return NetworkRow(r.id, r.name, r.short_name, r.founded_on, r.description, r.website)
+
+
+def _organisation(r: Any) -> OrganisationRow:
+    return OrganisationRow(r.id, r.name, r.kind, r.country_code, r.description)
 
 
 def _commission(r: Any) -> CommissionRow:
@@ -227,6 +241,22 @@ class ReadModel(WorkshopQueries, AgreementQueries, ProjectQueries, AuditQueries)
     async def cities_by_id(self, ids: Iterable[str]) -> dict[str, CityRow]:
         rows = await self._all(_CITIES_BY_ID, {"ids": list(ids)})
         return {r.id: _city(r) for r in rows}
+
+    # -- organisations --------------------------------------------------------
+
+    async def organisations_page(self, first: int | None, after: str | None, kind: str | None = None,
+                                 country_code: str | None = None) -> Page[OrganisationRow]:
+        conditions = []
+        if kind:
+            conditions.append(organisations.c.kind == kind)
+        if country_code:
+            conditions.append(organisations.c.country_code == country_code.upper())
+        where = and_(*conditions) if conditions else None
+        return await self._keyset_page(organisations, where, first, after, _organisation)
+
+    async def organisations_by_id(self, ids: Iterable[str]) -> dict[str, OrganisationRow]:
+        rows = await self._all(select(organisations).where(organisations.c.id.in_(list(ids))))
+        return {r.id: _organisation(r) for r in rows}
 
     # -- memberships ----------------------------------------------------------
 

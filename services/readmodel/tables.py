@@ -89,7 +89,21 @@ membership_periods = Table(
     Index("rm_membership_periods_lookup", "network_id", "valid_from"),
 )
 
-READ_MODEL_TABLES = [cities, networks, commissions, commission_members, memberships, membership_periods]
+# Organisations (associations, agencies, expert groups ...): parties beside cities and networks.
+organisations = Table(
+    "rm_organisations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("country_code", String(2), nullable=True),
+    Column("description", Text, nullable=False),
+    Column("registered_position", BigInteger, nullable=False),
+    Index("rm_organisations_name", "name", "id"),
+)
+
+READ_MODEL_TABLES = [cities, networks, commissions, commission_members, memberships, membership_periods,
+                     organisations]
 
 
 # -- workshops -------------------------------------------------------------------

@@ -34,7 +34,8 @@ def demo(api: Any, services: Any) -> None:
 
 PARTNERS = """query($id: ID!, $on: Date) { project(id: $id) { acronym status leadPartner { ... on City { name } }
   partners(on: $on) { role since until partnerKind
-    partner { __typename ... on City { name } ... on Network { shortName } ... on Commission { name } } } } }"""
+    partner { __typename ... on City { name } ... on Network { shortName } ... on Commission { name }
+              ... on Organisation { name } } } } }"""
 
 
 def _partners(api: Any, project: str, on: str | None = None) -> dict[str, str]:
@@ -49,7 +50,9 @@ def _partners(api: Any, project: str, on: str | None = None) -> dict[str, str]:
 def test_pactesur_as_the_seed_gives_it(api: Any, demo: None) -> None:
     partners = _partners(api, PACTESUR, "2020-06-01")
     assert partners["Nice"] == "LEAD_PARTNER"
-    assert {k for k, v in partners.items() if v == "PARTNER"} >= {"Liège", "Turin", "Efus"}
+    assert {k for k, v in partners.items() if v == "PARTNER"} == {
+        "Liège", "Turin", "Efus", "National Association of Piedmont Region Communes"}
+    assert {k for k, v in partners.items() if v == "EXPERT"} == {"PACTESUR expert committee"}
     assert {k for k, v in partners.items() if v == "ASSOCIATED_PARTNER"} == EFUS_GROUP
     data = api("""query($id: ID!) { project(id: $id) { name objectives status leadPartner { ... on City { name } }
         gatherings { kind title status startDate host { name } organisers { shortName } } } }""",

@@ -25,6 +25,7 @@ import pytest
 from citynet.domain import errors as domain
 from citynet.domain.city import City
 from citynet.domain.network import commission_id_for, network_id_for
+from citynet.domain.organisation import OrganisationKind
 from citynet.domain.project import project_id_for
 from citynet.domain.values import MemberRole
 from citynet.services.commands import agreements as a
@@ -112,6 +113,8 @@ def _step() -> a.StepFields:
 SCENARIOS: list[tuple[type[Command], type[Exception], Setup]] = [
     # directory
     (d.RegisterCity, domain.AlreadyExists, lambda c: d.RegisterCity("Vienna", "AT", "Europe/Vienna")),
+    (d.RegisterOrganisation, domain.AlreadyExists, lambda c: d.RegisterOrganisation(
+        "Law Experts", OrganisationKind.RESEARCH)),
     (d.FoundNetwork, domain.AlreadyExists, lambda c: d.FoundNetwork("Union of the Baltic Cities", "UBC",
                                                                     date(1991, 9, 20))),
     (d.AddCommission, domain.NotFound, lambda c: d.AddCommission(uuid4(), "Youth")),

@@ -19,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from citynet.domain.agreement import Decision, VersionStatus
 from citynet.domain.errors import DomainError
 from citynet.domain.network import Network
+from citynet.domain.organisation import Organisation, OrganisationKind, OrganisationName, organisation_key
 from citynet.domain.plan import ActionPlan, ActionStatus
 from citynet.domain.protocol import Protocol
 from citynet.domain.values import MemberRole
@@ -223,6 +224,52 @@ class NetworkMachine(AggregateMachine):
 
 TestNetworkMachine = NetworkMachine.TestCase
 TestNetworkMachine.settings = FAST
+
+
+# -- organisation ------------------------------------------------------------------------------------
+
+
+class OrganisationRegistryMachine(RuleBasedStateMachine):
+    """Registrations as the application makes them: a name claim per folded (country, name) key.
+
+    Invariants: an accepted registration gets the id its key derives, its claim names it, no two
+    organisations share a key, and each organisation's events replay to the same state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.claims: dict[str, UUID] = {}
+        self.organisations: dict[UUID, tuple[Organisation, list[Any]]] = {}
+
+    @rule(name=st.sampled_from(["Law experts", "LAW  EXPERTS", "Lâw experts", "Euromed network", "", "Law\x00x"]),
+          kind=st.sampled_from([*OrganisationKind, "lawyers"]),
+          country=st.sampled_from([None, "IT", "it", "ZZ"]))
+    def register(self, name: str, kind: Any, country: str | None) -> None:
+        try:
+            organisation = Organisation.register(name, kind, country)
+        except DomainError:
+            return
+        claim = OrganisationName.for_organisation(organisation)
+        if claim.key in self.claims or organisation.id in self.organisations:
+            return  # the application refuses it (AlreadyExists), nothing saved
+        self.claims[claim.key] = organisation.id
+        assert claim.organisation_id == organisation.id
+        self.organisations[organisation.id] = (organisation, list(organisation.collect_events()))
+
+    @invariant()
+    def keys_are_unique_and_ids_derived(self) -> None:
+        keys = [organisation_key(o.name, o.country_code) for o, _ in self.organisations.values()]
+        assert len(keys) == len(set(keys))
+        for organisation, events in self.organisations.values():
+            assert self.claims[organisation_key(organisation.name, organisation.country_code)] == organisation.id
+            assert organisation.country_code is None or organisation.country_code == organisation.country_code.upper()
+            folded = None
+            for e in events:
+                folded = e.mutate(folded)
+            assert fingerprint(folded) == fingerprint(organisation)
+
+
+TestOrganisationRegistryMachine = OrganisationRegistryMachine.TestCase
+TestOrganisationRegistryMachine.settings = FAST
 
 
 # -- action plan and protocol --------------------------------------------------------------------------
