@@ -167,3 +167,43 @@ class NotAllowed(DomainError):
     def __init__(self, permission: str, message: str | None = None) -> None:
         super().__init__(message or f"not allowed: this needs the permission {permission!r}")
         self.permission = permission
+
+
+class AlreadyPartner(DomainError):
+    """The party is already a partner of the project for (part of) the period asked."""
+
+    def __init__(self, project_id: UUID, party_id: UUID, since: object, until: object, message: str) -> None:
+        super().__init__(message)
+        self.project_id = project_id
+        self.party_id = party_id
+        self.since = since
+        self.until = until
+
+
+class NotAProjectPartner(DomainError):
+    """The party is not a partner of the project (on the day asked)."""
+
+    def __init__(self, project_id: UUID, party_id: UUID, field: str, message: str) -> None:
+        super().__init__(message)
+        self.project_id = project_id
+        self.party_id = party_id
+        self.field = field
+
+
+class AlreadyAttached(DomainError):
+    """The workshop, plan or protocol already belongs to a project (``project_id``)."""
+
+    def __init__(self, output_kind: str, output_id: UUID, project_id: UUID, message: str) -> None:
+        super().__init__(message)
+        self.output_kind = output_kind
+        self.output_id = output_id
+        self.project_id = project_id
+
+
+class InvalidProjectTransition(DomainError):
+    """The project's status does not allow this step (e.g. closing a planned project)."""
+
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(f"a {status} project cannot be {action}")
+        self.status = status
+        self.action = action

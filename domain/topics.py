@@ -18,6 +18,7 @@ from citynet.domain.network import Network
 from citynet.domain.organisation import Organisation, OrganisationName
 from citynet.domain.person import Erasure
 from citynet.domain.plan import ActionPlan
+from citynet.domain.project import OutputClaim, Project
 from citynet.domain.protocol import Protocol
 from citynet.domain.workshop import Workshop
 
@@ -93,6 +94,17 @@ STORED_TOPICS: dict[str, type] = {
     "citynet.domain.protocol:Protocol.VersionAnswered": Protocol.VersionAnswered,
     "citynet.domain.protocol:Protocol.VersionProposed": Protocol.VersionProposed,
     "citynet.domain.protocol:Protocol.VersionRejected": Protocol.VersionRejected,
+    "citynet.domain.project:Project": Project,
+    "citynet.domain.project:Project.Founded": Project.Founded,
+    "citynet.domain.project:Project.Started": Project.Started,
+    "citynet.domain.project:Project.Closed": Project.Closed,
+    "citynet.domain.project:Project.Cancelled": Project.Cancelled,
+    "citynet.domain.project:Project.PartnerAdmitted": Project.PartnerAdmitted,
+    "citynet.domain.project:Project.PartnershipEnded": Project.PartnershipEnded,
+    "citynet.domain.project:Project.LeadPartnerNamed": Project.LeadPartnerNamed,
+    "citynet.domain.project:Project.OutputAttached": Project.OutputAttached,
+    "citynet.domain.project:OutputClaim": OutputClaim,
+    "citynet.domain.project:OutputClaim.Claimed": OutputClaim.Claimed,
 }
 
 

@@ -1,4 +1,4 @@
-"""A workshop: proposed by one or more networks, hosted by a partner city,
+"""A workshop (or another gathering: conference, training, study trip, week of events): proposed by one or more networks, hosted by a partner city,
 dated by a poll among the partners, given an agenda, attended by delegates.
 
 Times: a workshop lives in its host city's IANA zone. Its days are calendar
@@ -40,6 +40,7 @@ from citynet.domain.workshop_values import (
     DateRange,
     DelegateFunction,
     ExcessPolicy,
+    GatheringKind,
     Poll,
     PollAnswer,
     Registration,
@@ -64,7 +65,29 @@ def _aware(field: str, value: datetime) -> datetime:
 
 
 class Workshop(Aggregate):
-    @event("Proposed")
+    class Proposed(Aggregate.Created):
+        """Version 2 added ``kind`` (decision 015); stored version-1 events are upcast as workshops."""
+
+        title: str
+        topic: str
+        description: str
+        network_ids: list[UUID]
+        partner_city_ids: list[UUID]
+        host_city_id: UUID
+        time_zone: str
+        format: str
+        venue: str
+        meeting_link: str
+        length_days: int
+        capacity: int
+        kind: str
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:  # type: ignore[type-arg]
+            state["kind"] = GatheringKind.WORKSHOP.value
+
+    @event(Proposed)
     def __init__(
         self,
         id: UUID,  # noqa: A002 - given by propose(); eventsourcing keeps it out of the event body
@@ -80,7 +103,9 @@ class Workshop(Aggregate):
         meeting_link: str,
         length_days: int,
         capacity: int,
+        kind: str = "workshop",
     ) -> None:
+        self.kind = GatheringKind(kind)
         self.title = title
         self.topic = topic
         self.description = description
@@ -128,7 +153,9 @@ class Workshop(Aggregate):
         length_days: int = 3,
         capacity: int,
         workshop_id: UUID | None = None,
+        kind: GatheringKind | str = GatheringKind.WORKSHOP,
     ) -> Workshop:
+        gathering = clean_enum(GatheringKind, "kind", kind)
         fmt = clean_enum(WorkshopFormat, "format", format)
         if not network_ids:
             raise InvalidInput("networkIds", "name at least one organising network")
@@ -156,6 +183,7 @@ class Workshop(Aggregate):
             meeting_link=meeting_link,
             length_days=length_days,
             capacity=capacity,
+            kind=gathering.value,
         )
 
     @property

@@ -24,6 +24,16 @@ class WorkshopFormat(str, enum.Enum):
         return self is not WorkshopFormat.ONLINE
 
 
+class GatheringKind(str, enum.Enum):
+    """What kind of gathering a workshop record is; all share one lifecycle, registration and calendar."""
+
+    WORKSHOP = "workshop"
+    CONFERENCE = "conference"
+    TRAINING = "training"
+    STUDY_TRIP = "study_trip"
+    WEEK_OF_EVENTS = "week_of_events"
+
+
 class WorkshopStatus(str, enum.Enum):
     PROPOSED = "proposed"
     SCHEDULED = "scheduled"

@@ -30,15 +30,17 @@ def _optional_id(value: strawberry.ID | None, kind: str, field: str) -> str | No
 
 @strawberry.type
 class AgreementQuery:
-    @strawberry.field(description="Action plans by title; filter by network, partner city and status.")
+    @strawberry.field(description="Action plans by title; filter by network, partner city, status and project.")
     async def action_plans(
         self, info: Info, first: int | None = None, after: str | None = None,
         network_id: strawberry.ID | None = None, city_id: strawberry.ID | None = None,
         statuses: list[VersionStatus] | None = None,  # type: ignore[valid-type]
+        project_id: strawberry.ID | None = None,
     ) -> Connection[ActionPlan]:
         page = await info.context.reads.agreements_page(
             "plan", first, after, network_id=_optional_id(network_id, "Network", "networkId"),
-            city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()))
+            city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()),
+            project_id=_optional_id(project_id, "Project", "projectId"))
         return to_connection(page, ActionPlan.from_row)
 
     @strawberry.field(description="One action plan by id; null if there is none you may see.")
@@ -47,16 +49,18 @@ class AgreementQuery:
         row = await info.context.load.agreements.agreement.load(str(plan_id))
         return ActionPlan.from_row(row) if row is not None and row.kind == "plan" else None
 
-    @strawberry.field(description="Joint crisis protocols by title; filter by network, partner city, crisis type, status.")
+    @strawberry.field(description="Joint crisis protocols by title; filter by network, partner city, crisis type, status, project.")
     async def protocols(
         self, info: Info, first: int | None = None, after: str | None = None,
         network_id: strawberry.ID | None = None, city_id: strawberry.ID | None = None,
         crisis_type: CrisisType | None = None,  # type: ignore[valid-type]
         statuses: list[VersionStatus] | None = None,  # type: ignore[valid-type]
+        project_id: strawberry.ID | None = None,
     ) -> Connection[Protocol]:
         page = await info.context.reads.agreements_page(
             "protocol", first, after, network_id=_optional_id(network_id, "Network", "networkId"),
             city_id=_optional_id(city_id, "City", "cityId"), statuses=tuple(s.value for s in statuses or ()),
+            project_id=_optional_id(project_id, "Project", "projectId"),
             crisis_type=crisis_type.value if crisis_type else None)
         return to_connection(page, Protocol.from_row)
 

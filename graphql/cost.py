@@ -66,6 +66,8 @@ LIST_SIZES: dict[str, int] = {
     "City.membershipHistory": MAX_PAGE_SIZE,
     "Query.owedActions": MAX_PAGE_SIZE,
     "Query.aggregateHistory": MAX_PAGE_SIZE,
+    "Project.partners": MAX_PAGE_SIZE,
+    "Project.gatherings": MAX_PAGE_SIZE,
 }
 PAGE_ARGUMENTS = ("first", "last")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -20,9 +21,11 @@ import strawberry
 from citynet.domain import errors as domain
 from citynet.domain.agreement import Decision as DomainDecision
 from citynet.domain.agreement import VersionStatus as DomainVersionStatus
+from citynet.domain.project import ProjectStatus as DomainProjectStatus
 from citynet.domain.workshop_values import WorkshopStatus as DomainWorkshopStatus
 from citynet.graphql.agreement_types import Decision, VersionStatus
 from citynet.graphql.ids import decode_any, to_global_id
+from citynet.graphql.project_types import ProjectStatus
 from citynet.graphql.workshop_types import WorkshopStatus
 from citynet.services import errors as service
 
@@ -164,6 +167,38 @@ class AlreadyEndorsed(UserError):
     decision: Decision  # type: ignore[valid-type]
 
 
+@strawberry.type(description="The party is already a partner of the project for (part of) that period.")
+class AlreadyPartner(UserError):
+    message: str
+    project_id: strawberry.ID
+    partner_id: strawberry.ID
+    since: date
+    until: date | None
+
+
+@strawberry.type(description="The party is not a partner of the project (on the day concerned); `field` names "
+                              "the input field.")
+class NotAProjectPartner(UserError):
+    message: str
+    field: str
+    project_id: strawberry.ID
+    partner_id: strawberry.ID
+
+
+@strawberry.type(description="The gathering, plan or protocol already belongs to a project (`projectId`).")
+class AlreadyAttached(UserError):
+    message: str
+    output_id: strawberry.ID
+    project_id: strawberry.ID
+
+
+@strawberry.type(description="The project's status does not allow this step.")
+class InvalidProjectTransition(UserError):
+    message: str
+    status: ProjectStatus  # type: ignore[valid-type]
+    action: str
+
+
 @strawberry.type(description="The caller lacks a permission (named); nothing was stored.")
 class NotAllowed(UserError):
     message: str
@@ -192,12 +227,18 @@ GRAPHQL_ERROR: dict[type[domain.DomainError], type] = {
     domain.PlanNotAdopted: PlanNotAdopted,
     domain.VersionSuperseded: VersionSuperseded,
     domain.AlreadyEndorsed: AlreadyEndorsed,
+    domain.AlreadyPartner: AlreadyPartner,
+    domain.NotAProjectPartner: NotAProjectPartner,
+    domain.AlreadyAttached: AlreadyAttached,
+    domain.InvalidProjectTransition: InvalidProjectTransition,
 }
 
 ERROR_TYPES = tuple(GRAPHQL_ERROR.values())
 
 # Records whose global id wraps one UUID: the id can be rebuilt from the error alone.
-_SINGLE = ("City", "Network", "Organisation", "Workshop", "ActionPlan", "Protocol", "Declaration", "Person")
+_SINGLE = ("City", "Network", "Organisation", "Workshop", "ActionPlan", "Protocol", "Declaration", "Person",
+           "Project")
+_OUTPUT_TYPES = {"gathering": "Workshop", "action_plan": "ActionPlan", "protocol": "Protocol"}
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -296,6 +337,21 @@ def to_user_error(error: domain.DomainError, sent: Any = None) -> UserError:
         decision = DomainDecision(error.decision)
         return AlreadyEndorsed(message=f"the city {city} already answered version {error.version} ({decision.value})",
                                version=error.version, city_id=city, decision=decision)
+    if isinstance(error, (domain.AlreadyPartner, domain.NotAProjectPartner)):
+        project, partner = name.id("Project", error.project_id), name.id("Partner", error.party_id)
+        message = error.message.replace(str(error.party_id), partner).replace(str(error.project_id), project)
+        if isinstance(error, domain.AlreadyPartner):
+            return AlreadyPartner(message=message, project_id=project, partner_id=partner,
+                                  since=error.since, until=error.until)  # type: ignore[arg-type]
+        return NotAProjectPartner(message=message, field=error.field, project_id=project, partner_id=partner)
+    if isinstance(error, domain.AlreadyAttached):
+        output = name.id(_OUTPUT_TYPES.get(error.output_kind, "Workshop"), error.output_id)
+        project = to_global_id("Project", error.project_id)
+        message = error.message.replace(str(error.output_id), output).replace(str(error.project_id), project)
+        return AlreadyAttached(message=message, output_id=output, project_id=project)
+    if isinstance(error, domain.InvalidProjectTransition):
+        return InvalidProjectTransition(message=error.message, status=DomainProjectStatus(error.status),
+                                        action=error.action)
     if isinstance(error, domain.CapacityBelowRegistered):
         return CapacityBelowRegistered(message=error.message, capacity=error.capacity, registered=error.registered)
     raise TypeError(f"no GraphQL error type for {type(error).__name__}")  # pragma: no cover

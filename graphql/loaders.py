@@ -80,6 +80,34 @@ class Loaders:
     def agreements(self) -> AgreementLoaders:
         return AgreementLoaders(self.visible)
 
+    @cached_property
+    def projects(self) -> ProjectLoaders:
+        return ProjectLoaders(self.visible)
+
+
+class ProjectLoaders:
+    """Projects, their partnerships and attachments are public (as networks are); the outputs
+    themselves are loaded through the workshop and agreement loaders, which apply visibility."""
+
+    def __init__(self, visible: VisibleReads) -> None:
+        self.reads = visible.reads
+
+    @cached_property
+    def project(self) -> DataLoader[str, Any]:
+        return _by_key(self.reads.projects_by_id)
+
+    @cached_property
+    def partnerships(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.partnerships_of_projects, list)
+
+    @cached_property
+    def outputs(self) -> DataLoader[str, list[Any]]:
+        return _by_key(self.reads.outputs_of_projects, list)
+
+    @cached_property
+    def project_of_output(self) -> DataLoader[str, Any]:
+        return _by_key(self.reads.projects_of_outputs)
+
 
 class WorkshopLoaders:
     def __init__(self, visible: VisibleReads) -> None:

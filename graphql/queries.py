@@ -21,7 +21,7 @@ from citynet.graphql.types import (
     Position,
     to_connection,
 )
-from citynet.graphql.workshop_types import Person, Registration, Session, Workshop, WorkshopStatus
+from citynet.graphql.workshop_types import GatheringKind, Person, Registration, Session, Workshop, WorkshopStatus
 from citynet.services.readmodel.workshop_queries import WorkshopFilter as Criteria
 
 
@@ -40,6 +40,9 @@ class WorkshopFilter:
     starts_from: date | None = None
     ends_by: date | None = None
     statuses: list[WorkshopStatus] | None = None  # type: ignore[valid-type]
+    kinds: list[GatheringKind] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Gathering kinds (WORKSHOP, CONFERENCE, ...); all kinds when not given.")
+    project_id: strawberry.ID | None = strawberry.field(default=None, description="Gatherings of this project.")
     timing: WorkshopTiming = strawberry.field(
         default=WorkshopTiming.ALL, description="Over or not by the host city's own calendar.")
 
@@ -53,6 +56,8 @@ class WorkshopFilter:
             starts_from=self.starts_from,
             ends_by=self.ends_by,
             statuses=tuple(s.value for s in self.statuses or ()),
+            kinds=tuple(k.value for k in self.kinds or ()),
+            project_id=str(from_global_id(self.project_id, "Project", "filter.projectId")[0]) if self.project_id else None,
             timing=self.timing.value,
         )
 
@@ -86,6 +91,17 @@ async def _node(info: Info, kind: str, parts: tuple[str, ...]) -> Node | None:
             return Registration.from_row(reg) if reg else None
         session = next((r for r in await load.workshops.sessions.load(parts[0]) if r.id == parts[1]), None)
         return Session.from_row(session, workshop.time_zone) if session else None
+    if kind == "Project" and len(parts) == 1:
+        from citynet.graphql.project_types import Project
+
+        project = await load.projects.project.load(parts[0])
+        return Project.from_row(project) if project else None
+    if kind == "Partnership" and len(parts) == 2:
+        from citynet.graphql.project_types import Partnership
+
+        rows = await load.projects.partnerships.load(parts[0])
+        found = next((r for r in rows if r.partnership_id == parts[1]), None)
+        return Partnership.from_row(found) if found else None
     if kind == "Person" and len(parts) == 1:
         rows = await load.workshops.person_registrations.load(parts[0])
         if not rows:
@@ -183,7 +199,8 @@ class Query:
         page = await info.context.reads.reads.cities_page(first, after, min_networks=max(min_networks, 1))
         return to_connection(page, City.from_row)
 
-    @strawberry.field(description="Workshops ordered by start date (undated last); filter by network, host, topic, dates, status.")
+    @strawberry.field(description="Workshops and other gatherings ordered by start date (undated last); filter by "
+                                  "network, host, topic, dates, status, kind, project.")
     async def workshops(
         self, info: Info, first: int | None = None, after: str | None = None, filter: WorkshopFilter | None = None
     ) -> Connection[Workshop]:

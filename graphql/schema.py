@@ -31,6 +31,9 @@ from citynet.graphql.mutations import Mutation as DirectoryMutations
 from citynet.graphql.workshop_mutations import WorkshopMutations
 from citynet.graphql.agreement_mutations import AgreementMutations
 from citynet.graphql.agreement_queries import AgreementQuery
+from citynet.graphql.project_mutations import ProjectMutations
+from citynet.graphql.project_queries import ProjectQuery
+from citynet.graphql.project_types import Partnership, Project
 from citynet.graphql.audit import AuditQuery
 from citynet.graphql.agreement_types import ActionPlan, Declaration, Protocol
 from citynet.graphql.projections import ProjectionsQuery, ReadModelFreshness
@@ -130,11 +133,11 @@ def build_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     return CitynetSchema(
-        query=merge_types("Query", (Query, AgreementQuery, AuditQuery, ProjectionsQuery)),
-        mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations)),
+        query=merge_types("Query", (Query, AgreementQuery, ProjectQuery, AuditQuery, ProjectionsQuery)),
+        mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations, ProjectMutations)),
         subscription=Subscription,
-        types=[City, Network, Commission, Organisation, Workshop, Session, Registration, Person, ActionPlan, Protocol, Declaration,
-               *ERROR_TYPES],
+        types=[City, Network, Commission, Organisation, Workshop, Session, Registration, Person, ActionPlan, Protocol,
+               Declaration, Project, Partnership, *ERROR_TYPES],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
     )

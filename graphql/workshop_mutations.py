@@ -14,6 +14,7 @@ from uuid import UUID
 import strawberry
 
 from citynet.domain.workshop_values import ExcessPolicy as DomainExcessPolicy
+from citynet.domain.workshop_values import GatheringKind as DomainGatheringKind
 from citynet.domain.workshop_values import SessionKind as DomainSessionKind
 from citynet.domain.workshop_values import WorkshopFormat as DomainWorkshopFormat
 from citynet.graphql.command_results import (
@@ -29,6 +30,7 @@ from citynet.graphql.ids import from_global_id, to_global_id
 from citynet.graphql.workshop_types import (
     DelegateFunction,
     ExcessPolicy,
+    GatheringKind,
     PollAnswer,
     Registration,
     Session,
@@ -57,7 +59,8 @@ class ProposeWorkshopInput(MutationInput):
     title: str
     topic: str
     description: str = ""
-    network_ids: list[strawberry.ID] = strawberry.field(description="Organising networks; several for a joint project.")
+    network_ids: list[strawberry.ID] = strawberry.field(
+        description="Organising networks; several for a joint project (may be empty with projectId).")
     partner_city_ids: list[strawberry.ID]
     host_city_id: strawberry.ID
     format: WorkshopFormat = DomainWorkshopFormat.IN_PERSON  # type: ignore[valid-type]
@@ -65,6 +68,12 @@ class ProposeWorkshopInput(MutationInput):
     meeting_link: str = ""
     length_days: int = 3
     capacity: int
+    kind: GatheringKind = strawberry.field(  # type: ignore[valid-type]
+        default=DomainGatheringKind.WORKSHOP, description="The kind of gathering (default WORKSHOP).")
+    project_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Organise it within this project: attached to it in the same write; "
+                                  "networkIds may then be empty (the project's networks organise it), and host "
+                                  "and partners may be the project's city partners.")
 
 
 @strawberry.input
@@ -235,14 +244,17 @@ def _ids(values: list[strawberry.ID], kind: str, field: str) -> tuple[UUID, ...]
 
 @strawberry.type
 class WorkshopMutations:
-    @strawberry.mutation(description="Propose a workshop: topic, organisers, partners, host, format, capacity.")
+    @strawberry.mutation(description="Propose a workshop or another gathering (kind): topic, organisers, partners, "
+                                     "host, format, capacity; optionally within a project.")
     async def propose_workshop(self, info: Info, input: ProposeWorkshopInput) -> ProposeWorkshopResult:
         return await _on_workshop(info, input, lambda: commands.ProposeWorkshop(
             title=input.title, topic=input.topic, description=input.description,
             network_ids=_ids(input.network_ids, "Network", "networkIds"),
             partner_city_ids=_ids(input.partner_city_ids, "City", "partnerCityIds"),
             host_city_id=_city_id(input.host_city_id, "hostCityId"), format=input.format.value, venue=input.venue,
-            meeting_link=input.meeting_link, length_days=input.length_days, capacity=input.capacity))
+            meeting_link=input.meeting_link, length_days=input.length_days, capacity=input.capacity,
+            kind=input.kind.value,
+            project_id=from_global_id(input.project_id, "Project", "projectId")[0] if input.project_id else None))
 
     @strawberry.mutation(description="Open a date poll among the partner cities with candidate date ranges.")
     async def open_date_poll(self, info: Info, input: OpenDatePollInput) -> OpenDatePollResult:

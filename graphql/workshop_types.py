@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -29,6 +30,9 @@ from citynet.domain.workshop_values import (
     SessionKind as DomainSessionKind,
 )
 from citynet.domain.workshop_values import (
+    GatheringKind as DomainGatheringKind,
+)
+from citynet.domain.workshop_values import (
     WorkshopFormat as DomainWorkshopFormat,
 )
 from citynet.domain.workshop_values import (
@@ -41,8 +45,14 @@ from citynet.services.readmodel.paging import page_in_memory
 from citynet.services.readmodel.workshop_views import Occupancy, workshop_days
 from citynet.services.readmodel.workshop_queries import PollCandidateRow, RegistrationRow, SessionRow, WorkshopRow
 
+if TYPE_CHECKING:
+    from citynet.graphql.project_types import Project
+
 WorkshopStatus = strawberry.enum(DomainWorkshopStatus, name="WorkshopStatus")
 WorkshopFormat = strawberry.enum(DomainWorkshopFormat, name="WorkshopFormat")
+GatheringKind = strawberry.enum(
+    DomainGatheringKind, name="GatheringKind",
+    description="What kind of gathering: all share one lifecycle, registration, calendar and feed.")
 PollAnswer = strawberry.enum(DomainPollAnswer, name="PollAnswer")
 DelegateFunction = strawberry.enum(DomainDelegateFunction, name="DelegateFunction")
 SessionKind = strawberry.enum(DomainSessionKind, name="SessionKind")
@@ -180,9 +190,13 @@ class WorkshopOutcome:
     key_findings: list[str]
 
 
-@strawberry.type(description="A workshop hosted by a partner city, e.g. one of Connecting Resilient Cities' four.")
+@strawberry.type(description="A workshop hosted by a partner city, e.g. one of Connecting Resilient Cities' four, "
+                              "or another gathering (`kind`: a conference, training, study trip or week of events).")
 class Workshop(Node):
     id: strawberry.ID
+    kind: GatheringKind = strawberry.field(  # type: ignore[valid-type]
+        description="WORKSHOP, CONFERENCE, TRAINING, STUDY_TRIP or WEEK_OF_EVENTS; workshops recorded before "
+                    "gatherings had kinds are WORKSHOP.")
     title: str
     topic: str
     description: str
@@ -204,12 +218,22 @@ class Workshop(Node):
     @classmethod
     def from_row(cls, row: WorkshopRow) -> Workshop:
         return cls(
-            id=to_global_id("Workshop", row.id), title=row.title, topic=row.topic, description=row.description,
+            id=to_global_id("Workshop", row.id), kind=DomainGatheringKind(row.kind), title=row.title, topic=row.topic, description=row.description,
             status=DomainWorkshopStatus(row.status), format=DomainWorkshopFormat(row.format), venue=row.venue,
             meeting_link=row.meeting_link, length_days=row.length_days, capacity=row.capacity,
             time_zone=row.time_zone, start_date=row.start_date, end_date=row.end_date, sequence=row.sequence,
             status_reason=row.status_reason, row=row,
         )
+
+    @strawberry.field(description="The project this gathering belongs to, if any.")
+    async def project(self, info: Info) -> Annotated[Project, strawberry.lazy("citynet.graphql.project_types")] | None:
+        from citynet.graphql.project_types import Project
+
+        project_id = await info.context.load.projects.project_of_output.load(self.row.id)
+        if project_id is None:
+            return None
+        row = await info.context.load.projects.project.load(project_id)
+        return Project.from_row(row) if row else None
 
     @strawberry.field(description="Stable RFC 5545 feed of this workshop.")
     def calendar_url(self) -> str:

@@ -80,6 +80,7 @@ def _workshop_event(w: WorkshopRow, feed: Feed, stamp: datetime) -> Event:
     event.add("dtend", end)
     event.add("summary", w.title)
     event.add("description", f"{w.topic}\n\n{w.description}".strip())
+    event.add("categories", [w.kind.upper()])  # WORKSHOP, CONFERENCE, WEEK_OF_EVENTS ... (decision 015)
     _common(event, w, feed, stamp)
     return event
 

@@ -31,6 +31,7 @@ from citynet.services.agreements import AgreementCommands
 from citynet.services.attribution import AttributingMapper, begin_save
 from citynet.services.commands import receipts
 from citynet.services.clock import Clock, SystemClock, today_in
+from citynet.services.projects import ProjectCommands
 from citynet.services.workshops import WorkshopCommands
 
 A = TypeVar("A", bound=Aggregate)
@@ -58,7 +59,7 @@ class Recorded:
     position: int
 
 
-class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID]):
+class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, Application[UUID]):
     name = "Citynet"
     # The service layer's one clock; Citynet sets it (tests give a FixedClock).
     clock: Clock = SystemClock()

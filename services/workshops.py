@@ -53,9 +53,21 @@ class WorkshopCommands:
         length_days: int = 3,
         capacity: int,
         workshop_id: UUID | None = None,
+        kind: str = "workshop",
+        project_id: UUID | None = None,
     ) -> Recorded:
+        """Propose a gathering. With ``project_id`` it is organised within that project (decision 015):
+        saved with the project's attachment in one write; its organising networks default to the
+        project's networks; host and partners may be members of an organising network or city
+        partners of the project on the host's today."""
         from citynet.services.application import Recorded
 
+        if project_id is not None:
+            return self._propose_in_project(
+                project_id, title=title, topic=topic, description=description, network_ids=network_ids,
+                partner_city_ids=partner_city_ids, host_city_id=host_city_id, format=format, venue=venue,
+                meeting_link=meeting_link, length_days=length_days, capacity=capacity, workshop_id=workshop_id,
+                kind=kind)
         authz.require_manager("workshop:propose", network_ids)
         networks = [self.get(Network, network_id, "networkIds") for network_id in network_ids]
         for city_id in partner_city_ids:
@@ -66,9 +78,46 @@ class WorkshopCommands:
             title=title, topic=topic, description=description, network_ids=network_ids,
             partner_city_ids=partner_city_ids, host_city_id=host_city_id, time_zone=host.time_zone,
             format=format, venue=venue, meeting_link=meeting_link, length_days=length_days,
-            capacity=capacity, workshop_id=workshop_id,
+            capacity=capacity, workshop_id=workshop_id, kind=kind,
         )
         return Recorded(workshop.id, self._save_new(workshop, "a workshop with this id already exists").position)
+
+    def _propose_in_project(self: CitynetApplication, project_id: UUID, *, network_ids: list[UUID],
+                            partner_city_ids: list[UUID], host_city_id: UUID, workshop_id: UUID | None,
+                            **fields: Any) -> Recorded:
+        from citynet.domain.project import OutputKind, PartyKind, Project
+        from citynet.services.application import Recorded
+        from citynet.services.projects import project_network_ids
+
+        made: list[UUID] = []
+
+        def decide(project: Project) -> list[Aggregate]:
+            organisers = list(dict.fromkeys(network_ids)) or sorted(project_network_ids(project), key=str)
+            if not organisers:
+                raise InvalidInput("networkIds", f"{project.acronym} has no network partner: name the organising "
+                                                 "networks")
+            authz.require_manager("workshop:propose", organisers)
+            authz.require_manager("project:manage", project_network_ids(project))
+            networks = [self.get(Network, network_id, "networkIds") for network_id in organisers]
+            for city_id in partner_city_ids:
+                self.get(City, city_id, "partnerCityIds")
+            host = self.get(City, host_city_id, "hostCityId")
+            today = today_in(self.clock, host.time_zone)
+            for city_id, field in [(host_city_id, "hostCityId"), *((c, "partnerCityIds") for c in partner_city_ids)]:
+                partner = project.partner_on(city_id, today)
+                if (partner is None or partner.party.kind is not PartyKind.CITY) and not any(
+                        city_id in n.members for n in networks):
+                    names = ", ".join(n.short_name for n in networks)
+                    raise InvalidInput(field, f"city {city_id} is neither a partner of {project.acronym} on "
+                                              f"{today.isoformat()} nor a member of an organising network ({names})")
+            workshop = Workshop.propose(network_ids=organisers, partner_city_ids=partner_city_ids,
+                                        host_city_id=host_city_id, time_zone=host.time_zone,
+                                        workshop_id=workshop_id, **fields)
+            made.append(workshop.id)
+            return [workshop, project.attach_output(OutputKind.GATHERING, workshop.id, None)]
+
+        position = self._change_together(Project, project_id, "projectId", decide)
+        return Recorded(made[-1], position)
 
     # -- dates -------------------------------------------------------------------------
 

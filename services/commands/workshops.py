@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ProposeWorkshop(Command):
-    raises = (NotFound,)
+    raises = (NotFound, Conflict)  # Conflict: proposed within a project, whose other writers may collide
     title: str
     topic: str
     network_ids: tuple[UUID, ...]
@@ -40,6 +40,8 @@ class ProposeWorkshop(Command):
     meeting_link: str = ""
     length_days: int = 3
     workshop_id: UUID = new_id()
+    kind: str = "workshop"
+    project_id: UUID | None = None
 
     def result_id(self) -> UUID | None:
         return self.workshop_id
@@ -172,7 +174,7 @@ def propose_workshop(c: Citynet, cmd: ProposeWorkshop) -> Recorded:
         title=cmd.title, topic=cmd.topic, description=cmd.description, network_ids=list(cmd.network_ids),
         partner_city_ids=list(cmd.partner_city_ids), host_city_id=cmd.host_city_id, format=cmd.format,
         venue=cmd.venue, meeting_link=cmd.meeting_link, length_days=cmd.length_days, capacity=cmd.capacity,
-        workshop_id=cmd.workshop_id))
+        workshop_id=cmd.workshop_id, kind=cmd.kind, project_id=cmd.project_id))
 
 
 @handles(OpenDatePoll)

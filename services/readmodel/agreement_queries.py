@@ -21,6 +21,7 @@ from citynet.services.readmodel.tables import (
     agreements,
     endorsements,
     plan_workshops,
+    project_outputs,
 )
 
 
@@ -96,9 +97,12 @@ class AgreementQueries:
     async def agreements_page(
         self, kind: str, first: int | None, after: str | None, *, network_id: str | None = None,
         city_id: str | None = None, statuses: tuple[str, ...] = (), crisis_type: str | None = None,
-        adopted_only: bool = False,
+        adopted_only: bool = False, project_id: str | None = None,
     ) -> Page[AgreementRow]:
         conditions = [agreements.c.kind == kind]
+        if project_id:
+            conditions.append(exists().where(and_(project_outputs.c.output_id == agreements.c.id,
+                                                  project_outputs.c.project_id == project_id)))
         if adopted_only:
             conditions.append(agreements.c.adopted_version.is_not(None))
         if network_id:

@@ -133,6 +133,9 @@ workshops = Table(
     Column("key_findings", Text, nullable=True),  # JSON list
     Column("proposed_position", BigInteger, nullable=False),
     Column("sort_key", String(40), nullable=False),  # start date or 9999-12-31 while undated, then id
+    # Gathering kind (decision 015); added after the first release: an existing database
+    # gets it with `citynet projections rebuild workshops`.
+    Column("kind", String(20), nullable=False, server_default="workshop", index=True),
     Index("rm_workshops_sort", "sort_key", "id"),
 )
 
@@ -300,6 +303,50 @@ READ_MODEL_TABLES += [
     agreements, agreement_networks, agreement_partners, plan_workshops, agreement_versions, endorsements,
     action_tracking, action_log,
 ]
+
+
+# -- projects -------------------------------------------------------------------------
+
+projects = Table(
+    "rm_projects",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("acronym", String(40), nullable=False),
+    Column("objectives", Text, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("status", String(20), nullable=False, index=True),
+    Column("status_reason", Text, nullable=False),
+    Column("founded_position", BigInteger, nullable=False),
+    Index("rm_projects_name", "name", "id"),
+)
+
+# One row per stretch of one party in one role; [since, until] both days included, until NULL while open.
+project_partners = Table(
+    "rm_project_partners",
+    metadata,
+    Column("partnership_id", String(36), primary_key=True),
+    Column("project_id", String(36), nullable=False, index=True),
+    Column("party_kind", String(20), nullable=False),
+    Column("party_id", String(36), nullable=False, index=True),
+    Column("party_network_id", String(36), nullable=True),
+    Column("role", String(30), nullable=False),
+    Column("since", Date, nullable=False),
+    Column("until", Date, nullable=True),
+)
+
+# Which project each gathering, plan or protocol belongs to (at most one).
+project_outputs = Table(
+    "rm_project_outputs",
+    metadata,
+    Column("output_id", String(36), primary_key=True),
+    Column("project_id", String(36), nullable=False, index=True),
+    Column("output_kind", String(20), nullable=False),
+    Column("attached_position", BigInteger, nullable=False),
+)
+
+READ_MODEL_TABLES += [projects, project_partners, project_outputs]
 
 
 # -- audit ----------------------------------------------------------------------------

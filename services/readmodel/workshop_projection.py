@@ -47,7 +47,7 @@ def _proposed(b: Batch, e: Workshop.Proposed, position: int) -> None:
         venue=e.venue, meeting_link=e.meeting_link, length_days=e.length_days, capacity=e.capacity,
         time_zone=e.time_zone, host_city_id=str(e.host_city_id), start_date=None, end_date=None, sequence=0,
         poll_status="none", status_reason="", attendance=None, outcome_summary=None, key_findings=None,
-        proposed_position=position, sort_key=UNDATED,
+        proposed_position=position, sort_key=UNDATED, kind=e.kind,
     ))
     for network_id in e.network_ids:
         b[workshop_networks].put(dict(workshop_id=wid, network_id=str(network_id)))

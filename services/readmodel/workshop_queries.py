@@ -16,6 +16,7 @@ from citynet.services.readmodel.tables import (
     city_quotas,
     poll_answers,
     poll_candidates,
+    project_outputs,
     registrations,
     sessions,
     workshop_networks,
@@ -46,6 +47,7 @@ class WorkshopRow:
     attendance: int | None
     outcome_summary: str | None
     key_findings: list[str]
+    kind: str = "workshop"
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class WorkshopFilter:
     starts_from: date | None = None
     ends_by: date | None = None
     statuses: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # gathering kinds
+    project_id: str | None = None
     timing: str = "all"  # upcoming, past or all: resolved against the clock by VisibleReads
     # "today" in each host zone present (a workshop is over by its host city's calendar)
     upcoming_on: tuple[tuple[str, date], ...] = ()  # ends on or after that zone's day
@@ -111,6 +115,7 @@ def _workshop(r: Any) -> WorkshopRow:
         r.id, r.title, r.topic, r.description, r.status, r.format, r.venue, r.meeting_link, r.length_days,
         r.capacity, r.time_zone, r.host_city_id, r.start_date, r.end_date, r.sequence, r.poll_status,
         r.status_reason, r.attendance, r.outcome_summary, json.loads(r.key_findings) if r.key_findings else [],
+        r.kind,
     )
 
 
@@ -158,6 +163,11 @@ class WorkshopQueries:
             conditions.append(workshops.c.end_date <= f.ends_by)
         if f.statuses:
             conditions.append(workshops.c.status.in_(f.statuses))
+        if f.kinds:
+            conditions.append(workshops.c.kind.in_(f.kinds))
+        if f.project_id:
+            conditions.append(exists().where(and_(project_outputs.c.output_id == workshops.c.id,
+                                                  project_outputs.c.project_id == f.project_id)))
         if f.upcoming_on:
             conditions.append(or_(workshops.c.end_date.is_(None), _ends_by_zone(f.upcoming_on, after=True)))
         if f.past_on:

@@ -26,9 +26,11 @@ from citynet.domain import errors as domain
 from citynet.domain.city import City
 from citynet.domain.network import commission_id_for, network_id_for
 from citynet.domain.organisation import OrganisationKind
+from citynet.domain.project import project_id_for
 from citynet.domain.values import MemberRole
 from citynet.services.commands import agreements as a
 from citynet.services.commands import directory as d
+from citynet.services.commands import projects as pr
 from citynet.services.commands import workshops as w
 from citynet.services.attribution import ANONYMOUS
 from citynet.services.commands.base import ALWAYS, HANDLERS, Command
@@ -51,6 +53,10 @@ SAFE_CITIES = commission_id_for(UBC, "Safe Cities Commission")  # Liepāja heads
 RIGA_TZ = datetime(2027, 3, 26, 10, 0, tzinfo=timezone.utc)
 
 Setup = Callable[[Citynet], Command]
+
+PACTESUR, CRC = project_id_for("PACTESUR"), project_id_for("Connecting Resilient Cities")  # closed; running
+UA = project_id_for("Security in Public Spaces")  # closed, no lead partner
+NICE = City.create_id("Nice", "FR", "")
 
 
 def _new_workshop(c: Citynet, host: UUID = LIEPAJA, partners: tuple[UUID, ...] = (ROSTOCK, LIEPAJA)) -> UUID:
@@ -224,6 +230,32 @@ SCENARIOS: list[tuple[type[Command], type[Exception], Setup]] = [
     (a.AnswerVersion, domain.VersionSuperseded, lambda c: a.AnswerVersion(PLAN, 1, ROSTOCK, "endorse", "M", "Mayor")),
     (a.AnswerVersion, domain.AlreadyEndorsed, lambda c: a.AnswerVersion(PROTOCOL, 1, ROSTOCK, "endorse", "M",
                                                                         "Mayor")),
+    # projects
+    (pr.FoundProject, domain.AlreadyExists, lambda c: pr.FoundProject("Another", "pactesur", date(2020, 1, 1),
+                                                                      date(2021, 1, 1))),
+    (pr.FoundProject, domain.NotFound, lambda c: pr.FoundProject("New", "NEW", date(2027, 1, 1), date(2028, 1, 1),
+                                                                 coordinating_network_id=uuid4())),
+    (pr.AdmitProjectPartner, domain.NotFound, lambda c: pr.AdmitProjectPartner(CRC, "city", uuid4(), "partner")),
+    (pr.AdmitProjectPartner, domain.AlreadyPartner, lambda c: pr.AdmitProjectPartner(
+        CRC, "city", VIENNA, "expert", since=date(2026, 6, 1))),
+    (pr.AdmitProjectPartner, domain.InvalidProjectTransition, lambda c: (
+        c.bus.run(pr.CancelProject(CRC, "funding withdrawn (test)")),
+        pr.AdmitProjectPartner(CRC, "city", RIGA, "partner"))[1]),
+    (pr.EndProjectPartnership, domain.NotFound, lambda c: pr.EndProjectPartnership(uuid4(), VIENNA,
+                                                                                   date(2026, 6, 1))),
+    (pr.EndProjectPartnership, domain.NotAProjectPartner, lambda c: pr.EndProjectPartnership(
+        CRC, RIGA, date(2026, 6, 1))),
+    (pr.NameLeadPartner, domain.NotFound, lambda c: pr.NameLeadPartner(uuid4(), VIENNA)),
+    (pr.NameLeadPartner, domain.NotAProjectPartner, lambda c: pr.NameLeadPartner(CRC, RIGA, date(2026, 6, 1))),
+    (pr.NameLeadPartner, domain.InvalidProjectTransition, lambda c: pr.NameLeadPartner(UA, NICE)),
+    (pr.StartProject, domain.NotFound, lambda c: pr.StartProject(uuid4())),
+    (pr.StartProject, domain.InvalidProjectTransition, lambda c: pr.StartProject(CRC)),
+    (pr.CloseProject, domain.NotFound, lambda c: pr.CloseProject(uuid4())),
+    (pr.CloseProject, domain.InvalidProjectTransition, lambda c: pr.CloseProject(PACTESUR)),
+    (pr.CancelProject, domain.NotFound, lambda c: pr.CancelProject(uuid4(), "x")),
+    (pr.CancelProject, domain.InvalidProjectTransition, lambda c: pr.CancelProject(PACTESUR, "x")),
+    (pr.AttachProjectOutput, domain.NotFound, lambda c: pr.AttachProjectOutput(CRC, "gathering", uuid4())),
+    (pr.AttachProjectOutput, domain.AlreadyAttached, lambda c: pr.AttachProjectOutput(PACTESUR, "gathering", ENERGY)),
 ]
 
 

@@ -23,7 +23,9 @@ from citynet.domain.network import commission_id_for, network_id_for
 from citynet.services.attribution import Actor, acting
 from citynet.services.clock import FixedClock
 from citynet.services.demo import load_demo
+from citynet.domain.project import project_id_for
 from citynet.services.demo_plans import PLAN_TITLE, PROTOCOL_TITLE, demo_id
+from citynet.services.demo_projects import CONFERENCE_TITLE, gathering_id
 from citynet.services.demo_workshops import workshop_id
 from citynet.services.runtime import Citynet
 
@@ -35,6 +37,7 @@ SHELTERING = workshop_id("Preparation for sheltering large groups of people")
 WARNING = workshop_id("Digital and analogue warning procedures in an urban environment")
 PLAN, PROTOCOL = demo_id(PLAN_TITLE), demo_id(PROTOCOL_TITLE)
 CONTACTS = demo_id("Collect contacts from the partner cities")  # led by Rostock
+CRC = project_id_for("Connecting Resilient Cities")
 
 ROLES = {
     "admin": Actor("t-admin", "admin"),
@@ -129,6 +132,21 @@ OPERATIONS: dict[str, tuple[set[str], Callable[[Citynet], Any]]] = {
     "draftDeclaration": ({"admin", "coordinator_efus"}, lambda c: c.execute(lambda a: a.draft_declaration(
         title="A declaration", network_ids=[EFUS], signatory_city_ids=[ROSTOCK]))),
     "erasePerson": (ADMIN, lambda c: c.erase_person(first_person(c))),
+    # projects: managed by the coordinators of a network taking part (UBC takes part in CRC; Efus does not)
+    "foundProject": (MANAGERS, lambda c: c.execute(lambda a: a.found_project(
+        name="Baltic drills", acronym="BALTIC", objectives="", start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31), coordinating_network_id=UBC))),
+    "admitProjectPartner": (MANAGERS, lambda c: c.execute(lambda a: a.admit_project_partner(
+        CRC, party_kind="city", party_id=RIGA, role="associated_partner", since=date(2026, 6, 1)))),
+    "endProjectPartnership": (MANAGERS, lambda c: c.execute(lambda a: a.end_project_partnership(
+        CRC, VIENNA, date(2026, 6, 1)))),
+    "nameLeadPartner": (MANAGERS, lambda c: c.execute(lambda a: a.name_lead_partner(CRC, VIENNA, date(2026, 6, 1)))),
+    "startProject": (MANAGERS, lambda c: c.execute(lambda a: a.start_project(CRC))),
+    "closeProject": (MANAGERS, lambda c: c.execute(lambda a: a.close_project(CRC))),
+    "cancelProject": (MANAGERS, lambda c: c.execute(lambda a: a.cancel_project(CRC, "funding ended"))),
+    # attaching also needs the output's networks: ICNCM's conference is not UBC's to attach
+    "attachProjectOutput": (ADMIN, lambda c: c.execute(lambda a: a.attach_project_output(
+        CRC, "gathering", gathering_id(CONFERENCE_TITLE)))),
 }
 
 

@@ -159,3 +159,47 @@ def _check(citynet: Citynet, network_commands: list[tuple[Any, ...]], workshop_c
         workers = {r.city_id for r in _rows(citynet, tables.commission_members,
                                             tables.commission_members.c.commission_id == str(c.id))}
         assert workers == {str(x) for x in c.member_city_ids}
+
+
+# -- projects ---------------------------------------------------------------------------------------
+
+project_day = st.integers(-20, 800).map(lambda n: date(2024, 1, 1) + timedelta(days=n))
+project_command = st.one_of(
+    st.tuples(st.just("admit"), st.integers(0, 3), st.sampled_from(["partner", "lead_partner", "expert"]),
+              project_day, st.one_of(st.none(), st.integers(0, 300))),
+    st.tuples(st.just("end"), st.integers(0, 3), project_day),
+    st.tuples(st.just("lead"), st.integers(0, 3), st.one_of(st.none(), project_day)),
+)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(commands=st.lists(project_command, min_size=2, max_size=16))
+def test_projected_partnerships_equal_the_project(commands: list[tuple[Any, ...]]) -> None:
+    from citynet.domain.project import Project
+
+    with tempfile.TemporaryDirectory() as tmp:
+        citynet = Citynet(f"sqlite:///{Path(tmp) / 'fold.sqlite3'}", clock=FixedClock())
+        try:
+            cities = [citynet.execute(lambda app, c=c: app.register_city(*c)).id for c in CITIES]
+            project = citynet.execute(lambda app: app.found_project(
+                name="Test", acronym="T", objectives="", start_date=date(2024, 1, 1), end_date=date(2025, 12, 31))).id
+            for command in commands:
+                kind, city = command[0], cities[command[1]]
+                try:
+                    if kind == "admit":
+                        until = None if command[4] is None else command[3] + timedelta(days=command[4])
+                        citynet.execute(lambda app: app.admit_project_partner(
+                            project, party_kind="city", party_id=city, role=command[2], since=command[3], until=until))
+                    elif kind == "end":
+                        citynet.execute(lambda app: app.end_project_partnership(project, city, command[2]))
+                    else:
+                        citynet.execute(lambda app: app.name_lead_partner(project, city, command[2]))
+                except DomainError:
+                    pass
+            citynet.projector.wait_for(citynet.projector.head(), 10)
+            p = citynet.app.get(Project, project)
+            rows = _rows(citynet, tables.project_partners, tables.project_partners.c.project_id == str(project))
+            assert {(r.partnership_id, r.party_id, r.role, r.since, r.until) for r in rows} == {
+                (str(a.id), str(a.party.id), a.role.value, a.since, a.until) for a in p.partnerships}
+        finally:
+            citynet.close()

@@ -411,3 +411,71 @@ class DeclarationMachine(AgreementMachine):
 
 TestDeclarationMachine = DeclarationMachine.TestCase
 TestDeclarationMachine.settings = FAST
+
+
+# -- project ------------------------------------------------------------------------------------------
+
+from citynet.domain.project import OutputClaim, OutputKind, PartnerRole, Party, PartyKind, Project, ProjectStatus  # noqa: E402
+
+P_START, P_END = date(2024, 1, 1), date(2026, 12, 31)
+PARTIES = [Party(PartyKind.CITY, c) for c in CITIES] + [Party(PartyKind.NETWORK, UUID(int=99))]
+p_days = st.integers(min_value=-30, max_value=1200).map(lambda d: P_START + timedelta(days=d))
+OUTPUTS = [UUID(int=i) for i in range(200, 204)]
+
+
+class ProjectMachine(AggregateMachine):
+    @initialize()
+    def found(self) -> None:
+        self.setup(Project.found("Protecting Allied Cities", "PACTESUR", "Objectives", P_START, P_END))
+        self.claims: dict[UUID, OutputClaim] = {}
+        self.today = P_START
+
+    @rule(party=st.sampled_from(PARTIES), role=st.sampled_from(list(PartnerRole)), since=p_days,
+          length=st.one_of(st.none(), st.integers(-5, 400)))
+    def admit(self, party: Party, role: PartnerRole, since: date, length: int | None) -> None:
+        until = None if length is None else since + timedelta(days=length)
+        self.attempt(lambda: self.aggregate.admit_partner(party, role, since, until))
+
+    @rule(party=st.sampled_from(PARTIES), on=p_days)
+    def end(self, party: Party, on: date) -> None:
+        self.attempt(lambda: self.aggregate.end_partnership(party.id, on))
+
+    @rule(party=st.sampled_from(PARTIES), on=st.one_of(st.none(), p_days))
+    def name_lead(self, party: Party, on: date | None) -> None:
+        self.attempt(lambda: self.aggregate.name_lead_partner(party.id, on))
+
+    @rule(days=st.integers(0, 200))
+    def time_passes(self, days: int) -> None:
+        self.today += timedelta(days=days)
+
+    @rule(step=st.sampled_from(["start", "close", "cancel"]))
+    def lifecycle(self, step: str) -> None:
+        p: Project = self.aggregate
+        self.attempt({"start": lambda: p.start(today=self.today), "close": p.close,
+                      "cancel": lambda: p.cancel("funding ended")}[step])
+
+    @rule(output=st.sampled_from(OUTPUTS), kind=st.sampled_from(list(OutputKind)))
+    def attach(self, output: UUID, kind: OutputKind) -> None:
+        made: list[OutputClaim] = []
+        if self.attempt(lambda: made.append(self.aggregate.attach_output(kind, output, self.claims.get(output)))):
+            self.claims[output] = made[0]
+
+    @invariant()
+    def partnerships_hold(self) -> None:
+        p: Project = self.aggregate
+        assert p.start_date <= p.end_date
+        for a in p.partnerships:
+            assert p.start_date <= a.since and (a.until is None or a.since <= a.until <= p.end_date)
+        for i, a in enumerate(p.partnerships):
+            for b in p.partnerships[i + 1:]:
+                if a.party.id == b.party.id:
+                    assert not a.overlaps(b.since, b.until), "one party's partnerships never overlap"
+                if a.role is PartnerRole.LEAD_PARTNER and b.role is PartnerRole.LEAD_PARTNER:
+                    assert not a.overlaps(b.since, b.until), "at most one lead partner on any day"
+        assert set(p.outputs) == set(self.claims), "every output claimed exactly once"
+        if p.status is ProjectStatus.RUNNING:
+            assert self.today >= p.start_date
+
+
+TestProjectMachine = ProjectMachine.TestCase
+TestProjectMachine.settings = FAST

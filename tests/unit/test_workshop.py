@@ -175,3 +175,25 @@ def test_proposal_rules() -> None:
         Workshop.propose(title="x", topic="y", network_ids=[], partner_city_ids=[], host_city_id=HOST,
                          time_zone="Europe/Vienna", venue="v", capacity=3)
     assert RegistrationStatus.WAITLISTED.value == "waitlisted"
+
+
+def test_workshops_proposed_before_kinds_read_as_workshops() -> None:
+    """Workshop.Proposed v1 (no kind) is upcast to v2 with kind WORKSHOP (decision 015)."""
+    import json
+    from dataclasses import replace
+    from uuid import uuid4
+
+    from eventsourcing.application import Application
+
+    from citynet.domain.workshop_values import GatheringKind
+
+    app = Application()
+    w = Workshop.propose(title="Old", topic="x", network_ids=[uuid4()], partner_city_ids=[], host_city_id=uuid4(),
+                         time_zone="Europe/Berlin", venue="Hall", capacity=3, kind="conference")
+    stored = app.mapper.to_stored_event(w.collect_events()[0])
+    state = json.loads(stored.state)
+    del state["kind"]
+    state.pop("class_version", None)
+    old = replace(stored, state=json.dumps(state).encode())
+    assert app.mapper.to_domain_event(old).mutate(None).kind is GatheringKind.WORKSHOP
+    assert app.mapper.to_domain_event(stored).mutate(None).kind is GatheringKind.CONFERENCE

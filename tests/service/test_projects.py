@@ -1,0 +1,155 @@
+"""Projects end to end in the service layer, on SQLite and PostgreSQL: commands, rules, the read model."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy import select
+
+from citynet.domain import errors as domain
+from citynet.domain.network import network_id_for
+from citynet.domain.project import OutputKind, project_id_for
+from citynet.services.attribution import Actor
+from citynet.services.commands import projects as pr
+from citynet.services.commands import workshops as w
+from citynet.services.readmodel.tables import project_partners, projects, workshops
+from citynet.services.runtime import Citynet
+
+UBC, ICNCM, EFUS = network_id_for("UBC"), network_id_for("ICNCM"), network_id_for("Efus")
+
+
+def _setup(c: Citynet) -> dict[str, Any]:
+    ids: dict[str, Any] = {}
+    for name, cc, tz in [("Rostock", "DE", "Europe/Berlin"), ("Vienna", "AT", "Europe/Vienna"),
+                         ("Riga", "LV", "Europe/Riga"), ("Nice", "FR", "Europe/Paris")]:
+        from citynet.services.commands import directory as d
+
+        ids[name] = c.bus.run(d.RegisterCity(name, cc, tz)).id
+    from citynet.services.commands import directory as d
+    from citynet.domain.values import MemberRole
+
+    ids["UBC"] = c.bus.run(d.FoundNetwork("Union of the Baltic Cities", "UBC", date(1991, 9, 20))).id
+    c.bus.run(d.AdmitMember(ids["UBC"], ids["Rostock"], MemberRole.FOUNDING_MEMBER, date(1991, 9, 20)))
+    ids["project"] = c.bus.run(pr.FoundProject("Test Project", "TP", date(2026, 1, 1), date(2027, 12, 31),
+                                               "Objectives (test).")).id
+    return ids
+
+
+def _rows(c: Citynet, table: Any) -> list[Any]:
+    with c.sync_engine.connect() as conn:
+        return list(conn.execute(select(table)))
+
+
+def test_found_admit_end_and_history(citynet: Citynet) -> None:
+    ids = _setup(citynet)
+    pid = ids["project"]
+    assert pid == project_id_for("TP")
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Rostock"], "lead_partner"))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "network", ids["UBC"], "partner"))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Vienna"], "partner", since=date(2026, 3, 1)))
+    citynet.bus.run(pr.EndProjectPartnership(pid, ids["Vienna"], date(2026, 5, 31)))
+    # Vienna comes back later as an expert; Riga takes over as lead from 1 June 2026.
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Vienna"], "expert", since=date(2026, 9, 1)))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Riga"], "partner"))
+    citynet.bus.run(pr.NameLeadPartner(pid, ids["Riga"], date(2026, 6, 1)))
+    citynet.bus.run(pr.StartProject(pid))
+    rows = _rows(citynet, project_partners)
+    by = {(str(r.party_id), r.role): (r.since, r.until) for r in rows}
+    rostock, riga, vienna = str(ids["Rostock"]), str(ids["Riga"]), str(ids["Vienna"])
+    assert by[(rostock, "lead_partner")] == (date(2026, 1, 1), date(2026, 5, 31))
+    assert by[(rostock, "partner")] == (date(2026, 6, 1), None)
+    assert by[(riga, "partner")] == (date(2026, 1, 1), date(2026, 5, 31))
+    assert by[(riga, "lead_partner")] == (date(2026, 6, 1), None)
+    assert by[(vienna, "partner")] == (date(2026, 3, 1), date(2026, 5, 31))
+    assert by[(vienna, "expert")] == (date(2026, 9, 1), None)
+    assert [r.status for r in _rows(citynet, projects)] == ["running"]
+    # The read model holds what the aggregate holds.
+    aggregate = citynet.app.repository.get(pid)
+    assert {(str(p.party.id), p.role.value, p.since, p.until) for p in aggregate.partnerships} == {
+        (str(r.party_id), r.role, r.since, r.until) for r in rows}
+
+
+@pytest.mark.parametrize("make, error", [
+    (lambda ids: pr.AdmitProjectPartner(ids["project"], "city", ids["Rostock"], "expert", since=date(2026, 6, 1)),
+     domain.AlreadyPartner),
+    (lambda ids: pr.AdmitProjectPartner(ids["project"], "city", ids["Riga"], "partner", since=date(2025, 12, 1)),
+     domain.InvalidInput),
+    (lambda ids: pr.AdmitProjectPartner(ids["project"], "city", ids["Riga"], "partner", since=date(2026, 6, 1),
+                                        until=date(2026, 5, 1)), domain.InvalidInput),
+    (lambda ids: pr.AdmitProjectPartner(ids["project"], "city", ids["Riga"], "lead_partner"), domain.InvalidInput),
+    (lambda ids: pr.AdmitProjectPartner(ids["project"], "city", ids["Riga"], "sponsor"), domain.InvalidInput),
+    (lambda ids: pr.AdmitProjectPartner(ids["project"], "commission", uuid4(), "partner",
+                                        party_network_id=ids["UBC"]), domain.NotFound),
+    (lambda ids: pr.NameLeadPartner(ids["project"], ids["Vienna"]), domain.NotAProjectPartner),
+    (lambda ids: pr.EndProjectPartnership(ids["project"], ids["Vienna"], date(2026, 6, 1)),
+     domain.NotAProjectPartner),
+    (lambda ids: pr.FoundProject("Backwards", "BW", date(2027, 1, 1), date(2026, 1, 1)), domain.InvalidInput),
+    (lambda ids: pr.FoundProject("Again", "tp", date(2026, 1, 1), date(2026, 2, 1)), domain.AlreadyExists),
+    (lambda ids: pr.CloseProject(ids["project"]), domain.InvalidProjectTransition),
+    (lambda ids: pr.AttachProjectOutput(ids["project"], "poster", uuid4()), domain.InvalidInput),
+], ids=["partner twice", "before start", "until before since", "second lead", "unknown role",
+        "unknown commission", "lead not a partner", "end without partnership", "ends before it starts",
+        "acronym taken", "close a planned project", "unknown output kind"])
+def test_bad_input_is_typed_and_stores_nothing(citynet: Citynet, make: Any, error: type) -> None:
+    ids = _setup(citynet)
+    citynet.bus.run(pr.AdmitProjectPartner(ids["project"], "city", ids["Rostock"], "lead_partner"))
+    head = citynet.projector.head()
+    with pytest.raises(error):
+        citynet.bus.run(make(ids))
+    assert citynet.projector.head() == head
+
+
+def test_gatherings_of_a_project_kinds_and_the_host_rule(citynet: Citynet) -> None:
+    ids = _setup(citynet)
+    pid = ids["project"]
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "network", ids["UBC"], "coordinator"))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Nice"], "partner"))
+    # Nice is no UBC member, but a partner of the project: it may host the project's conference.
+    conference = citynet.bus.run(w.ProposeWorkshop(
+        title="Annual conference", topic="resilience", network_ids=(), partner_city_ids=(ids["Rostock"],),
+        host_city_id=ids["Nice"], capacity=100, venue="Nice", kind="conference", project_id=pid)).id
+    with citynet.sync_engine.connect() as conn:
+        row = conn.execute(select(workshops).where(workshops.c.id == str(conference))).one()
+    assert row.kind == "conference"
+    assert citynet.app.repository.get(pid).outputs == {conference: OutputKind.GATHERING}
+    assert citynet.app.repository.get(conference).network_ids == [ids["UBC"]]  # the project's network organises
+    head = citynet.projector.head()
+    with pytest.raises(domain.InvalidInput) as refused:  # Vienna: neither a partner nor a UBC member
+        citynet.bus.run(w.ProposeWorkshop(
+            title="Study trip", topic="x", network_ids=(), partner_city_ids=(), host_city_id=ids["Vienna"],
+            capacity=10, venue="Vienna", kind="study_trip", project_id=pid))
+    assert refused.value.field == "hostCityId"
+    with pytest.raises(domain.InvalidInput) as unknown:  # an unknown kind, at the command layer
+        citynet.bus.run(w.ProposeWorkshop(
+            title="Party", topic="x", network_ids=(ids["UBC"],), partner_city_ids=(), host_city_id=ids["Rostock"],
+            capacity=10, venue="Rostock", kind="party"))
+    assert unknown.value.field == "kind"
+    with pytest.raises(domain.AlreadyAttached):
+        other = citynet.bus.run(pr.FoundProject("Other", "OTHER", date(2026, 1, 1), date(2026, 12, 31))).id
+        head = citynet.projector.head()
+        citynet.bus.run(pr.AttachProjectOutput(other, "gathering", conference))
+    assert citynet.projector.head() == head
+
+
+def test_access_coordinators_of_partner_networks_manage_the_project(citynet: Citynet) -> None:
+    ids = _setup(citynet)
+    pid = ids["project"]
+    ubc = Actor(id="c-ubc", role="coordinator", network_ids=(str(ids["UBC"]),))
+    other = Actor(id="c-other", role="coordinator", network_ids=(str(uuid4()),))
+    rep = Actor(id="r-rostock", role="city_representative", city_id=str(ids["Rostock"]))
+    with pytest.raises(domain.NotAllowed):  # not yet: UBC takes no part
+        citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Rostock"], "partner"), actor=ubc)
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "network", ids["UBC"], "partner"))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Rostock"], "partner"), actor=ubc)
+    for actor in (other, rep):
+        with pytest.raises(domain.NotAllowed):
+            citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Riga"], "partner"), actor=actor)
+    # Coordinators found projects for a network of theirs, which coordinates it from the start.
+    with pytest.raises(domain.NotAllowed):
+        citynet.bus.run(pr.FoundProject("Baltic", "BALTIC", date(2026, 1, 1), date(2026, 12, 31)), actor=ubc)
+    baltic = citynet.bus.run(pr.FoundProject("Baltic", "BALTIC", date(2026, 1, 1), date(2026, 12, 31),
+                                             coordinating_network_id=ids["UBC"]), actor=ubc).id
+    assert [p.role.value for p in citynet.app.repository.get(baltic).partnerships] == ["coordinator"]
