@@ -34,6 +34,7 @@ from citynet.domain.errors import (
     InvalidProjectTransition,
     NotAProjectPartner,
 )
+from citynet.domain.party import PartyKind  # noqa: F401 - one kind of party for projects and agreements
 from citynet.domain.values import clean_enum, clean_name, clean_note, clean_text, require_date
 
 PROJECT_NAMESPACE = UUID("3a5e7c9b-1d2f-4e6a-8b0c-2d4f6a8c0e13")
@@ -57,13 +58,6 @@ class PartnerRole(str, enum.Enum):
     EXPERT = "expert"
 
 
-class PartyKind(str, enum.Enum):
-    """What kind of party takes part: a city, a network, a network's commission, an organisation."""
-
-    CITY = "city"
-    NETWORK = "network"
-    COMMISSION = "commission"
-    ORGANISATION = "organisation"
 
 
 class OutputKind(str, enum.Enum):

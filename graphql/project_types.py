@@ -15,7 +15,7 @@ from citynet.domain.workshop_values import GatheringKind as DomainGatheringKind
 from citynet.graphql.agreement_types import ActionPlan, Protocol
 from citynet.graphql.context import Info
 from citynet.graphql.ids import to_global_id
-from citynet.graphql.types import City, Commission, Network, Node, Organisation
+from citynet.graphql.types import City, Commission, Network, Node, Organisation, Party
 from citynet.graphql.workshop_types import GatheringKind, Workshop
 from citynet.services.readmodel.project_queries import PartnershipRow, ProjectRow
 
@@ -24,13 +24,14 @@ ProjectStatus = strawberry.enum(
     description="PLANNED (founded), RUNNING (started), CLOSED (finished) or CANCELLED.")
 ProjectRole = strawberry.enum(DomainPartnerRole, name="ProjectRole", description="How a party takes part in a project.")
 PartyKind = strawberry.enum(DomainPartyKind, name="PartyKind",
-                            description="What kind of party a project partner is.")
+                            description="What kind of party: a city, a network, a network's commission or an "
+                                        "organisation.")
 ProjectOutputKind = strawberry.enum(DomainOutputKind, name="ProjectOutputKind",
                                     description="What can be attached to a project.")
 
-ProjectPartner = Annotated[Union[City, Network, Commission, Organisation], strawberry.union(
-    "ProjectPartner", description="A project partner: a city, a network, a network's commission or an organisation.")]
-Party = ProjectPartner
+# One party type for the whole API: a project's partners are the same kinds of party as an action's
+# responsible and supporting parties and an agreement's signatories (graphql/types.py).
+ProjectPartner = Party
 
 
 async def party_of(info: Info, row: PartnershipRow) -> City | Network | Commission | Organisation | None:

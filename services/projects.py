@@ -21,6 +21,7 @@ from citynet.domain.city import City
 from citynet.domain.errors import NotFound
 from citynet.domain.network import Network
 from citynet.domain.plan import ActionPlan
+from citynet.domain.party import party_key
 from citynet.domain.project import (
     OutputClaim,
     OutputKind,
@@ -52,14 +53,6 @@ def project_network_ids(project: Project) -> set[UUID]:
     return out
 
 
-def _organisation_class() -> type | None:
-    try:  # organisations are another branch's aggregate (issue 12): used when present
-        from citynet.domain import organisation  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(organisation, "Organisation", None)
-
-
 class ProjectCommands:
     """``self`` is the CitynetApplication."""
 
@@ -83,23 +76,11 @@ class ProjectCommands:
 
     def resolve_party(self: CitynetApplication, kind: PartyKind | str, party_id: UUID,
                       network_id: UUID | None = None, field: str = "partnerId") -> Party:
-        """The party a partner id names; NotFound when there is none."""
+        """The party a partner id names; NotFound when there is none (the same check as an agreement's)."""
         kind = clean_enum(PartyKind, field, kind)
-        if kind is PartyKind.CITY:
-            self.get(City, party_id, field)
-        elif kind is PartyKind.NETWORK:
-            self.get(Network, party_id, field)
-        elif kind is PartyKind.COMMISSION:
-            if network_id is None:
-                raise NotFound("Commission", party_id, field)
-            network = self.get(Network, network_id, field)
-            if party_id not in network.commissions:
-                raise NotFound("Commission", party_id, field)
-        else:
-            cls = _organisation_class()
-            if cls is None:
-                raise NotFound("Organisation", party_id, field)
-            self.get(cls, party_id, field)
+        if kind is PartyKind.COMMISSION and network_id is None:
+            raise NotFound("Commission", party_id, field)
+        self.check_party(party_key(kind, party_id, network_id), field)
         return Party(kind, party_id, network_id if kind is PartyKind.COMMISSION else None)
 
     def _on_project(self: CitynetApplication, project_id: UUID, decide: Any,
