@@ -17,6 +17,7 @@ from citynet.domain.network import Network
 from citynet.domain.person import Erasure
 from citynet.domain.plan import ActionPlan
 from citynet.domain.protocol import Protocol
+from citynet.domain.translation import Translations
 from citynet.domain.workshop import Workshop
 
 # topic as stored -> the class it names today
@@ -80,6 +81,10 @@ STORED_TOPICS: dict[str, type] = {
     "citynet.domain.protocol:Protocol.VersionAnswered": Protocol.VersionAnswered,
     "citynet.domain.protocol:Protocol.VersionProposed": Protocol.VersionProposed,
     "citynet.domain.protocol:Protocol.VersionRejected": Protocol.VersionRejected,
+    "citynet.domain.translation:Translations": Translations,
+    "citynet.domain.translation:Translations.SourceLanguageDeclared": Translations.SourceLanguageDeclared,
+    "citynet.domain.translation:Translations.Started": Translations.Started,
+    "citynet.domain.translation:Translations.TextTranslated": Translations.TextTranslated,
 }
 
 

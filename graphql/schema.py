@@ -35,6 +35,8 @@ from citynet.graphql.audit import AuditQuery
 from citynet.graphql.agreement_types import ActionPlan, Protocol
 from citynet.graphql.projections import ProjectionsQuery, ReadModelFreshness
 from citynet.graphql.queries import Query
+from citynet.graphql.translation_mutations import TranslationMutations
+from citynet.graphql.translations import TranslationQuery
 from citynet.graphql.subscriptions import Subscription
 from citynet.graphql.types import City, Commission, Network
 from citynet.graphql.workshop_types import Person, Registration, Session, Workshop
@@ -130,8 +132,9 @@ def build_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     return CitynetSchema(
-        query=merge_types("Query", (Query, AgreementQuery, AuditQuery, ProjectionsQuery)),
-        mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations)),
+        query=merge_types("Query", (Query, AgreementQuery, AuditQuery, ProjectionsQuery, TranslationQuery)),
+        mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations,
+                                             TranslationMutations)),
         subscription=Subscription,
         types=[City, Network, Commission, Workshop, Session, Registration, Person, ActionPlan, Protocol, *ERROR_TYPES],
         extensions=extensions,

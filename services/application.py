@@ -29,6 +29,7 @@ from citynet.services import authz
 from citynet.services.agreements import AgreementCommands
 from citynet.services.attribution import AttributingMapper, begin_save
 from citynet.services.commands import receipts
+from citynet.services.translations import TranslationCommands
 from citynet.services.clock import Clock, SystemClock, today_in
 from citynet.services.workshops import WorkshopCommands
 
@@ -57,7 +58,7 @@ class Recorded:
     position: int
 
 
-class CitynetApplication(WorkshopCommands, AgreementCommands, Application[UUID]):
+class CitynetApplication(WorkshopCommands, AgreementCommands, TranslationCommands, Application[UUID]):
     name = "Citynet"
     # The service layer's one clock; Citynet sets it (tests give a FixedClock).
     clock: Clock = SystemClock()

@@ -31,6 +31,7 @@ from citynet.services.people import PeopleVault
 from citynet.services.readmodel.agreement_projection import AgreementProjection
 from citynet.services.readmodel.directory import DirectoryProjection
 from citynet.services.readmodel.event_log_projection import EventLogProjection
+from citynet.services.readmodel.translation_projection import TranslationProjection
 from citynet.services.readmodel.workshop_projection import WorkshopProjection
 from citynet.services.readmodel.queries import ReadModel
 from citynet.services.readmodel.tables import metadata as read_model_metadata
@@ -75,7 +76,7 @@ class Citynet:
         self.app.clock = self.clock
         self.projections = ProjectionEngine(
             self.app, self.sync_engine,
-            [DirectoryProjection(), WorkshopProjection(), AgreementProjection(),
+            [DirectoryProjection(), WorkshopProjection(), AgreementProjection(), TranslationProjection(),
              EventLogProjection(self.app.mapper.transcoder), ChainProjection()],
             metadata=[read_model_metadata, audit_metadata, checkpoint_metadata],
             dsn=None if self.storage.is_sqlite else self.storage.libpq_url,
