@@ -104,7 +104,10 @@ def source_text(kind: RecordKind, record: Any, key: TextKey, *, for_new_translat
     version = agreement.versions.get(key.version)
     if version is None:
         raise NotFound("Version", str(key.version), "version")
-    if for_new_translation and version.status == VersionStatus.SUPERSEDED:
+    in_force = agreement.adopted
+    current = {agreement.latest.number, in_force.number if in_force else 0}
+    if for_new_translation and (version.status == VersionStatus.SUPERSEDED or version.number not in current):
+        # Translate what readers get: the latest version, or the version in force (decision 017).
         raise VersionSuperseded(key.version, agreement.latest.number,
                                 f"version {key.version} is superseded by version {agreement.latest.number}: "
                                 "translate the current version")
@@ -118,6 +121,15 @@ def source_text(kind: RecordKind, record: Any, key: TextKey, *, for_new_translat
     if part is None:
         raise NotFound(text.part.capitalize(), key.part_id, "partId")
     return text.source(part)  # type: ignore[misc]
+
+
+WRITERS = {authz.Role.ADMIN.value, authz.Role.SYSTEM.value, authz.Role.COORDINATOR.value,
+           authz.Role.CITY_REPRESENTATIVE.value}
+
+
+def _may_write_at_all(permission: str) -> None:
+    """Readers (anonymous, auditors) are refused before anything is looked up: no existence leaks."""
+    authz.require(permission, authz.actor().role in WRITERS)
 
 
 def _takes_part(record: Any) -> bool:
@@ -146,6 +158,7 @@ class TranslationCommands:
         its partner (and host) cities may: those who may work on the record may translate it."""
         from citynet.services.application import Recorded
 
+        _may_write_at_all("translation:write")
         kind = kind_of(record_kind)
         spec = kind.text(field)
         record = self.get(kind.cls, record_id, "recordId")
@@ -164,6 +177,7 @@ class TranslationCommands:
         """The language a record's texts are written in. Its managers (coordinators) may say."""
         from citynet.services.application import Recorded
 
+        _may_write_at_all("translation:source")
         kind = kind_of(record_kind)
         record = self.get(kind.cls, record_id, "recordId")
         authz.require_manager("translation:source", record.network_ids)
