@@ -22,6 +22,7 @@ from citynet.domain.city import City, CityName
 from citynet.domain.network import Network, commission_id_for
 from citynet.services.clock import shared_today
 from citynet.services.demo_plans import load_demo_plans
+from citynet.services.demo_translations import load_demo_translations
 from citynet.services.demo_workshops import load_demo_workshops
 from citynet.services.runtime import Citynet
 
@@ -186,6 +187,7 @@ def load_demo(citynet: Citynet) -> int:
     before = citynet.projections.head()
     load_demo_workshops(citynet)
     load_demo_plans(citynet)
+    load_demo_translations(citynet)
     head = citynet.projections.head()
     citynet.projections.wait_for(head, 30)  # the caller reads what it loaded
     return added + _events_between(citynet, before, head)

@@ -68,7 +68,16 @@ class TranslationProjection:
     topics = topics_of(handlers)
 
     def prepare(self, conn: Connection, b: Batch, items: Sequence[Item]) -> None:
-        pass
+        """Rows a batch replaces or updates are loaded first, so the flush deletes the stored ones."""
+        texts, records = set(), set()
+        for item in items:
+            e = item.event
+            if isinstance(e, Translations.TextTranslated):
+                texts.add((str(e.record_id), e.field, e.part_id or "", e.version or 0, e.lang, bool(e.easy_read)))
+            elif isinstance(e, Translations.SourceLanguageDeclared):
+                records.add((str(e.record_id),))
+        b[translations].load(conn, texts)
+        b[translation_records].load(conn, records)
 
     def apply(self, b: Batch, item: Item) -> None:
         handler = self.handlers.get(type(item.event))

@@ -68,7 +68,7 @@ def test_accept_language_chooses_when_no_argument_does(api: Any, demo: Any) -> N
     translate(api, {"recordId": w["id"], "field": "TITLE", "lang": "lv", "text": "Krīzes vadība"})
     q = '{ node(id: "%s") { ... on Workshop { title } } }' % w["id"]
     for header, expected in [("lv, en;q=0.5", "Krīzes vadība"), ("fr-CH, fr;q=0.9, lv;q=0.8", "Krīzes vadība"),
-                             ("de", w["title"]), ("garbage;;, *", w["title"])]:
+                             ("fr", w["title"]), ("garbage;;, *", w["title"])]:
         body = api.post(q, headers={"Accept-Language": header}).json()
         assert body["data"]["node"]["title"] == expected, header
     # the argument wins over the header
@@ -115,7 +115,7 @@ def test_easy_read_variant_is_marked_and_chosen_only_when_asked(api: Any, demo: 
                            "lang": "en", "easyRead": True, "text": "Call the crisis team. Open the shelters."})
     assert done["translation"]["isEasyRead"] is True, done
     q = """query($id: ID!, $easy: Boolean!) { node(id: $id) { ... on Protocol { version(number: 1) {
-        steps { id texts(lang: "de", easyRead: $easy) { text lang isEasyRead } } } } } }"""
+        steps { id texts(lang: "fr", easyRead: $easy) { text lang isEasyRead } } } } } }"""
     easy = api(q, {"id": p["id"], "easy": True})["node"]["version"]["steps"][0]["texts"][0]
     plain = api(q, {"id": p["id"], "easy": False})["node"]["version"]["steps"][0]["texts"][0]
     assert (easy["text"], easy["lang"], easy["isEasyRead"]) == ("Call the crisis team. Open the shelters.", "en", True)
@@ -171,3 +171,35 @@ def test_who_may_translate(api: Any, demo: Any) -> None:
     assert translate(api.as_actor("city_representative", city=uuid(demo[outsider])), values)["__typename"] == "NotAllowed"
     partner = api.as_actor("city_representative", city=uuid(demo["Rostock"]))
     assert translate(partner, values)["__typename"] == "TranslateTextPayload"
+
+
+def test_the_demo_speaks_the_host_cities_languages(api: Any, demo: Any) -> None:
+    q = """query($lang: String) { workshops(first: 10) { edges { node { host { name }
+        title(lang: $lang) texts(lang: $lang) { field lang isFallback isSource } } } } }"""
+
+    def titles(lang: str | None) -> dict[str, tuple[str, str]]:
+        rows = api(q, {"lang": lang})["workshops"]["edges"]
+        return {r["node"]["host"]["name"]: (r["node"]["title"], next(
+            t["lang"] for t in r["node"]["texts"] if t["field"] == "TITLE")) for r in rows}
+
+    de, lv, sl = titles("de"), titles("lv"), titles("sl")
+    assert de["Rostock"] == ("Vorbereitung auf die Unterbringung großer Personengruppen", "de")
+    assert de["Vienna"] == ("Krisenmanagement bei Energieknappheit", "de")
+    assert lv["Liepāja"] == ("Krīzes komunikācija ar iesaistītajām pusēm: brīvprātīgie, iedzīvotāji un mediji", "lv")
+    assert sl["Ljubljana"] == ("Digitalni in analogni postopki opozarjanja v urbanem okolju", "sl")
+    assert titles("de-AT")["Vienna"] == de["Vienna"]  # falls back to German
+    fr = titles("fr")
+    assert {lang for _, lang in fr.values()} == {"en"}  # no French: the source, English
+    assert de["Liepāja"][1] == "en"  # Liepāja's workshop has no German title
+    step = api("""{ protocols { edges { node { steps { texts(lang: "de", easyRead: true) { text lang isEasyRead } } } } } }""")
+    first = step["protocols"]["edges"][0]["node"]["steps"][0]["texts"][0]
+    assert (first["lang"], first["isEasyRead"]) == ("de", True)
+
+
+def test_calendar_feeds_honour_lang(api: Any, demo: Any) -> None:
+    city = demo["Rostock"]
+    german = api.http.get(f"/calendar/cities/{city}.ics?lang=de").text
+    english = api.http.get(f"/calendar/cities/{city}.ics").text
+    assert "Vorbereitung auf die Unterbringung" in german.replace("\r\n ", "")
+    assert "Vorbereitung" not in english and "Preparation for sheltering" in english.replace("\r\n ", "")
+    assert api.http.get(f"/calendar/cities/{city}.ics?lang=xx").status_code == 400
