@@ -32,7 +32,11 @@ def test_readme_examples_run_against_the_demo(api: Any, services: Any) -> None:
     assert plans[0]["node"]["status"] == "ADOPTED" and results[7]["protocols"]["edges"]
     owed = results[8]["owedActions"]
     assert owed and owed[0]["overdue"] and {o["role"] for o in owed} <= {"LEAD", "SUPPORTING"}
-    audit = results[9]  # 16 demo admissions and Kiel, admitted above
+    spoken = {t["lang"] for e in results[9]["workshops"]["edges"] for t in e["node"]["texts"] if t["field"] == "TITLE"}
+    assert spoken == {"de", "en"}  # de-AT falls back to German where a workshop has it, else to English
+    easy = results[9]["protocols"]["edges"][0]["node"]["steps"][0]["texts"][0]
+    assert easy["isEasyRead"] and easy["lang"] == "de"
+    audit = results[10]  # 16 demo admissions and Kiel, admitted above
     assert audit["events"]["totalCount"] == 17 and audit["asOf"]["version"] == 1 and audit["auditHead"]["hash"]
     again = api(blocks[4])["admitMember"]
     assert again["__typename"] == "AlreadyMember"
