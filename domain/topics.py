@@ -20,6 +20,7 @@ from citynet.domain.person import Erasure
 from citynet.domain.plan import ActionPlan
 from citynet.domain.project import OutputClaim, Project
 from citynet.domain.protocol import Protocol
+from citynet.domain.translation import Translations
 from citynet.domain.workshop import Workshop
 
 # topic as stored -> the class it names today
@@ -105,6 +106,10 @@ STORED_TOPICS: dict[str, type] = {
     "citynet.domain.project:Project.OutputAttached": Project.OutputAttached,
     "citynet.domain.project:OutputClaim": OutputClaim,
     "citynet.domain.project:OutputClaim.Claimed": OutputClaim.Claimed,
+    "citynet.domain.translation:Translations": Translations,
+    "citynet.domain.translation:Translations.SourceLanguageDeclared": Translations.SourceLanguageDeclared,
+    "citynet.domain.translation:Translations.Started": Translations.Started,
+    "citynet.domain.translation:Translations.TextTranslated": Translations.TextTranslated,
 }
 
 

@@ -467,6 +467,7 @@ class Workshop(Aggregate):
     @event("Held")
     def _held(self, attendance: int, summary: str, key_findings: list[str]) -> None:
         self.status = S.HELD
+        self.outcome_summary = summary  # the source of its translations
 
     @event("SessionAdded")
     def _session_added(self, session_id: UUID, title: str, starts_at: datetime, ends_at: datetime,

@@ -17,6 +17,7 @@ import enum
 
 from citynet.graphql.ids import to_global_id
 from citynet.domain.party import party_uuid
+from citynet.graphql.translations import LANG, TextSource, TranslatedText
 from citynet.graphql.types import City, Network, Node, Party, city_by_id, parties_by_id, party_by_id
 from citynet.graphql.workshop_types import Workshop
 from citynet.services.plan_reports import current_actions, diff_versions
@@ -87,8 +88,6 @@ class Milestone(Node):
 @strawberry.type(description="An action as a version of the plan states it; `id` is the Action's id.")
 class PlannedAction:
     id: strawberry.ID
-    title: str
-    description: str
     due_on: date
     weight: float
     parent_id: strawberry.ID | None
@@ -97,11 +96,12 @@ class PlannedAction:
     supporting_ids: strawberry.Private[list[str]]
     responsible_keys: strawberry.Private[list[str]]
     supporting_keys: strawberry.Private[list[str]]
+    source: strawberry.Private[TextSource]
 
     @staticmethod
-    def fields_of(plan_id: str, action: str, a: dict[str, Any]) -> dict[str, Any]:
+    def fields_of(plan_id: str, action: str, a: dict[str, Any], version: int) -> dict[str, Any]:
         return dict(
-            id=action_id(plan_id, action), title=a["title"], description=a["description"],
+            id=action_id(plan_id, action), source=TextSource(plan_id, action, version, a),
             due_on=date.fromisoformat(a["due_on"]), weight=a["weight"],
             parent_id=action_id(plan_id, a["parent_id"]) if a.get("parent_id") else None,
             milestones=[Milestone(id=milestone_id(plan_id, m), title=v["title"], due_on=date.fromisoformat(v["due_on"]))
@@ -111,8 +111,23 @@ class PlannedAction:
         )
 
     @classmethod
-    def from_content(cls, plan_id: str, action: str, a: dict[str, Any]) -> PlannedAction:
-        return cls(**cls.fields_of(plan_id, action, a))
+    def from_content(cls, plan_id: str, action: str, a: dict[str, Any], version: int) -> PlannedAction:
+        return cls(**cls.fields_of(plan_id, action, a, version))
+
+    @strawberry.field
+    async def title(self, info: Info, lang: Annotated[str | None, LANG] = None) -> str:
+        return await self.source.text(info, "actionTitle", "title", lang)
+
+    @strawberry.field
+    async def description(self, info: Info, lang: Annotated[str | None, LANG] = None) -> str:
+        return await self.source.text(info, "actionDescription", "description", lang)
+
+    @strawberry.field(description="The action's translatable texts in the reader's language (decision 017); "
+                                  "translations belong to the version this action is read from.")
+    async def texts(self, info: Info, lang: Annotated[str | None, LANG] = None,
+                    easy_read: bool = False) -> list[TranslatedText]:
+        return await self.source.all(info, [("actionTitle", "title"), ("actionDescription", "description")],
+                                     lang, easy_read)
 
     @strawberry.field(description="The first responsible party the plan names, when it is a city; null when "
                                   "it is a network, commission or organisation, or when none is named "
@@ -178,33 +193,57 @@ class Action(PlannedAction, Node):
 class ProtocolStep(Node):
     id: strawberry.ID
     position: int
-    instruction: str
     responsible_role: str
     time_frame: str
+    source: strawberry.Private[TextSource]
+
+    @strawberry.field
+    async def instruction(self, info: Info, lang: Annotated[str | None, LANG] = None) -> str:
+        return await self.source.text(info, "stepInstruction", "instruction", lang)
+
+    @strawberry.field(description="The step's instruction in the reader's language, and its easy-read variant "
+                                  "when asked (decision 017); translations belong to this step's version.")
+    async def texts(self, info: Info, lang: Annotated[str | None, LANG] = None,
+                    easy_read: bool = False) -> list[TranslatedText]:
+        return await self.source.all(info, [("stepInstruction", "instruction")], lang, easy_read)
 
 
 @strawberry.type(description="One version of a plan or protocol as it was, with its endorsements.")
 class AgreementVersion:
     number: int
     status: VersionStatus  # type: ignore[valid-type]
-    title: str
-    purpose: str
     status_changed_at: datetime
     actions: list[PlannedAction]
     steps: list[ProtocolStep]
     required_endorsements: int
     agreement_id: strawberry.Private[str]
+    source: strawberry.Private[TextSource]
+
+    @strawberry.field
+    async def title(self, info: Info, lang: Annotated[str | None, LANG] = None) -> str:
+        return await self.source.text(info, "title", "title", lang)
+
+    @strawberry.field
+    async def purpose(self, info: Info, lang: Annotated[str | None, LANG] = None) -> str:
+        return await self.source.text(info, "purpose", "purpose", lang)
+
+    @strawberry.field(description="This version's own translatable texts (title, purpose) in the reader's "
+                                  "language (decision 017).")
+    async def texts(self, info: Info, lang: Annotated[str | None, LANG] = None,
+                    easy_read: bool = False) -> list[TranslatedText]:
+        return await self.source.all(info, [("title", "title"), ("purpose", "purpose")], lang, easy_read)
 
     @classmethod
     def from_row(cls, row: VersionRow, required: int) -> AgreementVersion:
         c = row.content
         return cls(
-            number=row.version, status=DomainVersionStatus(row.status), title=c["title"],
-            purpose=c.get("purpose", ""), status_changed_at=datetime.fromisoformat(row.status_changed_at),
-            actions=[PlannedAction.from_content(row.agreement_id, a, v) for a, v in sorted(
+            number=row.version, status=DomainVersionStatus(row.status),
+            source=TextSource(row.agreement_id, None, row.version, c), status_changed_at=datetime.fromisoformat(row.status_changed_at),
+            actions=[PlannedAction.from_content(row.agreement_id, a, v, row.version) for a, v in sorted(
                 c.get("actions", {}).items(), key=lambda kv: (kv[1]["due_on"], kv[1]["title"]))],
-            steps=[ProtocolStep(id=step_id(row.agreement_id, s["id"]), position=i, instruction=s["instruction"],
-                                responsible_role=s["responsible_role"], time_frame=s["time_frame"])
+            steps=[ProtocolStep(id=step_id(row.agreement_id, s["id"]), position=i,
+                                responsible_role=s["responsible_role"], time_frame=s["time_frame"],
+                                source=TextSource(row.agreement_id, s["id"], row.version, s))
                    for i, s in enumerate(c.get("steps", []))],
             required_endorsements=required, agreement_id=row.agreement_id,
         )
@@ -368,7 +407,8 @@ async def plan_actions(info: Info, plan_id: str, today: date | None = None) -> l
     def today_of(city_id: str | None) -> date:
         return today or reads.today(cities[city_id].time_zone if city_id in cities else "UTC")
 
-    return [Action(**PlannedAction.fields_of(plan_id, v.id, v.content), status=DomainActionStatus(v.status),
+    return [Action(**PlannedAction.fields_of(plan_id, v.id, v.content, versions[-1].version),
+                   status=DomainActionStatus(v.status),
                    progress=v.progress, rolled_up_progress=v.rolled_up_progress, overdue=v.overdue,
                    current_lead_id=v.current_lead_id, plan_id=plan_id, action_key=v.id)
             for v in current_actions(content, tracking_rows, today_of)]

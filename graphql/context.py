@@ -18,6 +18,7 @@ class Context(BaseContext, kw_only=True):
     loaders: Any  # Loaders
     actor: Any = ANONYMOUS  # services.attribution.Actor: who this request acts as
     connection_params: Any = None  # WebSocket connection_init payload (carries the token)
+    languages: tuple[str, ...] = ()  # from Accept-Language, best first (graphql/translations.py)
 
     @property
     def services(self) -> Citynet:
@@ -33,8 +34,9 @@ class Context(BaseContext, kw_only=True):
         return self.loaders.visible  # type: ignore[no-any-return]
 
 
-def make_context(citynet: Citynet, actor: Actor = ANONYMOUS) -> Context:
-    return Context(citynet=citynet, loaders=Loaders(VisibleReads(citynet.reads, actor, citynet.clock)), actor=actor)
+def make_context(citynet: Citynet, actor: Actor = ANONYMOUS, languages: tuple[str, ...] = ()) -> Context:
+    return Context(citynet=citynet, loaders=Loaders(VisibleReads(citynet.reads, actor, citynet.clock)), actor=actor,
+                   languages=languages)
 
 
 Info = strawberry.Info[Context, None]

@@ -73,6 +73,11 @@ class Loaders:
         return _by_key(self.reads.membership_history, list)
 
     @cached_property
+    def texts(self) -> DataLoader[str, Any]:
+        """Translations by record id; asked only for records the caller was already shown."""
+        return _by_key(self.reads.texts_by_record)
+
+    @cached_property
     def workshops(self) -> WorkshopLoaders:
         return WorkshopLoaders(self.visible)
 

@@ -38,6 +38,8 @@ from citynet.graphql.audit import AuditQuery
 from citynet.graphql.agreement_types import ActionPlan, Declaration, Protocol
 from citynet.graphql.projections import ProjectionsQuery, ReadModelFreshness
 from citynet.graphql.queries import Query
+from citynet.graphql.translation_mutations import TranslationMutations
+from citynet.graphql.translations import TranslationQuery
 from citynet.graphql.subscriptions import Subscription
 from citynet.graphql.types import City, Commission, Network, Organisation
 from citynet.graphql.workshop_types import Person, Registration, Session, Workshop
@@ -133,8 +135,9 @@ def build_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     return CitynetSchema(
-        query=merge_types("Query", (Query, AgreementQuery, ProjectQuery, AuditQuery, ProjectionsQuery)),
-        mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations, ProjectMutations)),
+        query=merge_types("Query", (Query, AgreementQuery, ProjectQuery, AuditQuery, ProjectionsQuery, TranslationQuery)),
+        mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations, ProjectMutations,
+                                             TranslationMutations)),
         subscription=Subscription,
         types=[City, Network, Commission, Organisation, Workshop, Session, Registration, Person, ActionPlan, Protocol,
                Declaration, Project, Partnership, *ERROR_TYPES],

@@ -8,6 +8,7 @@ workshop that spans a DST change shows its own offset.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Annotated
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
@@ -39,9 +40,12 @@ from citynet.domain.workshop_values import (
     WorkshopStatus as DomainWorkshopStatus,
 )
 from citynet.graphql.context import Info
+from citynet.domain.translation import TextKey
 from citynet.graphql.ids import to_global_id
+from citynet.graphql.translations import LANG, TranslatedText, all_texts, text_in
 from citynet.graphql.types import City, Connection, Network, Node, city_by_id, to_connection
 from citynet.services.readmodel.paging import page_in_memory
+from citynet.services.translations import workshop_sources
 from citynet.services.readmodel.workshop_views import Occupancy, workshop_days
 from citynet.services.readmodel.workshop_queries import PollCandidateRow, RegistrationRow, SessionRow, WorkshopRow
 
@@ -197,9 +201,6 @@ class Workshop(Node):
     kind: GatheringKind = strawberry.field(  # type: ignore[valid-type]
         description="WORKSHOP, CONFERENCE, TRAINING, STUDY_TRIP or WEEK_OF_EVENTS; workshops recorded before "
                     "gatherings had kinds are WORKSHOP.")
-    title: str
-    topic: str
-    description: str
     status: WorkshopStatus  # type: ignore[valid-type]
     format: WorkshopFormat  # type: ignore[valid-type]
     venue: str
@@ -218,7 +219,7 @@ class Workshop(Node):
     @classmethod
     def from_row(cls, row: WorkshopRow) -> Workshop:
         return cls(
-            id=to_global_id("Workshop", row.id), kind=DomainGatheringKind(row.kind), title=row.title, topic=row.topic, description=row.description,
+            id=to_global_id("Workshop", row.id), kind=DomainGatheringKind(row.kind),
             status=DomainWorkshopStatus(row.status), format=DomainWorkshopFormat(row.format), venue=row.venue,
             meeting_link=row.meeting_link, length_days=row.length_days, capacity=row.capacity,
             time_zone=row.time_zone, start_date=row.start_date, end_date=row.end_date, sequence=row.sequence,
@@ -235,6 +236,24 @@ class Workshop(Node):
         row = await info.context.load.projects.project.load(project_id)
         return Project.from_row(row) if row else None
 
+    @strawberry.field
+    async def title(self, info: Info, lang: Annotated[str | None, LANG] = None) -> str:
+        return await text_in(info, self.row.id, TextKey("title"), self.row.title, lang)
+
+    @strawberry.field
+    async def topic(self, info: Info, lang: Annotated[str | None, LANG] = None) -> str:
+        return await text_in(info, self.row.id, TextKey("topic"), self.row.topic, lang)
+
+    @strawberry.field
+    async def description(self, info: Info, lang: Annotated[str | None, LANG] = None) -> str:
+        return await text_in(info, self.row.id, TextKey("description"), self.row.description, lang)
+
+    @strawberry.field(description="Each translatable text of the workshop in the reader's language, saying which "
+                                  "language it is actually in (decision 017).")
+    async def texts(self, info: Info, lang: Annotated[str | None, LANG] = None,
+                    easy_read: bool = False) -> list[TranslatedText]:
+        return await all_texts(info, self.row.id, workshop_sources(self.row), lang, easy_read)
+
     @strawberry.field(description="Stable RFC 5545 feed of this workshop.")
     def calendar_url(self) -> str:
         return f"/calendar/workshops/{self.id}.ics"
@@ -245,11 +264,11 @@ class Workshop(Node):
                 for d in workshop_days(self.row.start_date, self.row.end_date, self.row.time_zone)]
 
     @strawberry.field
-    def outcome(self) -> WorkshopOutcome | None:
+    async def outcome(self, info: Info, lang: Annotated[str | None, LANG] = None) -> WorkshopOutcome | None:
         if self.row.attendance is None:
             return None
-        return WorkshopOutcome(attendance=self.row.attendance, summary=self.row.outcome_summary or "",
-                               key_findings=self.row.key_findings)
+        summary = await text_in(info, self.row.id, TextKey("outcomeSummary"), self.row.outcome_summary or "", lang)
+        return WorkshopOutcome(attendance=self.row.attendance, summary=summary, key_findings=self.row.key_findings)
 
     @strawberry.field
     async def host(self, info: Info) -> City:

@@ -25,6 +25,7 @@ from strawberry.litestar import make_graphql_controller
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
+from citynet.domain.language import accept_language
 from citynet.graphql.context import Context, make_context
 from citynet.graphql.schema import build_schema
 from citynet.infra.auth import AuthError, actor_from_header
@@ -96,7 +97,7 @@ def _graphql_controller(settings: Settings) -> type:
         wanted = _min_position(scope)
         if wanted is not None:
             await wait_for_header_position(citynet, wanted, settings.read_wait_seconds)
-        context = make_context(citynet, actor)
+        context = make_context(citynet, actor, tuple(accept_language(_header(scope, "accept-language"))))
         scope.setdefault("state", {})[REQUEST_READS] = context.reads  # the response cache asks what it showed
         return context
 

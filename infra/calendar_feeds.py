@@ -32,6 +32,7 @@ from litestar import HttpMethod, Request, Response, Router, route
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException
 
+from citynet.domain.language import language_tag
 from citynet.domain.errors import InvalidInput, NotFound
 from citynet.graphql.ids import from_global_id
 from citynet.infra.auth import TokenConfig, actor_from_header
@@ -48,7 +49,7 @@ DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 0)
 ICS = "text/calendar"  # Litestar adds "; charset=utf-8" to text/* itself
 STATUS = {"cancelled": "CANCELLED", "confirmed": "CONFIRMED", "held": "CONFIRMED"}
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
-FeedBuilder = Callable[[ReadModel, Actor, Clock, str], Awaitable[Feed]]
+FeedBuilder = Callable[[ReadModel, Actor, Clock, str, list[str]], Awaitable[Feed]]
 
 
 def _span(w: WorkshopRow, sessions: list[SessionRow]) -> tuple[datetime, datetime]:
@@ -188,7 +189,11 @@ def calendar_router(tokens: TokenConfig) -> Router:
         citynet: Citynet = state.citynet
         actor = actor_from_header(request.headers.get("authorization"), tokens)
         try:
-            feed = await build(citynet.reads, actor, citynet.clock, _id(filename, kind))
+            languages = [language_tag("lang", request.query_params["lang"])] if "lang" in request.query_params else []
+        except InvalidInput as e:
+            raise HTTPException(status_code=400, detail=e.message) from None
+        try:
+            feed = await build(citynet.reads, actor, citynet.clock, _id(filename, kind), languages)
         except NotFound:
             raise NotFoundException(detail=f"no such {kind.lower()}") from None
         return respond(request, feed)

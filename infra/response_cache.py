@@ -42,6 +42,7 @@ from graphql.error import GraphQLError
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from citynet.infra.auth import AuthError, TokenConfig, actor_from_header
+from citynet.domain.language import accept_language
 from citynet.services import authz
 from citynet.services.attribution import Actor
 
@@ -205,7 +206,7 @@ def response_cache_middleware(size: int, tokens: TokenConfig) -> Any:
             now = citynet.clock.now()
             key = hashlib.sha256(json.dumps([
                 scope["method"], request[0], request[1], request[2], headers.get(b"accept", b"").decode("latin-1"),
-                authz.visibility_key(actor), position, now.strftime("%Y-%m-%dT%H"), now.minute // 15,
+                accept_language(headers.get(b"accept-language", b"").decode("latin-1")), authz.visibility_key(actor), position, now.strftime("%Y-%m-%dT%H"), now.minute // 15,
             ], sort_keys=True, default=str).encode()).digest()
             entry = cache.get(key, position) if size > 0 else None
             if entry is None:
@@ -263,7 +264,7 @@ async def _answer(scope: Scope, send: Send, entry: Entry, if_none_match: bytes |
         await send({"type": "http.response.body", "body": entry.body})
         return
     validators = [(b"etag", entry.etag), (b"cache-control", b"private, no-cache"),
-                  (b"vary", b"Accept, Authorization")]
+                  (b"vary", b"Accept, Accept-Language, Authorization")]
     if _etag_matches(if_none_match, entry.etag):
         await send({"type": "http.response.start", "status": 304, "headers": validators})
         await send({"type": "http.response.body", "body": b""})

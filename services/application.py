@@ -30,6 +30,7 @@ from citynet.services import authz
 from citynet.services.agreements import AgreementCommands
 from citynet.services.attribution import AttributingMapper, begin_save
 from citynet.services.commands import receipts
+from citynet.services.translations import TranslationCommands
 from citynet.services.clock import Clock, SystemClock, today_in
 from citynet.services.projects import ProjectCommands
 from citynet.services.workshops import WorkshopCommands
@@ -59,7 +60,7 @@ class Recorded:
     position: int
 
 
-class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, Application[UUID]):
+class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, TranslationCommands, Application[UUID]):
     name = "Citynet"
     # The service layer's one clock; Citynet sets it (tests give a FixedClock).
     clock: Clock = SystemClock()

@@ -29,6 +29,7 @@ from citynet.services.clock import shared_today
 from citynet.services.demo_organisations import load_demo_organisations
 from citynet.services.demo_plans import load_demo_plans
 from citynet.services.demo_projects import load_demo_projects
+from citynet.services.demo_translations import load_demo_translations
 from citynet.services.demo_workshops import load_demo_workshops
 from citynet.services.runtime import Citynet
 
@@ -200,6 +201,7 @@ def load_demo(citynet: Citynet) -> int:
     load_demo_workshops(citynet)
     load_demo_plans(citynet)
     load_demo_projects(citynet)  # projects and their gatherings (decision 015)
+    load_demo_translations(citynet)
     head = citynet.projections.head()
     citynet.projections.wait_for(head, 30)  # the caller reads what it loaded
     return added + _events_between(citynet, before, head)

@@ -32,6 +32,7 @@ from citynet.services.readmodel.agreement_projection import AgreementProjection
 from citynet.services.readmodel.directory import DirectoryProjection
 from citynet.services.readmodel.event_log_projection import EventLogProjection
 from citynet.services.readmodel.project_projection import ProjectProjection
+from citynet.services.readmodel.translation_projection import TranslationProjection
 from citynet.services.readmodel.workshop_projection import WorkshopProjection
 from citynet.services.readmodel.queries import ReadModel
 from citynet.services.readmodel.tables import metadata as read_model_metadata
@@ -77,6 +78,7 @@ class Citynet:
         self.projections = ProjectionEngine(
             self.app, self.sync_engine,
             [DirectoryProjection(), WorkshopProjection(), AgreementProjection(), ProjectProjection(),
+             TranslationProjection(),
              EventLogProjection(self.app.mapper.transcoder), ChainProjection()],
             metadata=[read_model_metadata, audit_metadata, checkpoint_metadata],
             dsn=None if self.storage.is_sqlite else self.storage.libpq_url,

@@ -34,7 +34,7 @@ from sqlalchemy import text
 from citynet.domain.errors import DomainError
 from citynet.services.application import Recorded
 from citynet.services.attribution import Actor, acting, current
-from citynet.services.commands import directory, workshops, agreements, projects  # noqa: F401 - registers handlers
+from citynet.services.commands import directory, workshops, agreements, projects, translations  # noqa: F401 - registers handlers
 from citynet.services.commands import receipts
 from citynet.services.commands.base import HANDLERS, Command
 from citynet.services.errors import Conflict, IdempotencyKeyReused

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from citynet.services.readmodel.agreement_queries import AgreementQueries
 from citynet.services.readmodel.audit_queries import AuditQueries
 from citynet.services.readmodel.project_queries import ProjectQueries
+from citynet.services.readmodel.translation_queries import TranslationQueries
 from citynet.services.readmodel.workshop_queries import WorkshopQueries
 from citynet.services.readmodel.paging import Page, check_first, decode_cursor, encode_cursor
 from citynet.services.projections.checkpoints import checkpoints
@@ -122,7 +123,7 @@ _CITIES_BY_ID = select(cities).where(cities.c.id.in_(_IDS))
 _NETWORKS_BY_ID = select(networks).where(networks.c.id.in_(_IDS))
 
 
-class ReadModel(WorkshopQueries, AgreementQueries, ProjectQueries, AuditQueries):
+class ReadModel(WorkshopQueries, AgreementQueries, ProjectQueries, AuditQueries, TranslationQueries):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._pages: dict[tuple[Any, ...], tuple[Any, Any]] = {}

@@ -35,7 +35,8 @@ def test_position_header_takes_ascii_digits_only_and_never_waits_beyond_the_head
 def test_projection_status_for_admins_and_auditors_only(api: Any) -> None:
     api(REGISTER, {"n": "Kiel"})
     rows = api(STATUS)["projections"]
-    assert {r["name"] for r in rows} == {"directory", "workshops", "agreements", "projects", "event_log", "audit_chain"}
+    assert {r["name"] for r in rows} == {"directory", "workshops", "agreements", "projects", "translations", "event_log",
+                                         "audit_chain"}
     assert all(r["state"] == "CURRENT" and r["lag"] == 0 and r["stalledAt"] is None for r in rows)
     assert api.as_actor("auditor")(STATUS)["projections"]
     for role in ("anonymous", "coordinator"):

@@ -32,6 +32,11 @@ def test_readme_examples_run_against_the_demo(api: Any, services: Any) -> None:
     assert plans[0]["node"]["status"] == "ADOPTED" and results[7]["protocols"]["edges"]
     owed = results[8]["owedActions"]
     assert owed and owed[0]["overdue"] and {o["role"] for o in owed} <= {"LEAD", "SUPPORTING"}
+    spoken = next(r for r in results if "workshops" in r and "protocols" in r)
+    titles = {t["lang"] for e in spoken["workshops"]["edges"] for t in e["node"]["texts"] if t["field"] == "TITLE"}
+    assert titles == {"de", "en"}  # de-AT falls back to German where a workshop has it, else to English
+    easy = spoken["protocols"]["edges"][0]["node"]["steps"][0]["texts"][0]
+    assert easy["isEasyRead"] and easy["lang"] == "de"
     audit = next(r for r in results if "auditHead" in r)  # 16 demo admissions and Kiel, admitted above
     assert audit["events"]["totalCount"] == 17 and audit["asOf"]["version"] == 1 and audit["auditHead"]["hash"]
     action_3 = results[10]["actionPlan"]

@@ -31,6 +31,7 @@ from citynet.domain.values import MemberRole
 from citynet.services.commands import agreements as a
 from citynet.services.commands import directory as d
 from citynet.services.commands import projects as pr
+from citynet.services.commands import translations as t
 from citynet.services.commands import workshops as w
 from citynet.services.attribution import ANONYMOUS
 from citynet.services.commands.base import ALWAYS, HANDLERS, Command
@@ -41,8 +42,8 @@ from citynet.services.errors import Conflict, InvalidVersionTransition
 from citynet.services.runtime import Citynet
 
 UBC, ICNCM, EFUS = network_id_for("UBC"), network_id_for("ICNCM"), network_id_for("Efus")
-ROSTOCK, VIENNA, RIGA, LIEPAJA = (City.create_id(n, c, "") for n, c in
-                                  [("Rostock", "DE"), ("Vienna", "AT"), ("Riga", "LV"), ("Liepāja", "LV")])
+ROSTOCK, VIENNA, RIGA, LIEPAJA, LJUBLJANA = (City.create_id(n, c, "") for n, c in [
+    ("Rostock", "DE"), ("Vienna", "AT"), ("Riga", "LV"), ("Liepāja", "LV"), ("Ljubljana", "SI")])
 ENERGY = workshop_id("Crisis management in case of energy shortages")  # held
 COMMUNICATION = workshop_id("Crisis communication with stakeholders: volunteers, population and media")  # Liepāja
 SHELTERING = workshop_id("Preparation for sheltering large groups of people")  # scheduled, 5 places, 7 registered
@@ -88,6 +89,15 @@ def _revised_plan(c: Citynet) -> int:
     """Start version 2 of the plan (a draft) and return its number."""
     c.bus.run(a.StartRevision(PLAN))
     return 2
+
+
+def _superseded_plan_version(c: Citynet) -> int:
+    """Adopt version 2 of the plan: version 1 is then superseded."""
+    _revised_plan(c)
+    c.bus.run(a.ProposeVersion(PLAN, 2))
+    for city in (ROSTOCK, VIENNA, LIEPAJA, LJUBLJANA):
+        c.bus.run(a.AnswerVersion(PLAN, 2, city, "endorse", "M", "Mayor"))
+    return 1
 
 
 def _revised_protocol(c: Citynet) -> int:
@@ -256,6 +266,11 @@ SCENARIOS: list[tuple[type[Command], type[Exception], Setup]] = [
     (pr.CancelProject, domain.InvalidProjectTransition, lambda c: pr.CancelProject(PACTESUR, "x")),
     (pr.AttachProjectOutput, domain.NotFound, lambda c: pr.AttachProjectOutput(CRC, "gathering", uuid4())),
     (pr.AttachProjectOutput, domain.AlreadyAttached, lambda c: pr.AttachProjectOutput(PACTESUR, "gathering", ENERGY)),
+    # translations
+    (t.TranslateText, domain.NotFound, lambda c: t.TranslateText("workshop", uuid4(), "title", "de", "Titel")),
+    (t.TranslateText, domain.VersionSuperseded, lambda c: t.TranslateText(
+        "plan", PLAN, "title", "de", "Titel", version=_superseded_plan_version(c))),
+    (t.DeclareSourceLanguage, domain.NotFound, lambda c: t.DeclareSourceLanguage("plan", uuid4(), "de")),
 ]
 
 

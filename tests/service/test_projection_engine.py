@@ -48,7 +48,7 @@ def test_each_projection_keeps_its_own_position(citynet: Citynet) -> None:
     load_demo(citynet)
     head = citynet.projections.head()
     status = {s.name: s for s in citynet.projections.status()}
-    assert set(status) == {"directory", "workshops", "agreements", "projects", "event_log", "audit_chain"}
+    assert set(status) == {"directory", "workshops", "agreements", "projects", "translations", "event_log", "audit_chain"}
     assert all(s.position == head and s.state == "current" for s in status.values())
 
 
