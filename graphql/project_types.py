@@ -14,10 +14,13 @@ from citynet.domain.project import ProjectStatus as DomainProjectStatus
 from citynet.domain.workshop_values import GatheringKind as DomainGatheringKind
 from citynet.graphql.agreement_types import ActionPlan, Protocol
 from citynet.graphql.context import Info
+from citynet.domain.translation import TextKey
 from citynet.graphql.ids import to_global_id
+from citynet.graphql.translations import LANG, TranslatedText, all_texts, text_in
 from citynet.graphql.types import City, Commission, Network, Node, Organisation, Party
 from citynet.graphql.workshop_types import GatheringKind, Workshop
 from citynet.services.readmodel.project_queries import PartnershipRow, ProjectRow
+from citynet.services.translations import project_sources
 
 ProjectStatus = strawberry.enum(
     DomainProjectStatus, name="ProjectStatus",
@@ -96,9 +99,7 @@ class Partnership(Node):
                               "partners over time, its gatherings, action plans and protocols.")
 class Project(Node):
     id: strawberry.ID
-    name: str
     acronym: str
-    objectives: str
     start_date: date = strawberry.field(description="Planned first day.")
     end_date: date = strawberry.field(description="Planned last day.")
     status: ProjectStatus  # type: ignore[valid-type]
@@ -107,9 +108,22 @@ class Project(Node):
 
     @classmethod
     def from_row(cls, row: ProjectRow) -> Project:
-        return cls(id=to_global_id("Project", row.id), name=row.name, acronym=row.acronym,
-                   objectives=row.objectives, start_date=row.start_date, end_date=row.end_date,
+        return cls(id=to_global_id("Project", row.id), acronym=row.acronym, start_date=row.start_date, end_date=row.end_date,
                    status=DomainProjectStatus(row.status), status_reason=row.status_reason, row=row)
+
+    @strawberry.field
+    async def name(self, info: Info, lang: Annotated[str | None, LANG] = None) -> str:
+        return await text_in(info, self.row.id, TextKey("name"), self.row.name, lang)
+
+    @strawberry.field
+    async def objectives(self, info: Info, lang: Annotated[str | None, LANG] = None) -> str:
+        return await text_in(info, self.row.id, TextKey("objectives"), self.row.objectives, lang)
+
+    @strawberry.field(description="The project's name and objectives in the reader's language, saying which "
+                                  "language each is actually in (decision 017).")
+    async def texts(self, info: Info, lang: Annotated[str | None, LANG] = None,
+                    easy_read: bool = False) -> list[TranslatedText]:
+        return await all_texts(info, self.row.id, project_sources(self.row), lang, easy_read)
 
     async def _partnerships(self, info: Info) -> list[PartnershipRow]:
         return await info.context.load.projects.partnerships.load(self.row.id)  # type: ignore[no-any-return]

@@ -19,7 +19,7 @@ from citynet.services.commands.bus import Outcome
 
 
 
-RECORD_TYPES = {"Workshop": "workshop", "ActionPlan": "plan", "Protocol": "protocol"}
+RECORD_TYPES = {"Workshop": "workshop", "ActionPlan": "plan", "Protocol": "protocol", "Project": "project"}
 PART_TYPES = {"plan": "Action", "protocol": "ProtocolStep"}
 
 
@@ -43,7 +43,7 @@ def part_of(kind: str, record_id: UUID, value: str | None) -> UUID | None:
 
 @strawberry.input
 class TranslateTextInput(MutationInput):
-    record_id: strawberry.ID = strawberry.field(description="A Workshop, ActionPlan or Protocol id.")
+    record_id: strawberry.ID = strawberry.field(description="A Workshop, Project, ActionPlan or Protocol id.")
     field: TranslatableText
     lang: str = strawberry.field(description="BCP 47 tag of the translation's language.")
     text: str
@@ -79,7 +79,7 @@ DeclareSourceLanguageResult = result_union(
 
 @strawberry.type
 class TranslationMutations:
-    @strawberry.mutation(description="Add or correct the translation of one text of a workshop, plan or protocol. "
+    @strawberry.mutation(description="Add or correct the translation of one text of a workshop, project, plan or protocol. "
                                      "Coordinators of its networks and representatives of its partner cities may.")
     async def translate_text(self, info: Info, input: TranslateTextInput) -> TranslateTextResult:  # type: ignore[valid-type]
         state: dict[str, commands.TranslateText] = {}

@@ -37,6 +37,8 @@ class TranslatableText(enum.Enum):
     ACTION_TITLE = "actionTitle"
     ACTION_DESCRIPTION = "actionDescription"
     STEP_INSTRUCTION = "stepInstruction"
+    NAME = "name"
+    OBJECTIVES = "objectives"
 
 
 @strawberry.type(description="A text as this reader gets it, and in which language it actually is.")
@@ -114,7 +116,7 @@ class TextCoverage:
 
 @strawberry.type
 class TranslationQuery:
-    @strawberry.field(description="Which texts of a workshop, plan or protocol (its current version) lack a "
+    @strawberry.field(description="Which texts of a workshop, project, plan or protocol (its current version) lack a "
                                   "translation into `lang`, and which went stale because the source changed "
                                   "after they were translated.")
     async def translation_coverage(self, info: Info, record_id: strawberry.ID, lang: str) -> list[TextCoverage]:
@@ -127,6 +129,11 @@ class TranslationQuery:
             if row is None:
                 raise NotFound("Workshop", record_id, "recordId")
             sources = service.workshop_sources(row)
+        elif kind == "project":
+            project = await info.context.load.projects.project.load(rid)
+            if project is None:
+                raise NotFound("Project", record_id, "recordId")
+            sources = service.project_sources(project)
         else:
             versions = await info.context.load.agreements.versions.load(rid)
             if not versions:

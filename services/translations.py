@@ -21,6 +21,7 @@ from citynet.domain.agreement import Agreement, VersionStatus
 from citynet.domain.errors import InvalidInput, NotFound, VersionSuperseded
 from citynet.domain.language import fallback_chain, language_tag
 from citynet.domain.plan import ActionPlan
+from citynet.domain.project import Project
 from citynet.domain.protocol import Protocol
 from citynet.domain.translation import TextKey, Translations, source_digest
 from citynet.domain.workshop import Workshop
@@ -43,11 +44,27 @@ class Text:
     source: Callable[[Any], str] | None = None  # the text, given the record (or the version's content/part)
 
 
+def _networks_and_cities(record: Any) -> tuple[list[UUID], list[UUID]]:
+    """Who works on a workshop, plan or protocol: its organising networks, its partner (and host) cities."""
+    cities = list(getattr(record, "partner_city_ids", []))
+    host = getattr(record, "host_city_id", None)
+    return list(record.network_ids), cities + ([host] if host is not None else [])
+
+
+def _project_participants(project: Any) -> tuple[list[UUID], list[UUID]]:
+    """Who works on a project: its partner networks (directly or through a commission), its partner cities."""
+    from citynet.services.projects import project_network_ids
+
+    cities = [p.party.id for p in project.partnerships if p.party.kind.value == "city"]
+    return sorted(project_network_ids(project), key=str), cities
+
+
 @dataclass(frozen=True)
 class RecordKind:
     name: str  # as stored on the translations' first event
     cls: type
     texts: dict[str, Text]
+    participants: Callable[[Any], tuple[list[UUID], list[UUID]]] = _networks_and_cities
 
     def text(self, field: str) -> Text:
         try:
@@ -73,7 +90,11 @@ PROTOCOL = RecordKind("protocol", Protocol, {
     "title": Text(False, versioned=True, source=lambda c: c["title"]),
     "stepInstruction": Text(True, part="step", versioned=True, source=lambda s: s["instruction"]),
 })
-KINDS: dict[str, RecordKind] = {k.name: k for k in (WORKSHOP, PLAN, PROTOCOL)}
+PROJECT = RecordKind("project", Project, {
+    "name": Text(False, source=lambda p: p.name),
+    "objectives": Text(True, source=lambda p: p.objectives),
+}, _project_participants)
+KINDS: dict[str, RecordKind] = {k.name: k for k in (WORKSHOP, PLAN, PROTOCOL, PROJECT)}
 
 
 def kind_of(name: str) -> RecordKind:
@@ -132,12 +153,9 @@ def _may_write_at_all(permission: str) -> None:
     authz.require(permission, authz.actor().role in WRITERS)
 
 
-def _takes_part(record: Any) -> bool:
-    partners = list(getattr(record, "partner_city_ids", []))
-    host = getattr(record, "host_city_id", None)
-    if host is not None:
-        partners.append(host)
-    return authz.is_admin() or authz.takes_part(record.network_ids, partners)
+def _takes_part(kind: RecordKind, record: Any) -> bool:
+    networks, cities = kind.participants(record)
+    return authz.is_admin() or authz.takes_part(networks, cities)
 
 
 class TranslationCommands:
@@ -162,7 +180,7 @@ class TranslationCommands:
         kind = kind_of(record_kind)
         spec = kind.text(field)
         record = self.get(kind.cls, record_id, "recordId")
-        authz.require("translation:write", _takes_part(record))
+        authz.require("translation:write", _takes_part(kind, record))
         key = TextKey(field, str(part_id) if part_id else None, version)
         source = source_text(kind, record, key, for_new_translation=True)
         if not source:
@@ -180,7 +198,7 @@ class TranslationCommands:
         _may_write_at_all("translation:source")
         kind = kind_of(record_kind)
         record = self.get(kind.cls, record_id, "recordId")
-        authz.require_manager("translation:source", record.network_ids)
+        authz.require_manager("translation:source", kind.participants(record)[0])
         lang = language_tag("lang", lang)
         translations = self._translations(record_id)
         if translations is None:
@@ -229,6 +247,10 @@ def localize(texts: RecordTexts | None, key: TextKey, source: str, requested: li
         if lang == source_language:
             return Localized(source, lang, source_language, first, True, False, False)
     raise AssertionError("the fallback chain always ends with the source language")  # pragma: no cover
+
+
+def project_sources(row: Any) -> list[tuple[TextKey, str]]:
+    return [(TextKey("name"), row.name), (TextKey("objectives"), row.objectives)]
 
 
 def workshop_sources(row: Any) -> list[tuple[TextKey, str]]:

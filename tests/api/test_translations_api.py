@@ -203,3 +203,18 @@ def test_calendar_feeds_honour_lang(api: Any, demo: Any) -> None:
     assert "Vorbereitung auf die Unterbringung" in german.replace("\r\n ", "")
     assert "Vorbereitung" not in english and "Preparation for sheltering" in english.replace("\r\n ", "")
     assert api.http.get(f"/calendar/cities/{city}.ics?lang=xx").status_code == 400
+
+
+def test_a_project_speaks_its_partners_languages(api: Any, demo: Any) -> None:
+    project = api('{ projects { edges { node { id acronym name } } } }')["projects"]["edges"]
+    pactesur = next(p["node"] for p in project if p["node"]["acronym"] == "PACTESUR")
+    done = translate(api, {"recordId": pactesur["id"], "field": "NAME", "lang": "fr",
+                           "text": "Protéger les villes alliées contre le terrorisme en sécurisant les zones urbaines"})
+    assert done["__typename"] == "TranslateTextPayload", done
+    read = api('{ node(id: "%s") { ... on Project { name(lang: "fr-BE") texts(lang: "it") { field lang isSource } } } }'
+               % pactesur["id"])["node"]
+    assert read["name"].startswith("Protéger les villes alliées")
+    assert {(t["field"], t["lang"], t["isSource"]) for t in read["texts"]} >= {("NAME", "en", True)}
+    coverage = api('{ translationCoverage(recordId: "%s", lang: "fr") { field state } }' % pactesur["id"])
+    assert {c["field"]: c["state"] for c in coverage["translationCoverage"]} == {"NAME": "CURRENT",
+                                                                                "OBJECTIVES": "MISSING"}
