@@ -18,6 +18,7 @@ class Context(BaseContext, kw_only=True):
     loaders: Any  # Loaders
     actor: Any = ANONYMOUS  # services.attribution.Actor: who this request acts as
     connection_params: Any = None  # WebSocket connection_init payload (carries the token)
+    live_stream: Any = None  # infra.live_http.LiveHTTPStream of a Server-Sent Events subscription
 
     @property
     def services(self) -> Citynet:
