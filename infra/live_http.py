@@ -90,8 +90,9 @@ class LiveHTTPStream:
         self.end({"message": "Forbidden: token expired", "extensions": {"code": TOKEN_EXPIRED}})
 
     async def guard(self, source: AsyncGenerator[str, None]) -> AsyncIterator[str]:
-        """strawberry's event stream, ended early (with the error and ``complete``) by expiry or overflow."""
+        """strawberry's event stream, ended early (with the error and ``complete``) when the token expires."""
         expiry = asyncio.get_running_loop().create_task(self._expire())
+        following: asyncio.Future[str] | None = None
         try:
             while True:
                 following = asyncio.ensure_future(source.__anext__())
@@ -103,17 +104,21 @@ class LiveHTTPStream:
                         return
                     yield chunk
                     continue
-                following.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
-                    await following
                 yield _event("next", {"errors": [self.ending.result()]})
                 yield _event("complete")
                 return
         finally:
+            # Also when the client went away (the response task is cancelled here): stop the pending read
+            # first, or the generator could not be closed and its subscription would stay in the feed.
             expiry.cancel()
-            with contextlib.suppress(Exception):
-                await source.aclose()
-            await self.release()
+            with CancelScope(shield=True):  # anyio cancels again at every await of a cancelled scope
+                if following is not None and not following.done():
+                    following.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
+                        await following
+                with contextlib.suppress(Exception):
+                    await source.aclose()
+                await self.release()
 
 
 class _LiveASGIStream(ASGIStreamingResponse):
