@@ -30,7 +30,7 @@ from citynet.graphql.context import Context, make_context
 from citynet.graphql.schema import build_schema
 from citynet.infra.auth import AuthError, actor_from_header
 from citynet.infra.calendar_feeds import calendar_router
-from citynet.infra.graphql_http import GRAPHQL_RESPONSE, JSON, SUPPORTED, content_type, error_body, is_request_error, negotiate, status_for
+from citynet.infra.graphql_http import JSON, SUPPORTED, content_type, error_body, is_request_error, negotiate, status_for
 from citynet.infra.live_http import LiveHTTPStream, LiveStream, sse_transport
 from citynet.infra.live_slots import slots_for
 from citynet.infra.live_ws import LimitedWebSocketAdapter, LivePolicy, LiveTransportWSHandler, identity_of, token_expiry
@@ -177,14 +177,15 @@ def _graphql_controller(settings: Settings) -> type:
             live_stream = LiveHTTPStream(slot, token_expiry({"authorization": request.headers.get("authorization")}, tokens))
             context.live_stream = live_stream
             token = _LIVE.set(live_stream)
-            media_token = _MEDIA.set(GRAPHQL_RESPONSE)  # errors before the stream: 400 with a JSON body
             try:
                 response = await self.run(request, context=context, root_value=root_value)
-            except StrawberryHTTPException as e:
+            except StrawberryHTTPException as e:  # a body that is not JSON, a batch: before any stream
                 response = Response(error_body(e.reason), status_code=e.status_code, media_type=content_type(JSON))
+            except BaseException:
+                await live_stream.release()
+                raise
             finally:
                 _LIVE.reset(token)
-                _MEDIA.reset(media_token)
             if not isinstance(response, LiveStream):
                 await live_stream.release()
             return response

@@ -110,7 +110,8 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):  # type: ignore[typ
                 await self.slot.release()
 
     async def handle_message(self, message: Any) -> None:
-        self.last_message = asyncio.get_running_loop().time()
+        if not (isinstance(message, dict) and message.get("type") == "pong"):
+            self.last_message = asyncio.get_running_loop().time()  # answering our pings is not activity
         self.pong.set()  # anything the peer sends shows it is there; a pong is the usual answer
         await super().handle_message(message)
 

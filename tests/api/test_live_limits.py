@@ -141,3 +141,21 @@ def test_a_document_over_the_token_limit_is_refused_on_the_websocket(client: Any
     refused = live.receive()  # a syntax error: strawberry closes with 4400 and the parser's message
     assert refused["type"] == "closed" and refused["code"] == 4400, refused
     assert "more than 100 tokens" in refused["reason"]
+
+
+def test_answering_server_pings_does_not_keep_an_idle_connection_open(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'i.sqlite3'}", ws_ping_seconds=0.2,
+                        ws_pong_timeout_seconds=1.0, ws_idle_seconds=1.0)
+    with TestClient(app=create_app(settings)) as test_client:
+        live = Live(test_client)
+        try:
+            assert live.init()["type"] == "connection_ack"
+            while True:  # no subscription: pongs alone do not count as activity
+                message = live.receive()
+                if message["type"] != "ping":
+                    break
+                live.send({"type": "pong"})
+            assert message == {"type": "closed", "code": 1000, "reason": "Idle timeout"}
+        finally:
+            while Live.opened:
+                Live.opened.pop().close()

@@ -154,6 +154,9 @@ def test_the_query_limits_apply(live: Live, streams: list[SSE]) -> None:
     query = httpx.post(f"http://127.0.0.1:{live.port}/graphql", headers={"accept": "text/event-stream"},
                        json={"query": "{ readPosition }"}, timeout=20)
     assert query.status_code == 400 and "subscriptions" in query.json()["errors"][0]["message"]
+    garbled = httpx.post(f"http://127.0.0.1:{live.port}/graphql", timeout=20, content=b"{not json",
+                         headers={"accept": "text/event-stream", "content-type": "application/json"})
+    assert garbled.status_code == 400
 
 
 def _error_of(live: Live, document: str) -> dict[str, Any]:
