@@ -19,6 +19,7 @@ class Context(BaseContext, kw_only=True):
     actor: Any = ANONYMOUS  # services.attribution.Actor: who this request acts as
     connection_params: Any = None  # WebSocket connection_init payload (carries the token)
     languages: tuple[str, ...] = ()  # from Accept-Language, best first (graphql/translations.py)
+    live_stream: Any = None  # infra.live_http.LiveHTTPStream of a Server-Sent Events subscription
 
     @property
     def services(self) -> Citynet:

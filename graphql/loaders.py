@@ -6,6 +6,7 @@ made on first use (most requests need a few of the thirty).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
 from typing import Any
@@ -15,12 +16,27 @@ from strawberry.dataloader import DataLoader
 from citynet.services.readmodel.visibility import VisibleReads
 
 
+class SharedDataLoader(DataLoader[Any, Any]):
+    """A DataLoader whose callers may be cancelled independently: each gets a shielded view of the cached
+    future, so cancelling one caller never cancels the future (nor, through strawberry's Batch, the batch's
+    dispatch) that other callers wait on.
+
+    Loaders are shared: by the operations of one WebSocket connection, and by every subscriber rendering
+    the same event (graphql/subscriptions.py). With strawberry's own ``load`` a subscriber dropped while its
+    batch was scheduled cancelled the future and the not-yet-started dispatch task; the batch stayed
+    "not dispatched", so the next load on that loader joined it and waited forever (a resumed subscription
+    hung after a dropped one: the flaky resume test)."""
+
+    def load(self, key: Any) -> Awaitable[Any]:
+        return asyncio.shield(super().load(key))
+
+
 def _by_key(fetch: Callable[[list[Any]], Awaitable[dict[Any, Any]]], default: Any = None) -> DataLoader[Any, Any]:
     async def load(keys: Sequence[Any]) -> list[Any]:
         found = await fetch(list(keys))
         return [found.get(k, default() if callable(default) else default) for k in keys]
 
-    return DataLoader(load)
+    return SharedDataLoader(load)
 
 
 class Loaders:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from collections.abc import AsyncGenerator
 from typing import Any
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.execution import PreExecutionError
 
 from citynet.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from citynet.services.live import SlowConsumer
 from citynet.graphql.cost import DEFAULT_MAX_COST, cost_limit_rule
 from citynet.graphql.errors import ERROR_TYPES
 from citynet.graphql.text_input import QueryTextGuard
@@ -53,7 +56,7 @@ def _is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return False
-    return not isinstance(original, DomainError)
+    return not isinstance(original, (DomainError, SlowConsumer))
 
 
 def _domain_extensions(error: DomainError) -> dict[str, object]:
@@ -79,6 +82,8 @@ class ErrorPolicy(MaskErrors):
         for error in errors:
             if isinstance(error.original_error, DomainError):
                 error.extensions = {**(error.extensions or {}), **_domain_extensions(error.original_error)}
+            elif isinstance(error.original_error, SlowConsumer):  # a live subscriber fell behind: resume with after
+                error.extensions = {**(error.extensions or {}), "code": "SLOW_CONSUMER"}
         return super()._process_errors(errors)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
@@ -95,6 +100,28 @@ class CitynetSchema(strawberry.Schema):
 
     One gap is closed here: an exception raised by an extension before execution (no result yet)
     reaches the client after ErrorPolicy has run, so it is masked and logged here instead."""
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """As strawberry's, except that an error raised while the document is parsed (the token limit,
+        raised by the parser-cache hook) is answered as a pre-execution error, as ``execute`` does, instead
+        of breaking the WebSocket operation or the event stream."""
+        source = await super().stream(*args, **kwargs)
+
+        async def guarded() -> AsyncGenerator[Any, None]:
+            started = False
+            try:
+                async for result in source:
+                    started = True
+                    yield result
+            except GraphQLError as error:
+                if started:
+                    raise
+                self.process_errors([error])
+                yield PreExecutionError(data=None, errors=[error])
+            finally:
+                await source.aclose()
+
+        return guarded()
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         before_execution = execution_context is None or getattr(execution_context, "result", None) is None

@@ -65,9 +65,12 @@ def _at(info: Info, position: int) -> Any:
 
 
 def _on_overflow(info: Info) -> Callable[[SlowConsumer], None] | None:
+    stream = getattr(info.context, "live_stream", None)
+    if stream is not None:  # Server-Sent Events: the stream ends (infra/live_http.py)
+        return stream.on_overflow  # type: ignore[no-any-return]
     websocket = getattr(info.context, "websocket", None)
     if websocket is None:
-        return None  # HTTP streaming: the generator raises SlowConsumer instead
+        return None  # the generator raises SlowConsumer
 
     def close(error: SlowConsumer) -> None:
         # The consumer's task may be stuck sending: close the socket from outside it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from cross_web import HTTPException as StrawberryHTTPException
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.litestar import make_graphql_controller
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
 from citynet.domain.language import accept_language
@@ -31,9 +32,11 @@ from citynet.graphql.schema import build_schema
 from citynet.infra.auth import AuthError, actor_from_header
 from citynet.infra.calendar_feeds import calendar_router
 from citynet.infra.graphql_http import JSON, SUPPORTED, content_type, error_body, is_request_error, negotiate, status_for
-from citynet.infra.live_ws import LimitedWebSocketAdapter, LivePolicy, LiveTransportWSHandler
+from citynet.infra.live_http import LiveHTTPStream, LiveStream, sse_transport
+from citynet.infra.live_slots import slots_for
+from citynet.infra.live_ws import LimitedWebSocketAdapter, LivePolicy, LiveTransportWSHandler, identity_of, token_expiry
 from citynet.infra.request_id import request_id_middleware
-from citynet.infra.response_cache import REQUEST_READS, response_cache_middleware
+from citynet.infra.response_cache import REQUEST_READS, operation_kind, response_cache_middleware
 from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
 from citynet.services import live
@@ -47,6 +50,8 @@ log = logging.getLogger(__name__)
 MIN_POSITION_HEADER = "x-citynet-min-position"
 # The media type negotiated for the request being answered (the controller instance is shared).
 _MEDIA: ContextVar[str] = ContextVar("graphql_media_type", default=JSON)
+# The Server-Sent Events subscription being answered, if any.
+_LIVE: ContextVar[LiveHTTPStream | None] = ContextVar("live_http_stream", default=None)
 
 
 def _header(scope: Scope, name: str) -> str | None:
@@ -107,8 +112,9 @@ def _graphql_controller(settings: Settings) -> type:
         context_getter=context_getter,
         graphql_ide="graphiql" if settings.graphiql else None,
         allowed_origins=settings.allowed_origins,
-        # Only the protocol we serve fully (decision 014): legacy `graphql-ws` clients get close 4406.
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        # Only the protocols we serve fully (decision 014): graphql-transport-ws on WebSocket (legacy
+        # `graphql-ws` clients get close 4406) and graphql-sse (Server-Sent Events, distinct connections).
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
     live.configure(queue_size=settings.live_queue_size)
@@ -122,8 +128,10 @@ def _graphql_controller(settings: Settings) -> type:
         dependencies = {**base.dependencies, "response": Provide(_fresh_response)}
         graphql_transport_ws_handler_class = LiveTransportWSHandler
         websocket_adapter_class = LimitedWebSocketAdapter
+        stream_transport_classes_by_protocol = {GRAPHQL_SSE_PROTOCOL: sse_transport(settings.sse_keepalive_seconds)}
         live = LivePolicy(settings.max_body_bytes, settings.max_connections_per_identity,
-                          settings.ws_idle_seconds, tokens)
+                          settings.ws_idle_seconds, tokens, settings.ws_ping_seconds,
+                          settings.ws_pong_timeout_seconds, settings.redis_url)
 
         async def on_ws_connect(self, context: Context) -> Any:
             params = context.connection_params if isinstance(context.connection_params, dict) else {}
@@ -135,6 +143,8 @@ def _graphql_controller(settings: Settings) -> type:
             return UNSET
 
         async def execute_request(self, request: Request[Any, Any, Any], context: Any, root_value: Any) -> Response:
+            if self._get_stream_transport_from_headers(request.headers) is not None:
+                return await self._subscribe_over_http(request, context, root_value)
             media = negotiate(request.headers.get("accept"))
             if media is None:
                 if request.method == "GET" and "query" not in request.query_params:
@@ -150,6 +160,43 @@ def _graphql_controller(settings: Settings) -> type:
                                 headers=headers)
             finally:
                 _MEDIA.reset(token)
+
+        async def _subscribe_over_http(self, request: Request[Any, Any, Any], context: Context,
+                                       root_value: Any) -> Response:
+            """A subscription over Server-Sent Events (infra/live_http.py): one live connection slot of
+            the caller's, ended by the token's expiry."""
+            kind = await _operation_kind(request)
+            if kind not in (None, "subscription"):
+                return Response(error_body(f"a {kind} is not streamed: send it as an ordinary request "
+                                           "(Accept: application/json); text/event-stream carries subscriptions"),
+                                status_code=400, media_type=content_type(JSON))
+            slot = await slots_for(settings.redis_url).acquire(identity_of(context.actor, request.client),
+                                                               settings.max_connections_per_identity)
+            if slot is None:
+                return Response(error_body("Too many live connections for this identity"), status_code=429,
+                                media_type=content_type(JSON), headers={"Retry-After": "5"})
+            live_stream = LiveHTTPStream(slot, token_expiry({"authorization": request.headers.get("authorization")}, tokens))
+            context.live_stream = live_stream
+            token = _LIVE.set(live_stream)
+            try:
+                response = await self.run(request, context=context, root_value=root_value)
+            except StrawberryHTTPException as e:  # a body that is not JSON, a batch: before any stream
+                response = Response(error_body(e.reason), status_code=e.status_code, media_type=content_type(JSON))
+            except BaseException:
+                await live_stream.release()
+                raise
+            finally:
+                _LIVE.reset(token)
+            if not isinstance(response, LiveStream):
+                await live_stream.release()
+            return response
+
+        async def create_streaming_response(self, request: Any, stream: Any, sub_response: Response,
+                                            headers: Any) -> Response:
+            live_stream = _LIVE.get()
+            if live_stream is None:
+                return await super().create_streaming_response(request, stream, sub_response, headers)
+            return LiveStream(live_stream, stream, sub_response.status_code or HTTP_200_OK, headers)
 
         async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
             try:
@@ -174,6 +221,21 @@ def _graphql_controller(settings: Settings) -> type:
             return response
 
     return GraphQLController
+
+
+async def _operation_kind(request: Request[Any, Any, Any]) -> str | None:
+    """query, mutation or subscription, from the request's document; None if unknown (execution says why)."""
+    try:
+        if request.method == "GET":
+            data: Any = dict(request.query_params)
+        else:
+            data = json.loads(await request.body())
+        if not isinstance(data, dict) or not isinstance(data.get("query"), str):
+            return None
+        name = data.get("operationName")
+        return operation_kind(data["query"], name if isinstance(name, str) else None)
+    except ValueError:
+        return None
 
 
 async def _fresh_response() -> Response:

@@ -56,6 +56,11 @@ def _progress(label: str, total: int) -> tuple[Progress, Any]:
     return progress, advance
 
 
+# Live streams (Server-Sent Events, WebSockets) never end by themselves: on shutdown uvicorn waits
+# this long for open connections, then cuts them (clients reconnect elsewhere and resume with `after:`).
+SHUTDOWN_GRACE_SECONDS = 5
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """citynet: event-sourced backend for European city networks."""
@@ -87,7 +92,8 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int | None, n
               f"{'; projections run elsewhere' if not settings.run_projections else ''}")
     if settings.workers == 1:
         uvicorn.run(create_app(settings, demo=demo), host=settings.host, port=settings.port,
-                    log_level=settings.log_level.lower(), ws_max_size=settings.max_body_bytes)
+                    log_level=settings.log_level.lower(), ws_max_size=settings.max_body_bytes,
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
         return
     if demo:  # once, before the workers start (they would race each other)
         from citynet.services.attribution import acting
@@ -104,7 +110,8 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int | None, n
     os.environ["CITYNET_DATABASE_URL"] = settings.effective_database_url
     uvicorn.run("citynet.infra.app:app_from_env", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, log_level=settings.log_level.lower(),
-                ws_max_size=settings.max_body_bytes)  # a WebSocket message is bounded like a body
+                ws_max_size=settings.max_body_bytes,  # a WebSocket message is bounded like a body
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
 
 
 @main.command()

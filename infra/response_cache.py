@@ -172,13 +172,20 @@ def _etag_matches(if_none_match: bytes | None, etag: bytes) -> bool:
     return etag in tags or b"*" in tags
 
 
+def _streaming(scope: Scope) -> bool:
+    """A subscription over Server-Sent Events (or multipart): a stream, never an answer to keep."""
+    accept = b",".join(v for k, v in scope.get("headers", []) if k.lower() == b"accept").lower()
+    return b"text/event-stream" in accept or b"multipart/mixed" in accept
+
+
 def response_cache_middleware(size: int, tokens: TokenConfig) -> Any:
     cache = ResponseCache(size)
     actors = Actors(tokens)
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or scope["path"] != PATH or scope["method"] not in ("GET", "POST"):
+            if (scope["type"] != "http" or scope["path"] != PATH or scope["method"] not in ("GET", "POST")
+                    or _streaming(scope)):
                 await app(scope, receive, send)
                 return
             body, more, messages = b"", scope["method"] == "POST", []

@@ -26,7 +26,7 @@ NETWORKS = "subscription { events { position } }"
 @pytest.fixture
 def client(tmp_path: Path) -> Any:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.sqlite3'}", max_subscriptions_per_connection=2,
-                        max_connections_per_identity=2, max_body_bytes=2048)
+                        max_connections_per_identity=2, max_body_bytes=2048, max_tokens=100)
     with TestClient(app=create_app(settings)) as test_client:
         test_client.settings = settings  # type: ignore[attr-defined]
         yield test_client
@@ -111,3 +111,51 @@ def test_a_slow_consumer_is_dropped_not_buffered() -> None:
 def test_graphiql_subscribes_over_the_served_protocol(client: Any) -> None:
     page = client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "subscriptionUrl" in page.text  # ws URL derived from the page's
+
+
+@pytest.fixture
+def pinging(tmp_path: Path) -> Any:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}", ws_ping_seconds=0.2,
+                        ws_pong_timeout_seconds=0.5)
+    with TestClient(app=create_app(settings)) as test_client:
+        test_client.settings = settings  # type: ignore[attr-defined]
+        yield test_client
+        while Live.opened:
+            Live.opened.pop().close()
+
+
+def test_the_server_pings_and_closes_a_connection_that_does_not_answer(pinging: Any) -> None:
+    live = Live(pinging)
+    assert live.init()["type"] == "connection_ack"
+    for _ in range(3):  # answered pings keep the connection open
+        assert live.receive() == {"type": "ping"}
+        live.send({"type": "pong"})
+    assert live.receive() == {"type": "ping"}  # this one is left unanswered
+    assert live.receive() == {"type": "closed", "code": 4499, "reason": "Terminated: no pong"}
+
+
+def test_a_document_over_the_token_limit_is_refused_on_the_websocket(client: Any) -> None:
+    live = Live(client, mint_token(client.settings, "auditor"))
+    assert live.init()["type"] == "connection_ack"
+    live.subscribe("t", "subscription { events { " + "position " * 150 + "} }")
+    refused = live.receive()  # a syntax error: strawberry closes with 4400 and the parser's message
+    assert refused["type"] == "closed" and refused["code"] == 4400, refused
+    assert "more than 100 tokens" in refused["reason"]
+
+
+def test_answering_server_pings_does_not_keep_an_idle_connection_open(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'i.sqlite3'}", ws_ping_seconds=0.2,
+                        ws_pong_timeout_seconds=1.0, ws_idle_seconds=1.0)
+    with TestClient(app=create_app(settings)) as test_client:
+        live = Live(test_client)
+        try:
+            assert live.init()["type"] == "connection_ack"
+            while True:  # no subscription: pongs alone do not count as activity
+                message = live.receive()
+                if message["type"] != "ping":
+                    break
+                live.send({"type": "pong"})
+            assert message == {"type": "closed", "code": 1000, "reason": "Idle timeout"}
+        finally:
+            while Live.opened:
+                Live.opened.pop().close()

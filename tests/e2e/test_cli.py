@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -27,9 +28,22 @@ def citynet(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free local port; within CITYNET_TEST_PORTS (e.g. "8170-8189") when set, for machines where
+    several people share the port space."""
+    wanted = os.environ.get("CITYNET_TEST_PORTS", "").strip()
+    candidates = [0]
+    if wanted:
+        low, _, high = wanted.partition("-")
+        candidates = list(range(int(low), int(high or low) + 1))
+        random.shuffle(candidates)
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise AssertionError(f"no free port in CITYNET_TEST_PORTS={wanted}")
 
 
 def graphql(port: int, query: str) -> Any:
