@@ -33,6 +33,7 @@ from citynet.services.readmodel.directory import DirectoryProjection
 from citynet.services.readmodel.event_log_projection import EventLogProjection
 from citynet.services.readmodel.workshop_projection import WorkshopProjection
 from citynet.services.readmodel.queries import ReadModel
+from citynet.services.readmodel.row_cache import RowCache
 from citynet.services.readmodel.tables import metadata as read_model_metadata
 from citynet.services.storage import Storage, parse_database_url
 
@@ -87,7 +88,7 @@ class Citynet:
         self.app.on_recorded = self._recorded
         self.people = PeopleVault(self.sync_engine)
         self.people.setup()
-        self.reads = ReadModel(self.async_engine)
+        self.reads = ReadModel(self.async_engine, RowCache(self.projections.board.version))
         self.bus = CommandBus(self)  # the one entry point for commands (services/commands/bus.py)
         # SQLite has one writer at a time anyway; queueing commands here keeps
         # waiting writers from holding every event-store connection while the
