@@ -79,7 +79,7 @@ def server(app: str, env: dict[str, str], factory: bool = False) -> Iterator[Ser
     lines = []
     for line in proc.stderr:  # wait for the server to say it is ready, not by polling
         lines.append(line)
-        if "Application startup complete" in line:
+        if "Uvicorn running on" in line:  # after the start-up and the bind (start-up complete comes before the bind)
             break
     else:
         raise RuntimeError("server did not start:\n" + "".join(lines[-30:]))

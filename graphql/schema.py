@@ -24,6 +24,7 @@ from strawberry.schema.config import StrawberryConfig
 from citynet.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from citynet.graphql.cost import DEFAULT_MAX_COST, cost_limit_rule
 from citynet.graphql.errors import ERROR_TYPES
+from citynet.graphql.execution import LeafFastExecutor
 from citynet.graphql.text_input import QueryTextGuard
 from strawberry.tools import merge_types
 
@@ -136,6 +137,7 @@ def build_schema(
         types=[City, Network, Commission, Workshop, Session, Registration, Person, ActionPlan, Protocol, *ERROR_TYPES],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
+        execution_context_class=LeafFastExecutor,  # plain leaves in one step (graphql/execution.py)
     )
 
 
