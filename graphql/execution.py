@@ -1,4 +1,8 @@
-"""Field execution without per-field machinery for plain leaves.
+"""Per-request costs of GraphQL execution cut where they do not depend on the request.
+
+Field execution without per-field machinery for plain leaves (``LeafFastExecutor``), and validation
+once per parsed document (``DocumentValidationCache``, at the end).
+
 
 A read like "networks with their members" is mostly leaves read straight off an object: `id`,
 `name`, `role`, `memberSince` (100 of its 143 fields). For each, graphql-core builds a path, strawberry
@@ -17,11 +21,14 @@ graphql-core's. The fields' order in the response is kept.
 
 from __future__ import annotations
 
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from graphql import GraphQLObjectType, is_leaf_type, is_non_null_type
 from graphql.pyutils import Path, Undefined, gather_with_cancel
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 
 _PLANS = "_citynet_leaf_plans"
 _NOT_PLAIN = None
@@ -110,3 +117,38 @@ class LeafFastExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+
+class DocumentValidationCache(SchemaExtension):
+    """Validation (the cost, depth and alias limits included: they are validation rules) once per
+    parsed document.
+
+    strawberry's ``ValidationCache`` keys an ``lru_cache`` on the document's AST, and graphql-core
+    3.3's AST nodes hash by walking their whole tree: every request hashed its document again,
+    ~1,300 node hashes for "networks with their members". Here the key is the query text (whose
+    hash Python keeps) with the schema and the rules, and an entry counts only for the very
+    document object it was made for (``ParserCache`` hands out the same object for the same text;
+    a re-parsed document is validated again). Bounded (``maxsize``, least recently used out)."""
+
+    _entries: ClassVar[OrderedDict[tuple[Any, ...], tuple[Any, list[Any]]]] = OrderedDict()
+
+    def __init__(self, maxsize: int = 256) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        key = (context.schema, context.query, tuple(context.validation_rules))
+        entries = self._entries
+        found = entries.get(key)
+        if found is not None and found[0] is document:
+            entries.move_to_end(key)
+            errors = found[1]
+        else:
+            errors = validate_document(context.schema._schema, document, context.validation_rules)
+            entries[key] = (document, errors)
+            if len(entries) > self.maxsize:
+                entries.popitem(last=False)
+        context.pre_execution_errors = errors
+        yield

@@ -16,7 +16,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
@@ -24,7 +23,7 @@ from strawberry.schema.config import StrawberryConfig
 from citynet.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from citynet.graphql.cost import DEFAULT_MAX_COST, cost_limit_rule
 from citynet.graphql.errors import ERROR_TYPES
-from citynet.graphql.execution import LeafFastExecutor
+from citynet.graphql.execution import DocumentValidationCache, LeafFastExecutor
 from citynet.graphql.text_input import QueryTextGuard
 from strawberry.tools import merge_types
 
@@ -121,7 +120,7 @@ def build_schema(
     ]
     extensions: list = [
         partial(ParserCache, maxsize=256),
-        partial(ValidationCache, maxsize=256),
+        partial(DocumentValidationCache, maxsize=256),
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=max_tokens),
         QueryTextGuard,

@@ -177,7 +177,8 @@ def response_cache_middleware(size: int, tokens: TokenConfig) -> Any:
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or scope["path"] != PATH or scope["method"] not in ("GET", "POST"):
+            if scope["type"] != "http" or scope["path"] != PATH or scope["method"] not in ("GET", "POST") \
+                    or (size <= 0 and scope["method"] == "POST"):  # cache off: a POST has nothing to gain here
                 await app(scope, receive, send)
                 return
             body, more, messages = b"", scope["method"] == "POST", []
