@@ -284,8 +284,6 @@ def _freeze_startup_objects() -> None:
     as the process anyway. (gc.freeze, as the Python docs recommend for pre-fork servers.)"""
     gc.collect()
     gc.freeze()
-    import os
-    if os.environ.get('GCT'): gc.set_threshold(*map(int, os.environ['GCT'].split(',')))
 
 
 def app_from_env() -> Litestar:
