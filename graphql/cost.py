@@ -65,6 +65,7 @@ LIST_SIZES: dict[str, int] = {
     "City.membershipHistory": MAX_PAGE_SIZE,
     "Query.owedActions": MAX_PAGE_SIZE,
     "Query.aggregateHistory": MAX_PAGE_SIZE,
+    "AuditRecord.history": MAX_PAGE_SIZE,
 }
 PAGE_ARGUMENTS = ("first", "last")
 

@@ -31,7 +31,7 @@ from citynet.graphql.mutations import Mutation as DirectoryMutations
 from citynet.graphql.workshop_mutations import WorkshopMutations
 from citynet.graphql.agreement_mutations import AgreementMutations
 from citynet.graphql.agreement_queries import AgreementQuery
-from citynet.graphql.audit import AuditQuery
+from citynet.graphql.audit import AuditQuery, AuditRecord
 from citynet.graphql.agreement_types import ActionPlan, Protocol
 from citynet.graphql.projections import ProjectionsQuery, ReadModelFreshness
 from citynet.graphql.queries import Query
@@ -133,7 +133,8 @@ def build_schema(
         query=merge_types("Query", (Query, AgreementQuery, AuditQuery, ProjectionsQuery)),
         mutation=merge_types("Mutation", (DirectoryMutations, WorkshopMutations, AgreementMutations)),
         subscription=Subscription,
-        types=[City, Network, Commission, Workshop, Session, Registration, Person, ActionPlan, Protocol, *ERROR_TYPES],
+        types=[City, Network, Commission, Workshop, Session, Registration, Person, ActionPlan, Protocol, AuditRecord,
+               *ERROR_TYPES],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
         execution_context_class=LeafFastExecutor,  # plain leaves in one step (graphql/execution.py)
