@@ -202,10 +202,15 @@ class WorkshopCommands:
         self: CitynetApplication, workshop_id: UUID, decide: Callable[[Workshop], list[Aggregate]],
         check: bool = True,
     ) -> Recorded:
-        """Run a decision on a workshop; by default only its networks' coordinators (and admins) may."""
+        """Run a decision on a workshop; by default only its networks' coordinators (and admins) may.
+
+        A workshop the caller may not see (a proposal it takes no part in) is not found, as a read
+        would answer: no other error may tell that it exists or what state it is in."""
         from citynet.services.application import Recorded
 
         def guarded(w: Workshop) -> list[Aggregate]:
+            if not authz.can_see_workshop(w.status.value, w.network_ids, w.partner_city_ids):
+                raise NotFound("Workshop", workshop_id, "workshopId")
             if check:
                 authz.require_manager("workshop:manage", w.network_ids)
             return decide(w)

@@ -261,3 +261,35 @@ def test_every_id_in_the_audit_trail_is_a_node(api: Any, world: dict[str, str]) 
     for role, city, networks in (("anonymous", None, ()), ("city_representative", str(VIENNA), ()),
                                  ("coordinator", None, (str(network_id_for("UBC")),))):
         assert api.as_actor(role, city, networks)("query($id: ID!) { node(id: $id) { id } }", {"id": internal})["node"] is None
+
+
+def test_a_mutation_on_a_workshop_hidden_from_the_caller_is_not_found(api: Any, world: dict[str, str]) -> None:
+    """A proposal the caller takes no part in is not found by a mutation either: no other error (not
+    RegistrationClosed, not FORBIDDEN) tells that it exists or what state it is in."""
+    from tests.api.results import possible
+
+    errors = "__typename ... on NotFound { field id } ... on RegistrationClosed { status }"
+
+    def mutate(client: Any, name: str, input_type: str, values: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {possible(name, errors)} }} }}",
+                               {"input": values}).json()
+        return response["data"][name] if response.get("data") else response
+
+    nowhere = str(uuid5(DEMO_NAMESPACE, "nowhere"))
+    missing = to_global_id("Workshop", uuid5(DEMO_NAMESPACE, "no such workshop"))
+    stranger = api.as_actor("city_representative", nowhere)
+    for workshop in (world["secret"], missing):
+        answer = mutate(stranger, "registerDelegate", "RegisterDelegateInput", {
+            "workshopId": workshop, "cityId": to_global_id("City", nowhere), "name": "Ann Test",
+            "email": "ann@nowhere.example", "function": "POLICE"})
+        assert answer["__typename"] == "NotFound" and answer["field"] == "workshopId", answer
+    foreign = api.as_actor("coordinator", None, (str(network_id_for("Efus")),))
+    for workshop in (world["secret"], missing):
+        answer = mutate(foreign, "scheduleWorkshop", "ScheduleWorkshopInput",
+                        {"workshopId": workshop, "startDate": "2027-09-01", "endDate": "2027-09-02"})
+        assert answer["__typename"] == "NotFound", answer
+    partner = api.as_actor("city_representative", str(VIENNA))  # takes part: sees the proposal, so the real answer
+    answer = mutate(partner, "registerDelegate", "RegisterDelegateInput", {
+        "workshopId": world["secret"], "cityId": to_global_id("City", VIENNA), "name": "Ann Test",
+        "email": "ann@vienna.example", "function": "POLICE"})
+    assert answer == {"__typename": "RegistrationClosed", "status": "PROPOSED"}, answer
