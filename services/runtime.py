@@ -129,6 +129,11 @@ class Citynet:
         """The log position every healthy read model is known to include (no I/O): a cache key for reads."""
         return self.projections.known_position
 
+    def read_version(self) -> tuple[tuple[str, int, int], ...]:
+        """What every read-model row is a function of, as this process knows (no I/O): each
+        projection's position and rebuild count. The exact cache key for answers built from rows."""
+        return self.projections.board.versions()
+
     async def wait_for_position(self, position: int, timeout: float = 5.0) -> bool:
         """Wait (bounded, holding no thread) until the read models include ``position``; False on timeout."""
         if not self.projections.started and self.projections.known_position < position:

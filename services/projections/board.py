@@ -67,6 +67,12 @@ class PositionBoard:
         s = self.standings.get(name)
         return None if s is None else (s.position, s.generation)
 
+    def versions(self) -> tuple[tuple[str, int, int], ...]:
+        """Every projection's version (no I/O): what all read-model rows are a function of. Unlike
+        ``reached`` (the lowest healthy position), it moves whenever any projection's rows may have
+        changed: a stalled projection that recovers moves it even if the lowest position stays."""
+        return tuple((n, s.position, s.generation) for n, s in sorted(self.standings.items()))
+
     def reached(self) -> int:
         """The position every healthy projection has reached (stalled ones are skipped)."""
         healthy = [s.position for s in self.standings.values() if s.stalled_at is None]
