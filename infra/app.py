@@ -220,6 +220,8 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = citynet is None
         services = citynet or await anyio.to_thread.run_sync(Citynet, settings.effective_database_url, clock)
+        if services.reads.row_cache is not None:
+            services.reads.row_cache.size = settings.row_cache_size
         services.bus.read_wait = settings.read_wait_seconds  # a mutation's read-your-writes wait
         if demo:
             added = await anyio.to_thread.run_sync(load_demo, services)
