@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from citynet.domain.errors import InvalidInput, NotFound
 from citynet.graphql.context import Info
 from citynet.graphql.ids import decode_any, to_global_id
-from citynet.graphql.types import Connection, Position, to_connection
+from citynet.graphql.types import Connection, Node, Position, to_connection
 from citynet.services import audit_chain, authz
 from citynet.services.history import as_of
 from citynet.services.readmodel.audit_queries import EventFilter as Criteria
@@ -38,9 +38,15 @@ ActorRole = strawberry.enum(authz.Role, name="ActorRole", description="The role 
 
 
 def record_id(aggregate_type: str, aggregate_id: str) -> strawberry.ID:
-    """The global id of a stored record. Networks, cities, workshops, plans and protocols are
-    reachable with ``node``; internal records (Calendar, Erasure) only through the audit queries."""
+    """The global id of a stored record, reachable with ``node``: networks, cities, workshops, plans
+    and protocols as themselves, the records the service keeps for itself (``INTERNAL_RECORDS``) as
+    an ``AuditRecord``."""
     return to_global_id(aggregate_type, aggregate_id)
+
+
+# Records in the event log that are not objects of the API: a city name's claim (uniqueness within
+# its country), an idempotency receipt, a workshop's calendar sequence, an erasure.
+INTERNAL_RECORDS = ("CityName", "Receipt", "Calendar", "Erasure")
 
 
 @strawberry.type
@@ -72,6 +78,32 @@ class AuditEvent:
                    actor=EventActor(id=r.actor_id, role=authz.Role(r.actor_role),
                                     city_id=to_global_id("City", r.actor_city_id) if r.actor_city_id else None),
                    correlation_id=r.correlation_id, causation_id=r.causation_id, command=r.command, data=r.data)
+
+
+@strawberry.type(description="A record the service keeps for itself, seen in the audit trail: a city name's claim "
+                                "(CityName), an idempotency receipt (Receipt), a workshop's calendar (Calendar), an "
+                                "erasure (Erasure). Reachable with node by those who may read the history (auditors, "
+                                "admins); null for everyone else.")
+class AuditRecord(Node):
+    id: strawberry.ID
+    aggregate_type: str = strawberry.field(description="CityName, Receipt, Calendar or Erasure.")
+    version: int = strawberry.field(description="How many events it has.")
+    rows: strawberry.Private[list[EventRow]]
+
+    @strawberry.field(description="Its events, oldest first.")
+    def history(self) -> list[AuditEvent]:
+        return [AuditEvent.from_row(r) for r in self.rows]
+
+
+async def audit_record(info: Info, kind: str, aggregate_id: str) -> AuditRecord | None:
+    """The node for an internal record's global id; None for a caller who may not read the history."""
+    if kind not in INTERNAL_RECORDS or not authz.can_read_history(info.context.actor):
+        return None
+    rows = await info.context.services.reads.history_of(aggregate_id)
+    if not rows or rows[0].aggregate_type != kind:
+        return None
+    return AuditRecord(id=record_id(kind, aggregate_id), aggregate_type=kind, version=rows[-1].originator_version,
+                       rows=rows)
 
 
 @strawberry.input

@@ -68,6 +68,7 @@ LIST_SIZES: dict[str, int] = {
     "Query.aggregateHistory": MAX_PAGE_SIZE,
     "Project.partners": MAX_PAGE_SIZE,
     "Project.gatherings": MAX_PAGE_SIZE,
+    "AuditRecord.history": MAX_PAGE_SIZE,
 }
 PAGE_ARGUMENTS = ("first", "last")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 from uuid import UUID
 
 import strawberry
@@ -11,6 +12,7 @@ import strawberry
 from citynet.domain.errors import InvalidInput
 
 
+@lru_cache(maxsize=65536)  # the same objects are named in every response: encode each once
 def to_global_id(type_name: str, *parts: str | UUID) -> strawberry.ID:
     raw = ":".join([type_name, *(str(p) for p in parts)])
     return strawberry.ID(base64.urlsafe_b64encode(raw.encode()).decode().rstrip("="))

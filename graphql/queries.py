@@ -129,6 +129,10 @@ async def _node(info: Info, kind: str, parts: tuple[str, ...]) -> Node | None:
             return next((a for a in actions if a.action_key == parts[1]), None)
         wanted_id = to_global_id(kind, *parts)
         return next((m for a in actions for m in a.milestones if m.id == wanted_id), None)
+    if len(parts) == 1:
+        from citynet.graphql.audit import audit_record
+
+        return await audit_record(info, kind, parts[0])
     return None
 
 

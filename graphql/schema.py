@@ -17,7 +17,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
@@ -27,6 +26,7 @@ from citynet.domain.errors import DomainError, InvalidInput, NotAllowed, NotFoun
 from citynet.services.live import SlowConsumer
 from citynet.graphql.cost import DEFAULT_MAX_COST, cost_limit_rule
 from citynet.graphql.errors import ERROR_TYPES
+from citynet.graphql.execution import DocumentValidationCache, LeafFastExecutor
 from citynet.graphql.text_input import QueryTextGuard
 from strawberry.tools import merge_types
 
@@ -37,7 +37,7 @@ from citynet.graphql.agreement_queries import AgreementQuery
 from citynet.graphql.project_mutations import ProjectMutations
 from citynet.graphql.project_queries import ProjectQuery
 from citynet.graphql.project_types import Partnership, Project
-from citynet.graphql.audit import AuditQuery
+from citynet.graphql.audit import AuditQuery, AuditRecord
 from citynet.graphql.agreement_types import ActionPlan, Declaration, Protocol
 from citynet.graphql.projections import ProjectionsQuery, ReadModelFreshness
 from citynet.graphql.queries import Query
@@ -152,7 +152,7 @@ def build_schema(
     ]
     extensions: list = [
         partial(ParserCache, maxsize=256),
-        partial(ValidationCache, maxsize=256),
+        partial(DocumentValidationCache, maxsize=256),
         partial(AddValidationRules, rules),
         partial(MaxTokensLimiter, max_token_count=max_tokens),
         QueryTextGuard,
@@ -167,9 +167,10 @@ def build_schema(
                                              TranslationMutations)),
         subscription=Subscription,
         types=[City, Network, Commission, Organisation, Workshop, Session, Registration, Person, ActionPlan, Protocol,
-               Declaration, Project, Partnership, *ERROR_TYPES],
+               Declaration, Project, Partnership, AuditRecord, *ERROR_TYPES],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
+        execution_context_class=LeafFastExecutor,  # plain leaves in one step (graphql/execution.py)
     )
 
 

@@ -151,16 +151,13 @@ class Membership:
     until: date | None = strawberry.field(
         description="Effective date this period ended (exclusive); null while it lasts."
     )
+    city: City  # joined in the membership query: a plain field, no resolver call per member
     row: strawberry.Private[MembershipRow]
 
     @classmethod
     def from_row(cls, row: MembershipRow) -> Membership:
         return cls(role=DomainMemberRole(row.role), member_since=row.member_since, role_since=row.role_since,
-                   until=row.valid_to, row=row)
-
-    @strawberry.field
-    def city(self) -> City:
-        return City.from_row(self.row.city)  # joined in the membership query
+                   until=row.valid_to, city=City.from_row(row.city), row=row)
 
     @strawberry.field
     async def network(self, info: Info) -> Network:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -272,15 +273,18 @@ async def ready(state: State) -> Response[dict[str, Any]]:
 
 
 def create_app(settings: Settings | None = None, demo: bool = False, citynet: Citynet | None = None,
-               clock: Clock | None = None) -> Litestar:
+               clock: Clock | None = None, server_process: bool = False) -> Litestar:
     """Build the app. With ``citynet`` given (tests), the caller owns its lifecycle; ``clock`` (tests)
-    replaces the system clock of the services the app builds."""
+    replaces the system clock of the services the app builds. ``server_process``: the app is all this
+    process serves (``citynet serve``), so its start-up objects are moved out of the collector's way."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owned = citynet is None
         services = citynet or await anyio.to_thread.run_sync(Citynet, settings.effective_database_url, clock)
+        if services.reads.row_cache is not None:
+            services.reads.row_cache.size = settings.row_cache_size
         services.bus.read_wait = settings.read_wait_seconds  # a mutation's read-your-writes wait
         if demo:
             added = await anyio.to_thread.run_sync(load_demo, services)
@@ -290,6 +294,8 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
         services.projections.poll_seconds = settings.projection_poll_seconds
         await anyio.to_thread.run_sync(services.projections.start, settings.run_projections)
         app.state.citynet = services
+        if server_process:
+            _freeze_startup_objects()
         try:
             yield
         finally:
@@ -333,8 +339,20 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
     )
 
 
+def _freeze_startup_objects() -> None:
+    """Move everything alive after start-up (modules, the schema, SQLAlchemy's and strawberry's
+    structures: ~140,000 objects) to the collector's permanent generation.
+
+    Every full collection walked all of them: ~150 ms each on the development machine, several per
+    thousand requests, about 1 ms of CPU per request on a read of 160 fields. Frozen objects are
+    still freed by reference counting; only cycles among them would stay, and they live as long
+    as the process anyway. (gc.freeze, as the Python docs recommend for pre-fork servers.)"""
+    gc.collect()
+    gc.freeze()
+
+
 def app_from_env() -> Litestar:
     """The app of one worker process (``citynet serve --workers N``): settings from the environment."""
     settings = Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    return create_app(settings)
+    return create_app(settings, server_process=True)

@@ -91,7 +91,7 @@ def serve(host: str | None, port: int | None, demo: bool, workers: int | None, n
               f"{f' ({settings.workers} workers)' if settings.workers > 1 else ''}"
               f"{'; projections run elsewhere' if not settings.run_projections else ''}")
     if settings.workers == 1:
-        uvicorn.run(create_app(settings, demo=demo), host=settings.host, port=settings.port,
+        uvicorn.run(create_app(settings, demo=demo, server_process=True), host=settings.host, port=settings.port,
                     log_level=settings.log_level.lower(), ws_max_size=settings.max_body_bytes,
                     timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
         return

@@ -7,9 +7,11 @@ cache key is exactly that tuple:
 - what the caller may see is ``authz.visibility_key`` (role plus the city or networks it acts
   for): two coordinators of the same networks share entries, a coordinator and an anonymous
   reader never do;
-- the position is ``Citynet.read_position()``, taken *before* executing: the rows read are at
-  least that new, so an entry is never older than its key says; once the read models move on, no
-  request asks for the old position again;
+- the position is ``Citynet.read_version()`` (every projection's position and rebuild count), taken
+  *before* executing: the rows read are at least that new, and an answer is kept only if the version
+  has not moved by the time it is built, so an entry is never older or newer than its key says; once
+  the read models move on, no request asks for the old version again (the lowest position alone was
+  not enough: a stalled projection that recovers changes rows while the lowest position may stay);
 - "today" enters through the clock truncated to the quarter hour: every UTC offset in use is a
   multiple of 15 minutes, so no zone's date changes within one bucket.
 
@@ -113,11 +115,11 @@ class ResponseCache:
     def __init__(self, size: int) -> None:
         self.size = size
         self.entries: OrderedDict[bytes, Entry] = OrderedDict()
-        self.position = -1
+        self.position: Any = None
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: bytes, position: int) -> Entry | None:
+    def get(self, key: bytes, position: Any) -> Entry | None:
         if position != self.position:
             return None
         entry = self.entries.get(key)
@@ -128,10 +130,12 @@ class ResponseCache:
             self.misses += 1
         return entry
 
-    def put(self, key: bytes, position: int, entry: Entry) -> None:
-        if position < self.position or len(entry.body) > MAX_ENTRY_BYTES:
+    def put(self, key: bytes, position: Any, entry: Entry, now: Any = None) -> None:
+        """``position``: the read version the answer was built at; ``now``: the version now (the
+        answer is kept only if nothing moved meanwhile: it may hold newer rows than its key says)."""
+        if (now is not None and position != now) or len(entry.body) > MAX_ENTRY_BYTES:
             return
-        if position > self.position:  # the read models moved on: older answers are never asked for again
+        if position != self.position:  # the read models moved on: older answers are never asked for again
             self.entries.clear()
             self.position = position
         self.entries[key] = entry
@@ -185,7 +189,8 @@ def response_cache_middleware(size: int, tokens: TokenConfig) -> Any:
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if (scope["type"] != "http" or scope["path"] != PATH or scope["method"] not in ("GET", "POST")
-                    or _streaming(scope)):
+                    or _streaming(scope)
+                    or (size <= 0 and scope["method"] == "POST")):  # cache off: a POST has nothing to gain here
                 await app(scope, receive, send)
                 return
             body, more, messages = b"", scope["method"] == "POST", []
@@ -209,7 +214,7 @@ def response_cache_middleware(size: int, tokens: TokenConfig) -> Any:
                     or operation_kind(request[0], request[2]) != "query"):
                 await app(scope, replay, send)
                 return
-            position = citynet.read_position()
+            position = citynet.read_version()
             now = citynet.clock.now()
             key = hashlib.sha256(json.dumps([
                 scope["method"], request[0], request[1], request[2], headers.get(b"accept", b"").decode("latin-1"),
@@ -222,7 +227,7 @@ def response_cache_middleware(size: int, tokens: TokenConfig) -> Any:
                     return  # already sent as it came (not a cacheable answer)
                 reads = scope.get("state", {}).get(REQUEST_READS)
                 if size > 0 and not (reads is not None and reads.showed_personal_data):
-                    cache.put(key, position, entry)
+                    cache.put(key, position, entry, citynet.read_version())
             await _answer(scope, send, entry, headers.get(b"if-none-match"))
 
         return middleware

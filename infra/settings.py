@@ -61,6 +61,7 @@ class Settings:
     rate_limit_per_minute: int = 600
     max_body_bytes: int = 100_000
     response_cache_size: int = 512  # GraphQL query responses kept (0: no response cache)
+    row_cache_size: int = 1024  # read-model query results kept per projection version (0: none)
     # Live updates (docs/decisions/014-live-updates.md)
     max_subscriptions_per_connection: int = 20
     max_connections_per_identity: int = 10
@@ -170,6 +171,7 @@ class Settings:
             rate_limit_per_minute=_int("CITYNET_RATE_LIMIT_PER_MINUTE", get("CITYNET_RATE_LIMIT_PER_MINUTE", "600")),
             max_body_bytes=_int("CITYNET_MAX_BODY_BYTES", get("CITYNET_MAX_BODY_BYTES", "100000")),
             response_cache_size=_int("CITYNET_RESPONSE_CACHE_SIZE", get("CITYNET_RESPONSE_CACHE_SIZE", "512")),
+            row_cache_size=_int("CITYNET_ROW_CACHE_SIZE", get("CITYNET_ROW_CACHE_SIZE", "1024")),
             max_subscriptions_per_connection=_int("CITYNET_MAX_SUBSCRIPTIONS_PER_CONNECTION",
                                                   get("CITYNET_MAX_SUBSCRIPTIONS_PER_CONNECTION", "20")),
             max_connections_per_identity=_int("CITYNET_MAX_CONNECTIONS_PER_IDENTITY",

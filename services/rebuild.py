@@ -322,6 +322,9 @@ def _swap(citynet: Citynet, shadow: Shadow) -> None:
         replay(citynet, [shadow], citynet.projections.head(), conn=conn)  # what arrived meanwhile
         shadow.swap_into_live(conn)
         checkpoints.advance(conn, runner.name, shadow.position)
+        # Rows may have changed without the position moving: readers' row caches are told (on commit).
+        checkpoints.announce_all(conn, [{"n": runner.name, "p": shadow.position, "s": None, "r": 1}])
+    citynet.projections.board.post(runner.name, rebuilt=True)
 
 
 # -- verify -----------------------------------------------------------------------------------------

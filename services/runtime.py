@@ -35,6 +35,7 @@ from citynet.services.readmodel.project_projection import ProjectProjection
 from citynet.services.readmodel.translation_projection import TranslationProjection
 from citynet.services.readmodel.workshop_projection import WorkshopProjection
 from citynet.services.readmodel.queries import ReadModel
+from citynet.services.readmodel.row_cache import RowCache
 from citynet.services.readmodel.tables import metadata as read_model_metadata
 from citynet.services.storage import Storage, parse_database_url
 
@@ -90,7 +91,7 @@ class Citynet:
         self.app.on_recorded = self._recorded
         self.people = PeopleVault(self.sync_engine)
         self.people.setup()
-        self.reads = ReadModel(self.async_engine)
+        self.reads = ReadModel(self.async_engine, RowCache(self.projections.board.version))
         self.bus = CommandBus(self)  # the one entry point for commands (services/commands/bus.py)
         # SQLite has one writer at a time anyway; queueing commands here keeps
         # waiting writers from holding every event-store connection while the
@@ -130,6 +131,11 @@ class Citynet:
     def read_position(self) -> int:
         """The log position every healthy read model is known to include (no I/O): a cache key for reads."""
         return self.projections.known_position
+
+    def read_version(self) -> tuple[tuple[str, int, int], ...]:
+        """What every read-model row is a function of, as this process knows (no I/O): each
+        projection's position and rebuild count. The exact cache key for answers built from rows."""
+        return self.projections.board.versions()
 
     async def wait_for_position(self, position: int, timeout: float = 5.0) -> bool:
         """Wait (bounded, holding no thread) until the read models include ``position``; False on timeout."""

@@ -131,7 +131,7 @@ class WorkshopCommands:
             authz.require_manager_or_city("poll:answer", w.network_ids, city_id)
             w.answer_poll(city_id, answers)
 
-        return self._on_workshop(workshop_id, decide, check=False)
+        return self._on_workshop(workshop_id, decide, check=False, permission="poll:answer")
 
     def close_date_poll(self: CitynetApplication, workshop_id: UUID, candidate: int) -> Recorded:
         def decide(w: Workshop) -> list[Aggregate]:
@@ -212,7 +212,7 @@ class WorkshopCommands:
             calendar.book(w.id, w.dates.start, w.dates.end)
             return [calendar]
 
-        recorded = self._on_workshop_with(workshop_id, decide, check=False)
+        recorded = self._on_workshop_with(workshop_id, decide, check=False, permission="delegate:register")
         return Recorded(made[-1], recorded.position)
 
     def withdraw_registration(self: CitynetApplication, workshop_id: UUID, registration_id: UUID) -> Recorded:
@@ -228,7 +228,7 @@ class WorkshopCommands:
             calendar.release(w.id)
             return [calendar]
 
-        return self._on_workshop_with(workshop_id, decide, check=False)
+        return self._on_workshop_with(workshop_id, decide, check=False, permission="delegate:withdraw")
 
     def set_workshop_capacity(self: CitynetApplication, workshop_id: UUID, capacity: int, excess: str = "refuse") -> Recorded:
         return self._on_workshop(workshop_id, lambda w: w.set_capacity(capacity, excess))
@@ -239,22 +239,32 @@ class WorkshopCommands:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _on_workshop(
-        self: CitynetApplication, workshop_id: UUID, decide: Callable[[Workshop], Any], check: bool = True
+        self: CitynetApplication, workshop_id: UUID, decide: Callable[[Workshop], Any], check: bool = True,
+        permission: str = "workshop:manage",
     ) -> Recorded:
         def only(w: Workshop) -> list[Aggregate]:
             decide(w)
             return []
 
-        return self._on_workshop_with(workshop_id, only, check)
+        return self._on_workshop_with(workshop_id, only, check, permission)
 
     def _on_workshop_with(
         self: CitynetApplication, workshop_id: UUID, decide: Callable[[Workshop], list[Aggregate]],
-        check: bool = True,
+        check: bool = True, permission: str = "workshop:manage",
     ) -> Recorded:
-        """Run a decision on a workshop; by default only its networks' coordinators (and admins) may."""
+        """Run a decision on a workshop; by default only its networks' coordinators (and admins) may.
+
+        A workshop the caller may not see (a proposal it takes no part in) is not found, as a read
+        would answer: no other error may tell that it exists or what state it is in. A caller whose
+        role changes no workshop at all (anonymous, auditor) is refused before anything is looked up,
+        whether the workshop exists or not, so that refusal tells nothing either."""
         from citynet.services.application import Recorded
 
+        authz.require(permission, authz.actor().role in WORKSHOP_WRITERS)
+
         def guarded(w: Workshop) -> list[Aggregate]:
+            if not authz.can_see_workshop(w.status.value, w.network_ids, w.partner_city_ids):
+                raise NotFound("Workshop", workshop_id, "workshopId")
             if check:
                 authz.require_manager("workshop:manage", w.network_ids)
             return decide(w)
@@ -347,6 +357,11 @@ class WorkshopCommands:
                 )
             raise DateConflict(None, "this delegate is already registered for another workshop on overlapping days")
         return calendar
+
+
+# Roles that may change some workshop (which one is decided per workshop and command).
+WORKSHOP_WRITERS = (authz.Role.ADMIN.value, authz.Role.SYSTEM.value, authz.Role.COORDINATOR.value,
+                    authz.Role.CITY_REPRESENTATIVE.value)
 
 
 def require_members(networks: list[Network], cities: list[tuple[UUID, str]]) -> None:

@@ -19,6 +19,7 @@ class Standing:
     position: int = 0
     stalled_at: int | None = None
     error: str | None = None
+    generation: int = 0  # rebuilds swapped in: rows may change without the position moving
 
 
 @dataclass
@@ -40,9 +41,11 @@ class PositionBoard:
             self.standings.setdefault(name, Standing())
 
     def post(self, name: str, position: int | None = None, stalled_at: int | None = None,
-             error: str | None = None, *, head: int | None = None) -> None:
+             error: str | None = None, *, head: int | None = None, rebuilt: bool = False) -> None:
         with self._lock:
             s = self.standings.setdefault(name, Standing())
+            if rebuilt:
+                s.generation += 1
             if position is not None and position >= s.position:
                 s.position = position
                 if s.stalled_at is not None and position >= s.stalled_at:
@@ -56,6 +59,19 @@ class PositionBoard:
     def saw_head(self, head: int) -> None:
         with self._lock:
             self.head = max(self.head, head)
+
+    def version(self, name: str) -> tuple[int, int] | None:
+        """What a projection's rows are a function of, as this process knows (no I/O): its position and
+        how many rebuilds were swapped in. Rows read after seeing a version are at least that new.
+        None for a projection this board does not know."""
+        s = self.standings.get(name)
+        return None if s is None else (s.position, s.generation)
+
+    def versions(self) -> tuple[tuple[str, int, int], ...]:
+        """Every projection's version (no I/O): what all read-model rows are a function of. Unlike
+        ``reached`` (the lowest healthy position), it moves whenever any projection's rows may have
+        changed: a stalled projection that recovers moves it even if the lowest position stays."""
+        return tuple((n, s.position, s.generation) for n, s in sorted(self.standings.items()))
 
     def reached(self) -> int:
         """The position every healthy projection has reached (stalled ones are skipped)."""

@@ -132,7 +132,7 @@ class Listener(threading.Thread):
             try:
                 data = json.loads(payload)
                 for standing in data if isinstance(data, list) else [data]:
-                    self.board.post(standing["n"], standing.get("p"), standing.get("s"))
+                    self.board.post(standing["n"], standing.get("p"), standing.get("s"), rebuilt=bool(standing.get("r")))
             except (ValueError, KeyError, TypeError):
                 log.warning("ignored a malformed position notice: %r", payload[:200])
         else:

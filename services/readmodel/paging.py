@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from functools import lru_cache
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -37,6 +38,11 @@ class Page(Generic[T]):
 
 
 def encode_cursor(key: Sequence[str]) -> str:
+    return _encode_cursor(tuple(key))
+
+
+@lru_cache(maxsize=65536)  # the same rows are paged through again and again: encode each key once
+def _encode_cursor(key: tuple[str, ...]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(key), ensure_ascii=False).encode()).decode()
 
 

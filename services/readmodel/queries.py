@@ -17,6 +17,7 @@ from citynet.services.readmodel.project_queries import ProjectQueries
 from citynet.services.readmodel.translation_queries import TranslationQueries
 from citynet.services.readmodel.workshop_queries import WorkshopQueries
 from citynet.services.readmodel.paging import Page, check_first, decode_cursor, encode_cursor
+from citynet.services.readmodel.row_cache import RowCache, kept
 from citynet.services.projections.checkpoints import checkpoints
 from citynet.services.readmodel.tables import (
     cities,
@@ -124,9 +125,12 @@ _NETWORKS_BY_ID = select(networks).where(networks.c.id.in_(_IDS))
 
 
 class ReadModel(WorkshopQueries, AgreementQueries, ProjectQueries, AuditQueries, TranslationQueries):
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, row_cache: RowCache | None = None) -> None:
         self.engine = engine
         self._pages: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        # Rows kept per projection version (row_cache.py): queries marked ``@kept`` run no SQL
+        # while their projection has not moved.
+        self.row_cache = row_cache
 
     async def _all(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
         async with self.engine.connect() as conn:
@@ -187,13 +191,16 @@ class ReadModel(WorkshopQueries, AgreementQueries, ProjectQueries, AuditQueries,
 
     # -- networks -------------------------------------------------------------
 
+    @kept("directory")
     async def networks_page(self, first: int | None, after: str | None) -> Page[NetworkRow]:
         return await self._keyset_page(networks, None, first, after, _network)
 
+    @kept("directory")
     async def networks_by_id(self, ids: Iterable[str]) -> dict[str, NetworkRow]:
         rows = await self._all(_NETWORKS_BY_ID, {"ids": list(ids)})
         return {r.id: _network(r) for r in rows}
 
+    @kept("directory")
     async def commissions_by_network(self, network_ids: Iterable[str]) -> dict[str, list[CommissionRow]]:
         return await self._grouped(
             select(commissions)
@@ -203,10 +210,12 @@ class ReadModel(WorkshopQueries, AgreementQueries, ProjectQueries, AuditQueries,
             _commission,
         )
 
+    @kept("directory")
     async def commissions_by_id(self, ids: Iterable[str]) -> dict[str, CommissionRow]:
         rows = await self._all(select(commissions).where(commissions.c.id.in_(list(ids))))
         return {r.id: _commission(r) for r in rows}
 
+    @kept("directory")
     async def commission_member_ids(self, commission_ids: Iterable[str]) -> dict[str, list[str]]:
         return await self._grouped(
             select(commission_members.c.commission_id, commission_members.c.city_id)
@@ -219,6 +228,7 @@ class ReadModel(WorkshopQueries, AgreementQueries, ProjectQueries, AuditQueries,
 
     # -- cities ---------------------------------------------------------------
 
+    @kept("directory")
     async def cities_page(
         self,
         first: int | None,
@@ -239,6 +249,7 @@ class ReadModel(WorkshopQueries, AgreementQueries, ProjectQueries, AuditQueries,
         where = and_(*conditions) if conditions else None
         return await self._keyset_page(cities, where, first, after, _city)
 
+    @kept("directory")
     async def cities_by_id(self, ids: Iterable[str]) -> dict[str, CityRow]:
         rows = await self._all(_CITIES_BY_ID, {"ids": list(ids)})
         return {r.id: _city(r) for r in rows}
@@ -282,9 +293,11 @@ class ReadModel(WorkshopQueries, AgreementQueries, ProjectQueries, AuditQueries,
             r.city_country_code, r.city_time_zone,
         )
 
+    @kept("directory")
     async def members_by_network(self, network_ids: Iterable[str]) -> dict[str, list[MembershipRow]]:
         return await self._grouped(_MEMBERS_BY_NETWORK, "network_id", self._membership, {"ids": list(network_ids)})
 
+    @kept("directory")
     async def memberships_by_city(self, city_ids: Iterable[str]) -> dict[str, list[MembershipRow]]:
         return await self._grouped(_MEMBERSHIPS_BY_CITY, "city_id", self._membership, {"ids": list(city_ids)})
 
@@ -306,6 +319,7 @@ class ReadModel(WorkshopQueries, AgreementQueries, ProjectQueries, AuditQueries,
             .join(networks, networks.c.id == membership_periods.c.network_id)
         )
 
+    @kept("directory")
     async def members_on(self, keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], list[MembershipRow]]:
         """Who belonged to each network on each given day, in which role: one query per distinct day."""
         by_day: dict[date, set[str]] = defaultdict(set)
@@ -326,6 +340,7 @@ class ReadModel(WorkshopQueries, AgreementQueries, ProjectQueries, AuditQueries,
                 out[(r.network_id, on)].append(self._membership(r, r.valid_to))
         return out
 
+    @kept("directory")
     async def membership_history(
         self, keys: Iterable[tuple[str | None, str | None]]
     ) -> dict[tuple[str | None, str | None], list[MembershipRow]]:

@@ -231,3 +231,65 @@ def test_a_request_with_several_authorization_headers_is_never_cached(api: Any, 
     mine = api.http.post("/graphql", json={"query": query}, headers={"Authorization": f"Bearer {outsider}"}).json()
     titles = {e["node"]["title"] for e in mine["data"]["workshops"]["edges"]}
     assert "Secret drill" not in titles and SECRET not in str(mine)
+
+
+def test_every_id_in_the_audit_trail_is_a_node(api: Any, world: dict[str, str]) -> None:
+    """Every aggregateId an auditor sees resolves with node: API objects as themselves, the records the
+    service keeps for itself (CityName, Receipt, Calendar) as an AuditRecord, for history readers only."""
+    api("""mutation { registerCity(input: {name: "Gdynia", countryCode: "PL", timeZone: "Europe/Warsaw",
+        clientMutationId: "receipt-for-the-audit-test"}) { __typename } }""")  # leaves a Receipt
+    auditor = api.as_actor("auditor")
+    ids: dict[str, str] = {}
+    after = None
+    while True:
+        page = auditor("""query($after: String) { events(first: 100, after: $after) {
+            edges { node { aggregateId aggregateType } } pageInfo { hasNextPage endCursor } } }""",
+                       {"after": after})["events"]
+        ids.update({e["node"]["aggregateId"]: e["node"]["aggregateType"] for e in page["edges"]})
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert {"CityName", "Receipt", "Calendar", "City", "Network", "Workshop", "ActionPlan"} <= set(ids.values())
+    for record, kind in ids.items():
+        node = auditor("""query($id: ID!) { node(id: $id) { __typename id
+            ... on AuditRecord { aggregateType version history { aggregateId } } } }""", {"id": record})["node"]
+        assert node is not None and node["id"] == record, (kind, record)
+        if kind in ("CityName", "Receipt", "Calendar", "Erasure"):
+            assert node["__typename"] == "AuditRecord" and node["aggregateType"] == kind
+            assert {e["aggregateId"] for e in node["history"]} == {record} and node["version"] >= 1
+    internal = next(r for r, k in ids.items() if k == "Receipt")
+    for role, city, networks in (("anonymous", None, ()), ("city_representative", str(VIENNA), ()),
+                                 ("coordinator", None, (str(network_id_for("UBC")),))):
+        assert api.as_actor(role, city, networks)("query($id: ID!) { node(id: $id) { id } }", {"id": internal})["node"] is None
+
+
+def test_a_mutation_on_a_workshop_hidden_from_the_caller_is_not_found(api: Any, world: dict[str, str]) -> None:
+    """A proposal the caller takes no part in is not found by a mutation either: no other error (not
+    RegistrationClosed, not FORBIDDEN) tells that it exists or what state it is in."""
+    from tests.api.results import possible
+
+    errors = "__typename ... on NotFound { field id } ... on RegistrationClosed { status }"
+
+    def mutate(client: Any, name: str, input_type: str, values: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {possible(name, errors)} }} }}",
+                               {"input": values}).json()
+        return response["data"][name] if response.get("data") else response
+
+    nowhere = str(uuid5(DEMO_NAMESPACE, "nowhere"))
+    missing = to_global_id("Workshop", uuid5(DEMO_NAMESPACE, "no such workshop"))
+    stranger = api.as_actor("city_representative", nowhere)
+    for workshop in (world["secret"], missing):
+        answer = mutate(stranger, "registerDelegate", "RegisterDelegateInput", {
+            "workshopId": workshop, "cityId": to_global_id("City", nowhere), "name": "Ann Test",
+            "email": "ann@nowhere.example", "function": "POLICE"})
+        assert answer["__typename"] == "NotFound" and answer["field"] == "workshopId", answer
+    foreign = api.as_actor("coordinator", None, (str(network_id_for("Efus")),))
+    for workshop in (world["secret"], missing):
+        answer = mutate(foreign, "scheduleWorkshop", "ScheduleWorkshopInput",
+                        {"workshopId": workshop, "startDate": "2027-09-01", "endDate": "2027-09-02"})
+        assert answer["__typename"] == "NotFound", answer
+    partner = api.as_actor("city_representative", str(VIENNA))  # takes part: sees the proposal, so the real answer
+    answer = mutate(partner, "registerDelegate", "RegisterDelegateInput", {
+        "workshopId": world["secret"], "cityId": to_global_id("City", VIENNA), "name": "Ann Test",
+        "email": "ann@vienna.example", "function": "POLICE"})
+    assert answer == {"__typename": "RegistrationClosed", "status": "PROPOSED"}, answer
