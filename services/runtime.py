@@ -66,12 +66,15 @@ def _engines(storage: Storage) -> tuple[Engine, AsyncEngine]:
 
 
 class Citynet:
-    def __init__(self, database_url: str, clock: Clock | None = None, poll_seconds: float = 1.0) -> None:
+    def __init__(self, database_url: str, clock: Clock | None = None, poll_seconds: float = 1.0,
+                 setup: bool = True) -> None:
+        """``setup=False``: the tables exist already (a rebuild's worker process); create nothing."""
         self.clock: Clock = clock or SystemClock()
         self.storage = parse_database_url(database_url)
         self.sync_engine, self.async_engine = _engines(self.storage)
         # Event tables first: the projections read them during setup.
-        self.app = CitynetApplication(env=self.storage.eventsourcing_env)
+        env = self.storage.eventsourcing_env if setup else {**self.storage.eventsourcing_env, "CREATE_TABLE": "false"}
+        self.app = CitynetApplication(env=env)
         self.app.clock = self.clock
         self.projections = ProjectionEngine(
             self.app, self.sync_engine,
@@ -83,10 +86,14 @@ class Citynet:
             poll_seconds=poll_seconds,
         )
         self.projector = self.projections  # the name of the first release, still used by tools and tests
-        self.projections.setup(initial=self._initial_position)
+        if setup:
+            self.projections.setup(initial=self._initial_position)
+        else:
+            self.projections.load()
         self.app.on_recorded = self._recorded
         self.people = PeopleVault(self.sync_engine)
-        self.people.setup()
+        if setup:
+            self.people.setup()
         self.reads = ReadModel(self.async_engine)
         self.bus = CommandBus(self)  # the one entry point for commands (services/commands/bus.py)
         # SQLite has one writer at a time anyway; queueing commands here keeps

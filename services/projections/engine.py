@@ -90,6 +90,10 @@ class ProjectionEngine:
             for name in self.runners:
                 start = initial(name) if initial else None
                 checkpoints.ensure(conn, name, start if start is not None else (legacy or 0))
+        self.load()
+
+    def load(self) -> None:
+        """Read every projection's position (the tables and checkpoints exist)."""
         for runner in self.runners.values():
             runner.load_position()
         self.board.saw_head(self.head())
