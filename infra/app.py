@@ -32,7 +32,7 @@ from citynet.infra.calendar_feeds import calendar_router
 from citynet.infra.graphql_http import JSON, SUPPORTED, content_type, error_body, is_request_error, negotiate, status_for
 from citynet.infra.live_ws import LimitedWebSocketAdapter, LivePolicy, LiveTransportWSHandler
 from citynet.infra.request_id import request_id_middleware
-from citynet.infra.response_cache import REQUEST_READS, response_cache_middleware
+from citynet.infra.response_cache import REQUEST_READS, Actors, response_cache_middleware
 from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
 from citynet.services import live
@@ -88,10 +88,15 @@ def _graphql_controller(settings: Settings) -> type:
     )
 
     tokens = settings.token_config
+    verified = Actors(tokens)  # tokens verified once, until they expire (as the response cache does)
 
     async def context_getter(state: State, scope: Scope) -> Context:
         citynet: Citynet = state.citynet
-        actor = actor_from_header(_header(scope, "authorization"), tokens) if scope["type"] == "http" else ANONYMOUS
+        if scope["type"] == "http":
+            header = _header(scope, "authorization")
+            actor = verified(header) or actor_from_header(header, tokens)  # the latter raises for a bad token
+        else:
+            actor = ANONYMOUS
         set_actor(actor)
         wanted = _min_position(scope)
         if wanted is not None:

@@ -119,3 +119,12 @@ def announce_all(conn: Connection, standings: list[dict[str, int | str | None]])
     if conn.dialect.name == "postgresql" and standings:
         conn.execute(text("SELECT pg_notify(:channel, :payload)"),
                      {"channel": POSITIONS_CHANNEL, "payload": json.dumps(standings)})
+
+
+def derived(conn: Connection) -> None:
+    """This transaction writes derived data only (rows and a checkpoint, re-applied from the log after a
+    crash): on PostgreSQL its commit need not wait for the WAL flush. It is visible at once all the same;
+    a crash loses at most the last moments of rows and checkpoint together, and the runner re-applies them."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+

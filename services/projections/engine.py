@@ -68,6 +68,11 @@ class ProjectionEngine:
         self.board = PositionBoard()
         self.decoder = Decoder(app.mapper)
         self.runners = {p.name: Runner(p, engine, self.decoder, self.board) for p in self.projections}
+        for runner in self.runners.values():
+            runner.companions = self.runners.values
+        # What a mutation's payload can read: every read model but the event log, and not the chain
+        # (only queries reach those). A mutation waits for these alone (see CommandBus._wait).
+        self.payload_models = frozenset(p.name for p in self.projections if getattr(p, "read_by_payloads", True))
         self.leases = Leases(dsn)
         self.batch_size = 1000
         self._wake = threading.Event()
@@ -183,10 +188,16 @@ class ProjectionEngine:
             return bool(moved)
 
     def _announce(self, runners: list[Runner]) -> None:
+        """Tell other processes of positions that moved without a batch of rows (batches announce
+        themselves in their own transaction)."""
+        runners = [r for r in runners if r.announced != r.position or r.stalled_at is not None]
         if not runners or self.dsn is None:
             return
         with self.engine.begin() as conn:
+            checkpoints.derived(conn)
             checkpoints.announce_all(conn, [{"n": r.name, "p": r.position, "s": r.stalled_at} for r in runners])
+        for r in runners:
+            r.announced = r.position
 
     def _persist(self, older_than: float = 0.0) -> None:
         for r in self.runners.values():
@@ -242,8 +253,8 @@ class ProjectionEngine:
             self.catch_up()
         return self.board.wait(position, timeout)
 
-    async def wait_async(self, position: int, timeout: float) -> bool:
-        return await self.board.wait_async(position, timeout)
+    async def wait_async(self, position: int, timeout: float, names: frozenset[str] | None = None) -> bool:
+        return await self.board.wait_async(position, timeout, names)
 
     def status(self) -> list[ProjectionStatus]:
         head = self.head()

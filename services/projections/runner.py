@@ -117,6 +117,8 @@ class Runner:
         self.persisted = 0  # as stored in the checkpoint
         self.moved_at = 0.0  # when the position last moved past ``persisted``
         self.loaded = False
+        self.announced = 0  # the last position other processes were told of
+        self.companions: Callable[[], Sequence[Runner]] = lambda: ()  # the engine's runners
         self.stalled_at: int | None = None
         self.failures = 0
         self.retry_at = 0.0
@@ -126,7 +128,7 @@ class Runner:
     def load_position(self) -> int:
         with self.engine.connect() as conn:
             cp = checkpoints.read(conn, self.name)
-        self.position = self.persisted = cp.position
+        self.position = self.persisted = self.announced = cp.position  # as stored: others can read it
         self.stalled_at, self.failures = cp.stalled_at, cp.failures
         self.loaded = True
         self.board.post(self.name, cp.position, cp.stalled_at, cp.error)
@@ -180,6 +182,7 @@ class Runner:
         if self.position <= self.persisted or time.monotonic() - self.moved_at < older_than:
             return
         with self.engine.begin() as conn:
+            checkpoints.derived(conn)
             if not checkpoints.claim_and_advance(conn, self.name, self.persisted, self.position):
                 conn.rollback()
                 self.load_position()
@@ -215,6 +218,7 @@ class Runner:
                 self.decoder.event(item)
         batch = Batch(self.projection.tables)
         with self.engine.begin() as conn:
+            checkpoints.derived(conn)
             if not checkpoints.claim_and_advance(conn, self.name, self.persisted, target):
                 conn.rollback()
                 return False
@@ -223,6 +227,16 @@ class Runner:
             for item in items:
                 self.projection.apply(batch, item)
             batch.flush(conn)
+            # Other processes hear of the new position when (and only when) it commits, together with
+            # the positions other runners of this process reached in memory (no rows of theirs to write).
+            others = [r for r in self.companions() if r is not self and r.announced != r.position
+                      and r.stalled_at is None]
+            told = [(r, r.position) for r in others]
+            checkpoints.announce_all(conn, [{"n": self.name, "p": target, "s": None}]
+                                     + [{"n": r.name, "p": p, "s": None} for r, p in told])
+        self.announced = target
+        for r, p in told:
+            r.announced = max(r.announced, p)
         return True
 
     def _stall(self, at: int, error: BaseException) -> None:
