@@ -194,7 +194,6 @@ class ProjectionEngine:
         if not runners or self.dsn is None:
             return
         with self.engine.begin() as conn:
-            checkpoints.derived(conn)
             checkpoints.announce_all(conn, [{"n": r.name, "p": r.position, "s": r.stalled_at} for r in runners])
         for r in runners:
             r.announced = r.position

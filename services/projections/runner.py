@@ -182,7 +182,6 @@ class Runner:
         if self.position <= self.persisted or time.monotonic() - self.moved_at < older_than:
             return
         with self.engine.begin() as conn:
-            checkpoints.derived(conn)
             if not checkpoints.claim_and_advance(conn, self.name, self.persisted, self.position):
                 conn.rollback()
                 self.load_position()
@@ -217,9 +216,13 @@ class Runner:
             for item in items:
                 self.decoder.event(item)
         batch = Batch(self.projection.tables)
+        # Other processes hear of the new position when (and only when) it commits, together with the
+        # positions other runners of this process reached in memory (no rows of theirs to write).
+        told = [(r, r.position) for r in self.companions()
+                if r is not self and r.announced != r.position and r.stalled_at is None]
+        notice = [{"n": self.name, "p": target, "s": None}] + [{"n": r.name, "p": p, "s": None} for r, p in told]
         with self.engine.begin() as conn:
-            checkpoints.derived(conn)
-            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, target):
+            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, target, announce=notice):
                 conn.rollback()
                 return False
             batch.memo[CLAIMED] = self.persisted
@@ -227,13 +230,6 @@ class Runner:
             for item in items:
                 self.projection.apply(batch, item)
             batch.flush(conn)
-            # Other processes hear of the new position when (and only when) it commits, together with
-            # the positions other runners of this process reached in memory (no rows of theirs to write).
-            others = [r for r in self.companions() if r is not self and r.announced != r.position
-                      and r.stalled_at is None]
-            told = [(r, r.position) for r in others]
-            checkpoints.announce_all(conn, [{"n": self.name, "p": target, "s": None}]
-                                     + [{"n": r.name, "p": p, "s": None} for r, p in told])
         self.announced = target
         for r, p in told:
             r.announced = max(r.announced, p)
