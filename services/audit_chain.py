@@ -50,7 +50,6 @@ class ChainProjection:
 
     name = "audit_chain"
     raw = True
-    read_by_payloads = False  # not a read model: mutations do not wait for it
     rebuildable = False
     topics: tuple[str, ...] = ()
     tables = (audit_chain,)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
+import hashlib
 import os
 import re
 import time
@@ -176,6 +177,9 @@ class Shadow:
             conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
 
     def build_indexes(self) -> None:
+        _run_all(self.engine, self.index_statements())
+
+    def index_statements(self) -> list[str]:
         """PostgreSQL: give the filled shadows the live tables' secondary indexes (as the database has
         them), under temporary names; ``swap_into_live`` then renames the
         shadows into place. Building an index over the loaded rows is far cheaper than maintaining
@@ -189,15 +193,17 @@ class Shadow:
                 "  SELECT 1 FROM pg_constraint c WHERE c.conindid = to_regclass(quote_ident(i.schemaname) "
                 "  || '.' || quote_ident(i.indexname)) AND c.contype = 'p') ORDER BY i.tablename, i.indexname"),
                 {"names": names}).all()
-            self._renames = []
-            for number, (table, index, definition) in enumerate(rows):
-                match = _INDEX_DEF.match(definition)
-                if match is None:
-                    raise RuntimeError(f"cannot rebuild index {index} of {table}: {definition}")
-                temporary = f"{SHADOW}{number}_{index}"[:63]
-                conn.execute(text(f'CREATE {match["unique"] or ""}INDEX "{temporary}" '
-                                  f'ON "{self.tables[table].name}" {match["rest"]}'))
-                self._renames.append((table, temporary, index))
+        self._renames = []
+        statements = []
+        for table, index, definition in rows:
+            match = _INDEX_DEF.match(definition)
+            if match is None:
+                raise RuntimeError(f"cannot rebuild index {index} of {table}: {definition}")
+            temporary = SHADOW + hashlib.sha1(index.encode()).hexdigest()[:20]  # unique as index names are
+            statements.append(f'CREATE {match["unique"] or ""}INDEX "{temporary}" '
+                              f'ON "{self.tables[table].name}" {match["rest"]}')
+            self._renames.append((table, temporary, index))
+        return statements
 
     def swap_into_live(self, conn: Connection) -> None:
         if conn.dialect.name == "postgresql":
@@ -236,6 +242,24 @@ class Shadow:
                 conn.execute(text(f'ALTER TABLE "{name}" RENAME CONSTRAINT "{keys[shadow]}" TO "{keys[name]}"'))
         for _table, temporary, index in self._renames:
             conn.execute(text(f'ALTER INDEX "{temporary}" RENAME TO "{index}"'))
+
+
+def _run_all(engine: Engine, statements: Sequence[str], connections: int = 2) -> None:
+    """Run independent statements (index builds) on a few connections at once: each CREATE INDEX keeps
+    one server process busy, and two on one table do not block each other (SHARE locks)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(statement: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+
+    if len(statements) <= 1 or connections <= 1:
+        for statement in statements:
+            run(statement)
+        return
+    with ThreadPoolExecutor(connections) as pool:
+        for future in [pool.submit(run, st) for st in statements]:
+            future.result()
 
 
 _INDEX_DEF = re.compile(r"^CREATE (?P<unique>UNIQUE )?INDEX \S+ ON \S+ (?P<rest>USING .+)$", re.DOTALL)
@@ -382,11 +406,11 @@ def _rebuild_here(citynet: Citynet, shadows: Sequence[Shadow], progress: Progres
     """Replay into existing shadow tables and swap each in; returns the projections that failed."""
     with _no_gc():
         replay(citynet, shadows, citynet.projections.head(), progress=progress)
-    for shadow in shadows:
-        if not shadow.failed:
-            if not citynet.storage.is_sqlite:
-                shadow.build_indexes()
-            _swap(citynet, shadow)
+    done = [s for s in shadows if not s.failed]
+    if not citynet.storage.is_sqlite:  # all shadows' indexes at once, two at a time
+        _run_all(citynet.sync_engine, [st for s in done for st in s.index_statements()])
+    for shadow in done:
+        _swap(citynet, shadow)
     return {s.projection.name: s.failed for s in shadows if s.failed}
 
 

@@ -148,15 +148,13 @@ class Citynet:
         """The log position every healthy read model is known to include (no I/O): a cache key for reads."""
         return self.projections.known_position
 
-    async def wait_for_position(self, position: int, timeout: float = 5.0,
-                                names: frozenset[str] | None = None) -> bool:
-        """Wait (bounded, holding no thread) until the read models (``names``, default all) include
-        ``position``; False on timeout."""
-        if not self.projections.started and self.projections.board.reached(names) < position:
+    async def wait_for_position(self, position: int, timeout: float = 5.0) -> bool:
+        """Wait (bounded, holding no thread) until the read models include ``position``; False on timeout."""
+        if not self.projections.started and self.projections.known_position < position:
             import anyio.to_thread
 
             await anyio.to_thread.run_sync(self.projections.catch_up)
-        return await self.projections.wait_async(position, timeout, names)
+        return await self.projections.wait_async(position, timeout)
 
     def register_delegate(
         self, workshop_id: UUID, city_id: UUID, name: str, email: str, function: str,

@@ -167,10 +167,7 @@ class CommandBus:
 
     async def _wait(self, position: int) -> bool:
         try:
-            # Only the read models a payload can read: the event log and the audit chain follow on
-            # their own (queries that read them wait for them, e.g. with X-Citynet-Min-Position).
-            return await self.citynet.wait_for_position(position, self.read_wait,
-                                                        self.citynet.projections.payload_models)
+            return await self.citynet.wait_for_position(position, self.read_wait)
         except Exception:
             # Committed is committed: a failing projection is reported by its own status, not here.
             log.warning("read models could not catch up to position %s", position, exc_info=True)

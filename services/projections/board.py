@@ -26,7 +26,6 @@ class _Waiter:
     target: int
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[bool]
-    names: frozenset[str] | None = None  # the projections waited for (None: all)
 
 
 @dataclass
@@ -58,11 +57,9 @@ class PositionBoard:
         with self._lock:
             self.head = max(self.head, head)
 
-    def reached(self, names: frozenset[str] | None = None) -> int:
-        """The position every healthy projection (of ``names``, default all) has reached (stalled ones
-        are skipped)."""
-        healthy = [s.position for n, s in self.standings.items()
-                   if s.stalled_at is None and (names is None or n in names)]
+    def reached(self) -> int:
+        """The position every healthy projection has reached (stalled ones are skipped)."""
+        healthy = [s.position for s in self.standings.values() if s.stalled_at is None]
         if not healthy:
             return self.head if self.standings else 0
         return min(healthy)
@@ -76,12 +73,12 @@ class PositionBoard:
         with self._lock:
             return self._lock.wait_for(lambda: self.reached() >= target, timeout)
 
-    async def wait_async(self, target: int, timeout: float, names: frozenset[str] | None = None) -> bool:
+    async def wait_async(self, target: int, timeout: float) -> bool:
         loop = asyncio.get_running_loop()
         with self._lock:
-            if self.reached(names) >= target:
+            if self.reached() >= target:
                 return True
-            waiter = _Waiter(target, loop, loop.create_future(), names)
+            waiter = _Waiter(target, loop, loop.create_future())
             self._waiters.append(waiter)
         try:
             return await asyncio.wait_for(asyncio.shield(waiter.future), timeout)
@@ -93,12 +90,10 @@ class PositionBoard:
                     self._waiters.remove(waiter)
 
     def _release(self) -> None:
-        reached: dict[frozenset[str] | None, int] = {}
+        reached = self.reached()
         keep: list[_Waiter] = []
         for w in self._waiters:
-            if w.names not in reached:
-                reached[w.names] = self.reached(w.names)
-            if w.target <= reached[w.names]:
+            if w.target <= reached:
                 try:
                     w.loop.call_soon_threadsafe(_resolve, w.future)
                 except RuntimeError:  # its loop is closed: nobody is waiting any more

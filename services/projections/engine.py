@@ -70,9 +70,6 @@ class ProjectionEngine:
         self.runners = {p.name: Runner(p, engine, self.decoder, self.board) for p in self.projections}
         for runner in self.runners.values():
             runner.companions = self.runners.values
-        # What a mutation's payload can read: every read model but the event log, and not the chain
-        # (only queries reach those). A mutation waits for these alone (see CommandBus._wait).
-        self.payload_models = frozenset(p.name for p in self.projections if getattr(p, "read_by_payloads", True))
         self.leases = Leases(dsn)
         self.batch_size = 1000
         self._wake = threading.Event()
@@ -252,8 +249,8 @@ class ProjectionEngine:
             self.catch_up()
         return self.board.wait(position, timeout)
 
-    async def wait_async(self, position: int, timeout: float, names: frozenset[str] | None = None) -> bool:
-        return await self.board.wait_async(position, timeout, names)
+    async def wait_async(self, position: int, timeout: float) -> bool:
+        return await self.board.wait_async(position, timeout)
 
     def status(self) -> list[ProjectionStatus]:
         head = self.head()

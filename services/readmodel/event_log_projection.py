@@ -46,7 +46,6 @@ def decode_state(transcoder: Transcoder, state: bytes) -> tuple[dict[str, Any], 
 class EventLogProjection:
     name = "event_log"
     raw = True
-    read_by_payloads = False  # only the audit queries read it: mutations do not wait for it
     topics: tuple[str, ...] = ()
     tables = (event_log,)
 
