@@ -161,7 +161,7 @@ class ProjectionEngine:
 
     def round(self) -> bool:
         """Read the next stretch of the log once and let every runner this process holds apply its share.
-        True when something moved (call again)."""
+        True when something moved and there is more to read (call again)."""
         with self._round:
             # Inline (the CLI, tests) every projection is applied here: the compare-and-set keeps it
             # exact next to a server's runners, and a command never waits on another process.
@@ -182,7 +182,10 @@ class ProjectionEngine:
             end = items[-1].position if len(items) == self.batch_size else head
             moved = [r for r in behind if r.apply(items, end)]
             self._announce(moved)
-            return bool(moved)
+            # Call again only if there is more to read now: a full batch, or a runner short of the head
+            # (one resuming after a stall goes event by event). Events committed meanwhile have poked
+            # the engine, so asking the log for its head once more would find nothing new most times.
+            return bool(moved) and (len(items) == self.batch_size or any(r.position < head for r in moved))
 
     def _announce(self, runners: list[Runner]) -> None:
         """Tell other processes of positions that moved without a batch of rows (batches announce
