@@ -37,7 +37,7 @@ from citynet.infra.live_http import LiveHTTPStream, LiveStream, sse_transport
 from citynet.infra.live_slots import slots_for
 from citynet.infra.live_ws import LimitedWebSocketAdapter, LivePolicy, LiveTransportWSHandler, identity_of, token_expiry
 from citynet.infra.request_id import request_id_middleware
-from citynet.infra.response_cache import REQUEST_READS, operation_kind, response_cache_middleware
+from citynet.infra.response_cache import REQUEST_READS, Actors, operation_kind, response_cache_middleware
 from citynet.infra.settings import Settings
 from citynet.services.attribution import ANONYMOUS, set_actor
 from citynet.services import live
@@ -95,10 +95,15 @@ def _graphql_controller(settings: Settings) -> type:
     )
 
     tokens = settings.token_config
+    verified = Actors(tokens)  # tokens verified once, until they expire (as the response cache does)
 
     async def context_getter(state: State, scope: Scope) -> Context:
         citynet: Citynet = state.citynet
-        actor = actor_from_header(_header(scope, "authorization"), tokens) if scope["type"] == "http" else ANONYMOUS
+        if scope["type"] == "http":
+            header = _header(scope, "authorization")
+            actor = verified(header) or actor_from_header(header, tokens)  # the latter raises for a bad token
+        else:
+            actor = ANONYMOUS
         set_actor(actor)
         wanted = _min_position(scope)
         if wanted is not None:

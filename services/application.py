@@ -182,7 +182,8 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
         return aggregate
 
     def exists(self, aggregate_id: UUID) -> bool:
-        return aggregate_id in self.repository
+        # One row, not the aggregate rebuilt from all its events (as ``in self.repository`` does).
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
 
     def _refuse_existing(self, cls: type[Aggregate], aggregate_id: UUID, message: str) -> None:
         if self.exists(aggregate_id):

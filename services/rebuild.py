@@ -23,13 +23,22 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
+import hashlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
+import psycopg
+import psycopg.sql
+from psycopg.rows import tuple_row
 from sqlalchemy import Column, MetaData, String, Table, delete, inspect, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.engine import Connection, Engine
 
 from citynet.services.projections import checkpoints
@@ -136,34 +145,124 @@ def clean_leftovers_if_idle(citynet: Citynet) -> list[str]:
 
 
 class Shadow:
-    """Shadow copies of a projection's tables: columns and primary key only (no secondary indexes)."""
+    """Shadow copies of a projection's tables: columns, defaults and primary key (secondary indexes are
+    built once the rows are in, see ``build_indexes``)."""
 
     def __init__(self, engine: Engine, projection: Projection) -> None:
         self.engine = engine
         self.projection = projection
         self.metadata = MetaData()
         self.tables = {t.name: Table(SHADOW + t.name, self.metadata, *[
-            Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False)
+            Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False,
+                   server_default=c.server_default.arg if c.server_default is not None else None)  # type: ignore[attr-defined]
             for c in t.columns]) for t in projection.tables}
         self.batch = Batch(projection.tables, complete=True, shadow=lambda t: self.tables[t.name])
         self.position = 0
         self.failed: tuple[int, str] | None = None  # the event it could not apply, and why
+        self._renames: list[tuple[str, str, str]] = []  # (live table, shadow index, live index name)
 
     def __enter__(self) -> Shadow:
-        self.metadata.drop_all(self.engine)
-        self.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:  # one transaction, no existence check per table
+            self._drop(conn)
+            for table in self.tables.values():
+                conn.execute(CreateTable(table))
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.metadata.drop_all(self.engine)
+        with self.engine.begin() as conn:
+            self._drop(conn)
+
+    def _drop(self, conn: Connection) -> None:
+        for table in self.tables.values():  # (swapped-in shadows have the live names now: not these)
+            conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
+
+    def build_indexes(self) -> None:
+        _run_all(self.engine, self.index_statements())
+
+    def index_statements(self) -> list[str]:
+        """PostgreSQL: give the filled shadows the live tables' secondary indexes (as the database has
+        them), under temporary names; ``swap_into_live`` then renames the
+        shadows into place. Building an index over the loaded rows is far cheaper than maintaining
+        it row by row, and the swap becomes a few catalogue changes however many rows there are.
+        (Planner statistics of the new tables come from autovacuum, as they did for rows copied in.)"""
+        names = [t.name for t in self.projection.tables]
+        with self.engine.begin() as conn:
+            rows = conn.execute(text(
+                "SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i "
+                "WHERE i.schemaname = current_schema() AND i.tablename = ANY(:names) AND NOT EXISTS ("
+                "  SELECT 1 FROM pg_constraint c WHERE c.conindid = to_regclass(quote_ident(i.schemaname) "
+                "  || '.' || quote_ident(i.indexname)) AND c.contype = 'p') ORDER BY i.tablename, i.indexname"),
+                {"names": names}).all()
+        self._renames = []
+        statements = []
+        for table, index, definition in rows:
+            match = _INDEX_DEF.match(definition)
+            if match is None:
+                raise RuntimeError(f"cannot rebuild index {index} of {table}: {definition}")
+            temporary = SHADOW + hashlib.sha1(index.encode()).hexdigest()[:20]  # unique as index names are
+            statements.append(f'CREATE {match["unique"] or ""}INDEX "{temporary}" '
+                              f'ON "{self.tables[table].name}" {match["rest"]}')
+            self._renames.append((table, temporary, index))
+        return statements
 
     def swap_into_live(self, conn: Connection) -> None:
+        if conn.dialect.name == "postgresql":
+            self._rename_into_live(conn)
+            return
         for table in reversed(self.projection.tables):
             conn.execute(delete(table))
         for table in self.projection.tables:
             columns = ", ".join(f'"{c.name}"' for c in table.columns)
             conn.execute(text(f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} '
                               f'FROM "{self.tables[table.name].name}"'))
+
+    def lock_live(self, conn: Connection) -> None:
+        """PostgreSQL: lock the live tables that ``swap_into_live`` will replace, in one statement, before
+        the swap changes anything. Readers wait (for the catch-up and a few catalogue changes) and then
+        read the new tables; a reader that locked one of them and waits for another can make PostgreSQL
+        abort one of us (deadlock): if it is us, nothing has changed yet and ``_swap`` tries again."""
+        if conn.dialect.name == "postgresql":
+            names = sorted(t.name for t in self.projection.tables)
+            conn.execute(text("LOCK TABLE " + ", ".join(f'"{n}"' for n in names) + " IN ACCESS EXCLUSIVE MODE"))
+
+    def _rename_into_live(self, conn: Connection) -> None:
+        """Replace each live table by its shadow: drop, rename, and give the primary key and the indexes
+        the live names. One transaction: readers see the old rows until it commits (they wait for the
+        few catalogue changes, not for rows to be copied)."""
+        names = [t.name for t in self.projection.tables]
+        keys = dict(conn.execute(text(
+            "SELECT t.relname, c.conname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+            "WHERE c.contype = 'p' AND t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(:names)"),
+            {"names": names + [self.tables[n].name for n in names]}).all())
+        for name in names:
+            shadow = self.tables[name].name
+            conn.execute(text(f'DROP TABLE "{name}"'))
+            conn.execute(text(f'ALTER TABLE "{shadow}" RENAME TO "{name}"'))
+            if name in keys and shadow in keys and keys[shadow] != keys[name]:
+                conn.execute(text(f'ALTER TABLE "{name}" RENAME CONSTRAINT "{keys[shadow]}" TO "{keys[name]}"'))
+        for _table, temporary, index in self._renames:
+            conn.execute(text(f'ALTER INDEX "{temporary}" RENAME TO "{index}"'))
+
+
+def _run_all(engine: Engine, statements: Sequence[str], connections: int = 2) -> None:
+    """Run independent statements (index builds) on a few connections at once: each CREATE INDEX keeps
+    one server process busy, and two on one table do not block each other (SHARE locks)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(statement: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+
+    if len(statements) <= 1 or connections <= 1:
+        for statement in statements:
+            run(statement)
+        return
+    with ThreadPoolExecutor(connections) as pool:
+        for future in [pool.submit(run, st) for st in statements]:
+            future.result()
+
+
+_INDEX_DEF = re.compile(r"^CREATE (?P<unique>UNIQUE )?INDEX \S+ ON \S+ (?P<rest>USING .+)$", re.DOTALL)
 
 
 def replay(citynet: Citynet, shadows: Sequence[Shadow], upto: int, conn: Connection | None = None,
@@ -173,11 +272,9 @@ def replay(citynet: Citynet, shadows: Sequence[Shadow], upto: int, conn: Connect
     decoder = citynet.projections.decoder
     wanted = [(s, set(s.projection.topics)) for s in shadows]
     while start < upto:
-        notifications = citynet.app.recorder.select_notifications(
-            start=start, limit=READ_BATCH, stop=upto, inclusive_of_start=False)
-        if not notifications:
+        items = _read(citynet, start, upto)
+        if not items:
             break
-        items = [Item(n.id, n) for n in notifications]
         end = items[-1].position if len(items) == READ_BATCH else upto
         for shadow, topics in wanted:
             if shadow.failed:
@@ -206,6 +303,35 @@ def replay(citynet: Citynet, shadows: Sequence[Shadow], upto: int, conn: Connect
             progress(end, upto)
 
 
+class Stored(NamedTuple):
+    """A stored event as projections read it (the attributes of eventsourcing's ``Notification``)."""
+
+    id: int
+    originator_id: Any  # text on PostgreSQL here: the event log shows it so, events convert it to a UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+def _read(citynet: Citynet, start: int, upto: int) -> list[Item]:
+    """The next stored events after ``start`` up to ``upto``. On PostgreSQL, one plain query with tuple rows
+    and the originator id as text (no dictionary, UUID object or dataclass per row: a rebuild reads every
+    event); elsewhere the recorder's ``select_notifications``."""
+    recorder = citynet.app.recorder
+    datastore = getattr(recorder, "datastore", None)
+    if citynet.storage.is_sqlite or datastore is None:
+        return [Item(n.id, n) for n in recorder.select_notifications(
+            start=start, limit=READ_BATCH, stop=upto, inclusive_of_start=False)]
+    statement = psycopg.sql.SQL(
+        "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {}.{} "
+        "WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s").format(
+        psycopg.sql.Identifier(datastore.schema), psycopg.sql.Identifier(recorder.events_table_name))
+    with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+        cursor.execute(statement, (start, upto, READ_BATCH), prepare=True)
+        make = Stored._make
+        return [Item(row[0], make(row)) for row in cursor.fetchall()]
+
+
 @contextlib.contextmanager
 def _connection(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
     if conn is not None:
@@ -229,9 +355,11 @@ def _write(conn: Connection, batch: Batch) -> None:
             raw = conn.connection.driver_connection
             columns = rows.columns
             names = ", ".join(f'"{c}"' for c in columns)
+            values = itemgetter(*columns) if len(columns) > 1 else (lambda row, c=columns[0]: (row[c],))
             with raw.cursor() as cur, cur.copy(f'COPY "{rows.table.name}" ({names}) FROM STDIN') as copy:
+                write = copy.write_row
                 for row in fresh:
-                    copy.write_row([row[c] for c in columns])
+                    write(values(row))
 
 
 # -- rebuild ----------------------------------------------------------------------------------------
@@ -276,16 +404,19 @@ def _groups(projections: Sequence[Projection]) -> list[list[Projection]]:
 
 def _rebuild_here(citynet: Citynet, shadows: Sequence[Shadow], progress: Progress | None) -> dict[str, tuple[int, str]]:
     """Replay into existing shadow tables and swap each in; returns the projections that failed."""
-    replay(citynet, shadows, citynet.projections.head(), progress=progress)
-    for shadow in shadows:
-        if not shadow.failed:
-            _swap(citynet, shadow)
+    with _no_gc():
+        replay(citynet, shadows, citynet.projections.head(), progress=progress)
+    done = [s for s in shadows if not s.failed]
+    if not citynet.storage.is_sqlite:  # all shadows' indexes at once, two at a time
+        _run_all(citynet.sync_engine, [st for s in done for st in s.index_statements()])
+    for shadow in done:
+        _swap(citynet, shadow)
     return {s.projection.name: s.failed for s in shadows if s.failed}
 
 
 def _rebuild_group(url: str, names: list[str], done: Any) -> dict[str, tuple[int, str]]:
     """In a worker process: replay some projections into their (existing) shadow tables and swap them in."""
-    worker = Citynet(url)
+    worker = Citynet(url, setup=False)  # the parent created every table: set-up DDL from two processes races
     try:
         shadows = [Shadow(worker.sync_engine, p) for p in rebuildable(worker, names)]
         return _rebuild_here(worker, shadows, lambda position, _head: setattr(done, "value", position))
@@ -315,16 +446,39 @@ def _rebuild_in_processes(citynet: Citynet, groups: list[list[str]],
     return failures
 
 
-def _swap(citynet: Citynet, shadow: Shadow) -> None:
+def _swap(citynet: Citynet, shadow: Shadow, attempts: int = 5) -> None:
     runner = citynet.projections.runners[shadow.projection.name]
-    with citynet.projections._round, citynet.sync_engine.begin() as conn:
-        checkpoints.hold(conn, runner.name)  # the live runner waits for us, then finds the position moved
-        replay(citynet, [shadow], citynet.projections.head(), conn=conn)  # what arrived meanwhile
-        shadow.swap_into_live(conn)
-        checkpoints.advance(conn, runner.name, shadow.position)
-        # Rows may have changed without the position moving: readers' row caches are told (on commit).
-        checkpoints.announce_all(conn, [{"n": runner.name, "p": shadow.position, "s": None, "r": 1}])
-    citynet.projections.board.post(runner.name, rebuilt=True)
+    for attempt in range(attempts):
+        try:
+            with citynet.projections._round, citynet.sync_engine.begin() as conn:
+                checkpoints.hold(conn, runner.name)  # the live runner waits for us, then finds the position moved
+                shadow.lock_live(conn)  # before anything changes in memory: a deadlock here is safe to retry
+                replay(citynet, [shadow], citynet.projections.head(), conn=conn)  # what arrived meanwhile
+                shadow.swap_into_live(conn)
+                checkpoints.advance(conn, runner.name, shadow.position)
+                # Rows may have changed without the position moving: readers' row caches are told (on commit).
+                checkpoints.announce_all(conn, [{"n": runner.name, "p": shadow.position, "s": None, "r": 1}])
+            citynet.projections.board.post(runner.name, rebuilt=True)
+            return
+        except DBAPIError as error:
+            # A reader locking two of the tables in another order than ours: PostgreSQL aborts one of
+            # us. The shadow is complete and unchanged by the rolled-back transaction: try again.
+            if not isinstance(error.orig, psycopg.errors.DeadlockDetected) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """A replay allocates millions of objects that all live until the swap (every row is kept):
+    the cyclic collector would traverse that growing heap again and again for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # -- verify -----------------------------------------------------------------------------------------

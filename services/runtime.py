@@ -68,16 +68,32 @@ def _engines(storage: Storage) -> tuple[Engine, AsyncEngine]:
     return sync, async_engine
 
 
+def _projection_engine(storage: Storage) -> Engine | None:
+    """PostgreSQL: the projections' own connections. Their transactions write derived data only (rows and
+    checkpoint together, re-applied from the log after a crash), so their commits do not wait for the WAL
+    flush (``synchronous_commit=off``: visible at once all the same; a crash loses at most the last
+    moments of rows and checkpoint together). No pre-ping: a dead connection fails the batch, which the
+    runner retries a second later as a transient error."""
+    if storage.is_sqlite:
+        return None
+    return create_engine(storage.sync_url, pool_size=2, max_overflow=4, pool_recycle=300,
+                         connect_args={"options": "-c synchronous_commit=off"})
+
+
 class Citynet:
-    def __init__(self, database_url: str, clock: Clock | None = None, poll_seconds: float = 1.0) -> None:
+    def __init__(self, database_url: str, clock: Clock | None = None, poll_seconds: float = 1.0,
+                 setup: bool = True) -> None:
+        """``setup=False``: the tables exist already (a rebuild's worker process); create nothing."""
         self.clock: Clock = clock or SystemClock()
         self.storage = parse_database_url(database_url)
         self.sync_engine, self.async_engine = _engines(self.storage)
         # Event tables first: the projections read them during setup.
-        self.app = CitynetApplication(env=self.storage.eventsourcing_env)
+        env = self.storage.eventsourcing_env if setup else {**self.storage.eventsourcing_env, "CREATE_TABLE": "false"}
+        self.app = CitynetApplication(env=env)
         self.app.clock = self.clock
+        self.projection_engine = _projection_engine(self.storage) or self.sync_engine
         self.projections = ProjectionEngine(
-            self.app, self.sync_engine,
+            self.app, self.projection_engine,
             [DirectoryProjection(), WorkshopProjection(), AgreementProjection(), ProjectProjection(),
              TranslationProjection(),
              EventLogProjection(self.app.mapper.transcoder), ChainProjection()],
@@ -87,10 +103,14 @@ class Citynet:
             poll_seconds=poll_seconds,
         )
         self.projector = self.projections  # the name of the first release, still used by tools and tests
-        self.projections.setup(initial=self._initial_position)
+        if setup:
+            self.projections.setup(initial=self._initial_position)
+        else:
+            self.projections.load()
         self.app.on_recorded = self._recorded
         self.people = PeopleVault(self.sync_engine)
-        self.people.setup()
+        if setup:
+            self.people.setup()
         self.reads = ReadModel(self.async_engine, RowCache(self.projections.board.version))
         self.bus = CommandBus(self)  # the one entry point for commands (services/commands/bus.py)
         # SQLite has one writer at a time anyway; queueing commands here keeps
@@ -168,6 +188,8 @@ class Citynet:
         self.projections.stop()
         self.app.close()
         self.sync_engine.dispose()
+        if self.projection_engine is not self.sync_engine:
+            self.projection_engine.dispose()
 
     async def aclose(self) -> None:
         await self.async_engine.dispose()

@@ -153,9 +153,12 @@ class Rows:
     def take_inserts_only(self) -> list[dict[str, Any]] | None:
         """If every change since the last flush is a new row, hand them over (for COPY) and mark them
         stored; otherwise None (use ``flush``)."""
-        if any(k in self._stored or self._rows[k] is None for k in self._dirty):
+        if not self._dirty.isdisjoint(self._stored):
             return None
-        fresh = [self._rows[k] for k in self._dirty]
+        rows = self._rows
+        fresh = [rows[k] for k in self._dirty]
+        if None in fresh:
+            return None
         self._stored.update(self._dirty)
         self._dirty.clear()
         return fresh  # type: ignore[return-value]

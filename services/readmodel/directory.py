@@ -120,6 +120,8 @@ class DirectoryProjection:
     topics = topics_of(handlers)
 
     def prepare(self, conn: Connection, b: Batch, items: Sequence[Item]) -> None:
+        if b.complete:
+            return  # a rebuild holds every row already: nothing to load (and no per-event scan for it)
         pairs = {(str(i.event.originator_id), str(i.event.city_id)) for i in items if hasattr(i.event, "city_id")}
         network_ids = {(str(i.event.originator_id),) for i in items
                        if not isinstance(i.event, (City.Registered, Organisation.Registered))}

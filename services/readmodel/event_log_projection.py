@@ -71,14 +71,14 @@ class EventLogProjection:
             meta = data.pop("_meta", None) or {}
         else:
             data, meta = decode_state(self.transcoder, n.state)
-        owner, name = split_topic(n.topic)
+        owner, name = _topic_parts(n.topic)
         known = b.memo.setdefault(AGGREGATE_TYPES, {})
         originator = str(n.originator_id)
         if n.originator_version == 1:
             known[originator] = owner
         aggregate_type = known.get(originator, owner)
         actor = meta.get("actor") or {}
-        timestamp = data.get("timestamp")
+        timestamp = data.pop("timestamp", None)
         b[event_log].put(dict(
             position=n.id, originator_id=originator, originator_version=n.originator_version,
             aggregate_type=aggregate_type, event_type=name,
@@ -86,8 +86,20 @@ class EventLogProjection:
             actor_id=actor.get("id", "unknown"), actor_role=actor.get("role", "unknown"),
             actor_city_id=actor.get("city_id"), correlation_id=meta.get("correlation_id", ""),
             causation_id=meta.get("causation_id", ""), command=meta.get("command", "unknown"),
-            data=json.dumps({k: v for k, v in data.items() if k != "timestamp"}, default=plain, ensure_ascii=False),
+            data=_DATA.encode(data),
         ))
+
+
+# As json.dumps(default=plain, ensure_ascii=False), without building an encoder per call.
+_DATA = json.JSONEncoder(default=plain, ensure_ascii=False)
+_TOPICS: dict[str, tuple[str, str]] = {}
+
+
+def _topic_parts(topic: str) -> tuple[str, str]:
+    parts = _TOPICS.get(topic)
+    if parts is None:
+        parts = _TOPICS[topic] = split_topic(topic)
+    return parts
 
 
 def _chunks(values: list[str], size: int) -> list[list[str]]:
