@@ -24,24 +24,31 @@ _SHAPE = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")  # BCP 47 separates with 
 
 @lru_cache(maxsize=512)
 def _canonical(raw: str) -> str | None:
+    """The canonical tag, or None. Content languages are language[-script][-region][-variant]: extensions
+    (``-u-co-phonebk``) and private use (``-x-...``) describe formatting or local conventions, not the
+    language a text is written in, and are refused; so is the range reserved for local use (qaa-qtz)."""
     if not _SHAPE.match(raw) or not langcodes.tag_is_valid(raw):
         return None
     language = langcodes.Language.get(raw)
-    if not language.is_valid() or language.language in (None, "und") or raw.lower().startswith("x-"):
+    if (not language.is_valid() or language.language in (None, "und") or raw[:2].lower() in ("x-", "i-")
+            or language.extensions
+            or language.private or "qaa" <= (language.language or "") <= "qtz"):
         return None
-    return langcodes.standardize_tag(raw)
+    tag = langcodes.standardize_tag(raw)
+    return tag if len(tag) <= MAX_TAG_LENGTH else None  # what is stored must fit (sh -> sr-Latn grows)
 
 
 def language_tag(field: str, raw: object) -> str:
     """The canonical tag, or ``InvalidInput(field)`` for what is not a registered BCP 47 language tag."""
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidInput(field, "a language tag (BCP 47, such as de or de-AT) is required")
-    raw = raw.strip()
+    raw = raw.strip(" ")  # spaces around a tag are a slip; a newline or a tab is not part of any tag
     if len(raw) > MAX_TAG_LENGTH:
         raise InvalidInput(field, f"a language tag has at most {MAX_TAG_LENGTH} characters")
     tag = _canonical(raw)
     if tag is None:
-        raise InvalidInput(field, f"{raw!r} is not a registered BCP 47 language tag")
+        raise InvalidInput(field, f"{raw!r} is not a registered BCP 47 language tag for a text's language "
+                                  "(language, script, region, variant; no extensions or private use)")
     return tag
 
 

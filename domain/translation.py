@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate, event
 
 from citynet.domain.errors import InvalidInput
 from citynet.domain.language import language_tag
-from citynet.domain.values import clean_text
+from citynet.domain.values import MAX_NAME_LENGTH, clean_text
 
 TRANSLATIONS_NAMESPACE = UUID("4c1e9f0a-7b2d-4e6a-8f3c-2a9d5b7e1c04")
 MAX_TRANSLATION_LENGTH = 10_000
@@ -60,14 +60,15 @@ class Translations(Aggregate):
     @classmethod
     def start(cls, record_id: UUID, record_kind: str, source_language: str) -> Translations:
         return cls(record_id=record_id, record_kind=record_kind,
-                   source_language=language_tag("sourceLanguage", source_language))
+                   source_language=language_tag("lang", source_language))
 
     def declare_source_language(self, lang: str) -> None:
-        lang = language_tag("sourceLanguage", lang)
+        lang = language_tag("lang", lang)
         if lang == self.source_language:
             return
-        if any(tag == lang and not easy for (_, tag, easy) in self.texts):
-            raise InvalidInput("sourceLanguage", f"texts are already translated into {lang}")
+        if any(not easy and (tag == lang or tag.startswith(lang + "-") or lang.startswith(tag + "-"))
+               for (_, tag, easy) in self.texts):  # lv-LV as source would hide an lv translation as well
+            raise InvalidInput("lang", f"texts are already translated into {lang} (or a form of it)")
         self._source_language_declared(record_id=self.record_id, lang=lang)
 
     @event("SourceLanguageDeclared")
@@ -82,7 +83,9 @@ class Translations(Aggregate):
             raise InvalidInput("lang", f"{lang} is the source language: edit the text itself")
         if easy_read and not multi_line:
             raise InvalidInput("easyRead", f"{key.field} has no easy-read variant (only descriptive texts have)")
-        text = clean_text("text", text, multi_line=multi_line, max_length=MAX_TRANSLATION_LENGTH, required=True)
+        # As long as the source field may be: a title stays a title in every language.
+        limit = MAX_TRANSLATION_LENGTH if multi_line else MAX_NAME_LENGTH
+        text = clean_text("text", text, multi_line=multi_line, max_length=limit, required=True)
         self._translated(record_id=self.record_id, field=key.field, part_id=key.part_id, version=key.version, lang=lang,
                          easy_read=easy_read, text=text, source_digest=source_digest(source_text))
 

@@ -94,7 +94,7 @@ class TranslationMutations:
         async def answer(o: Outcome) -> TranslateTextPayload:
             cmd = state["cmd"]
             lang = language_tag("lang", cmd.lang)
-            texts = await maybe(info.context.load.texts.load(str(cmd.record_id)))
+            texts = await maybe(info.context.load.texts.load((str(cmd.record_id), (lang,))))
             row = texts.rows.get((cmd.field, str(cmd.part_id) if cmd.part_id else "", cmd.version or 0, lang,
                                   cmd.easy_read)) if texts else None
             translation = None

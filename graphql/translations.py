@@ -77,7 +77,7 @@ async def localized(info: Info, record_id: str, key: TextKey, source: str, lang:
     wanted = requested(info, lang)
     if not wanted and not easy_read:
         return None
-    texts = await info.context.load.texts.load(record_id)
+    texts = await info.context.load.texts.load((record_id, service.languages_to_load(wanted)))
     return service.localize(texts, key, source, wanted, easy_read)
 
 
@@ -89,7 +89,7 @@ async def text_in(info: Info, record_id: str, key: TextKey, source: str, lang: s
 async def all_texts(info: Info, record_id: str, sources: list[tuple[TextKey, str]], lang: str | None,
                     easy_read: bool) -> list[TranslatedText]:
     wanted = requested(info, lang)
-    texts = await info.context.load.texts.load(record_id)
+    texts = await info.context.load.texts.load((record_id, service.languages_to_load(wanted)))
     return [TranslatedText.of(key.field, service.localize(texts, key, source, wanted, easy_read))
             for key, source in sources if source]
 
@@ -140,7 +140,7 @@ class TranslationQuery:
                 raise NotFound("ActionPlan" if kind == "plan" else "Protocol", record_id, "recordId")
             latest = versions[-1]
             sources = service.agreement_sources(kind, latest.version, latest.content)
-        texts = await info.context.load.texts.load(rid)
+        texts = await info.context.load.texts.load((rid, (language_tag("lang", lang),)))
         part_type = "Action" if kind == "plan" else "ProtocolStep"
         return [TextCoverage(field=TranslatableText(c.key.field),
                              part_id=to_global_id(part_type, rid, c.key.part_id) if c.key.part_id else None,

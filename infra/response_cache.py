@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections import Counter
 import json
 import time
 from collections import OrderedDict
@@ -209,7 +210,9 @@ def response_cache_middleware(size: int, tokens: TokenConfig) -> Any:
             actor = actors(headers.get(b"authorization", b"").decode("latin-1") or None)
             # Several Authorization headers: the app reads the first, a dict keeps the last; never
             # cache such a request (a review stored an admin's answer under another caller's key).
-            several = sum(1 for k, _ in scope.get("headers", []) if k.lower() == b"authorization") > 1
+            # The same for Accept-Language: the language would come from one header, the key from another.
+            counts = Counter(k.lower() for k, _ in scope.get("headers", []))
+            several = counts[b"authorization"] > 1 or counts[b"accept-language"] > 1
             if (request is None or actor is None or MIN_POSITION in headers or more or several
                     or operation_kind(request[0], request[2]) != "query"):
                 await app(scope, replay, send)

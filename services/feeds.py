@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from uuid import UUID
 
 from citynet.domain.errors import NotFound
+from citynet.domain.translation import Translations
 from citynet.services.attribution import Actor
 from citynet.services.clock import Clock
 from citynet.services.readmodel.feed_queries import last_changes
 from citynet.services.readmodel.queries import ReadModel
 from citynet.services.readmodel.visibility import VisibleReads
 from citynet.services.readmodel.workshop_queries import SessionRow, WorkshopRow
-from citynet.services.translations import localize, workshop_sources
+from citynet.services.translations import languages_to_load, localize, workshop_sources
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,11 @@ async def in_languages(reads: ReadModel, rows: list[WorkshopRow], languages: lis
     """The rows with their texts in the reader's languages (decision 017's fallback chain)."""
     if not languages or not rows:
         return rows
-    texts = await reads.texts_by_record([w.id for w in rows])
+    wanted = languages_to_load(languages)
+    texts = await reads.texts_by_record([(w.id, wanted) for w in rows])
     out = []
     for w in rows:
-        found = {key.field: localize(texts.get(w.id), key, source, languages).text
+        found = {key.field: localize(texts.get((w.id, wanted)), key, source, languages).text
                  for key, source in workshop_sources(w)}
         out.append(replace(w, title=found.get("title", w.title), topic=found.get("topic", w.topic),
                            description=found.get("description", w.description)))
@@ -52,7 +55,13 @@ async def _feed(reads: ReadModel, actor: Actor, clock: Clock, name: str, owner_i
                                languages)
     shown_ids = [w.id for w in shown]
     sessions = await reads.sessions_of_workshops(shown_ids) if shown_ids else {}
-    changed = await last_changes(reads.engine, [*shown_ids, *([owner_id] if owner_id else [])])
+    # A feed in a language changes when a translation it shows does: the translations have their own history.
+    texts_of = {str(Translations.create_id(UUID(i))): i for i in shown_ids} if languages else {}
+    changed = await last_changes(reads.engine, [*shown_ids, *texts_of, *([owner_id] if owner_id else [])])
+    for texts_id, workshop in texts_of.items():
+        if texts_id in changed:
+            at = changed.pop(texts_id)
+            changed[workshop] = max(at, changed.get(workshop, at))
     return Feed(name, shown, dict(sessions), {i: changed[i] for i in shown_ids if i in changed},
                 max(changed.values(), default=None), show_meeting_links=True)  # hidden rows carry none
 

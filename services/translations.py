@@ -19,7 +19,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from citynet.domain.agreement import Agreement, VersionStatus
 from citynet.domain.errors import InvalidInput, NotFound, VersionSuperseded
-from citynet.domain.language import fallback_chain, language_tag
+from citynet.domain.language import fallback_chain, language_tag, shorter_forms
 from citynet.domain.plan import ActionPlan
 from citynet.domain.project import Project
 from citynet.domain.protocol import Protocol
@@ -205,6 +205,8 @@ class TranslationCommands:
             translations = Translations.start(record_id, kind.name, lang)
         else:
             translations.declare_source_language(lang)
+            if not translations.pending_events:  # already so: nothing to store, the answer is the same
+                return Recorded(record_id, self.recorder.max_notification_id() or 0)
         return Recorded(record_id, self._save(translations))
 
 
@@ -228,6 +230,12 @@ class Localized:
     def is_fallback(self) -> bool:
         """The reader did not get exactly the language they asked for first (``de`` for ``de-AT`` too)."""
         return self.requested is not None and self.lang != self.requested
+
+
+def languages_to_load(requested: list[str]) -> tuple[str, ...]:
+    """The translations a reader can be served: each requested tag and its shorter forms (the source
+    language's text is the record's own; easy-read variants, few, are loaded in every language)."""
+    return tuple(form for tag in requested for form in shorter_forms(tag))
 
 
 def localize(texts: RecordTexts | None, key: TextKey, source: str, requested: list[str],

@@ -127,6 +127,11 @@ def test_easy_read_variant_is_marked_and_chosen_only_when_asked(api: Any, demo: 
     ({"lang": "de_AT"}, "InvalidInput", "lang"),
     ({"lang": ""}, "InvalidInput", "lang"),
     ({"lang": "en"}, "InvalidInput", "lang"),  # the source language: edit the text itself
+    ({"lang": "sh-u-co-phonebk-ca-gregory-nu-latn"}, "InvalidInput", "lang"),  # grew past 35 when canonical
+    ({"lang": "de-x-foo"}, "InvalidInput", "lang"),
+    ({"lang": "de\n"}, "InvalidInput", "lang"),
+    ({"lang": "qaa"}, "InvalidInput", "lang"),
+    ({"text": "T" * 201}, "InvalidInput", "text"),  # a translated title is as short as a title
     ({"text": "   "}, "InvalidInput", "text"),
     ({"text": "Titel\u0000"}, "InvalidInput", "text"),
     ({"text": "Titel\nzwei"}, "InvalidInput", "text"),  # a title is one line
@@ -218,3 +223,36 @@ def test_a_project_speaks_its_partners_languages(api: Any, demo: Any) -> None:
     coverage = api('{ translationCoverage(recordId: "%s", lang: "fr") { field state } }' % pactesur["id"])
     assert {c["field"]: c["state"] for c in coverage["translationCoverage"]} == {"NAME": "CURRENT",
                                                                                 "OBJECTIVES": "MISSING"}
+
+
+def test_declaring_the_source_language_twice_is_answered_not_failed(api: Any, demo: Any) -> None:
+    w = rostock_workshop(demo)
+    q = """mutation($i: DeclareSourceLanguageInput!) { declareSourceLanguage(input: $i) {
+        __typename ... on DeclareSourceLanguagePayload { sourceLanguage } ... on InvalidInput { field } } }"""
+    for _ in range(2):
+        assert api(q, {"i": {"recordId": w["id"], "lang": "en"}})["declareSourceLanguage"] == {
+            "__typename": "DeclareSourceLanguagePayload", "sourceLanguage": "en"}
+    refused = api(q, {"i": {"recordId": w["id"], "lang": "de-DE"}})["declareSourceLanguage"]
+    assert refused == {"__typename": "InvalidInput", "field": "lang"}  # a German translation exists
+
+
+def test_two_accept_language_headers_never_share_a_cached_answer(api: Any, demo: Any) -> None:
+    q = '{ node(id: "%s") { ... on Workshop { title } } }' % rostock_workshop(demo)["id"]
+    body = {"query": q}
+    headers = [("Authorization", f"Bearer {api.token}"), ("Content-Type", "application/json")]
+    both = api.http.post("/graphql", json=body, headers=headers + [("Accept-Language", "de"), ("Accept-Language", "lv")])
+    assert both.status_code == 200
+    latvian = api.http.post("/graphql", json=body, headers=headers + [("Accept-Language", "lv")]).json()
+    german = api.http.post("/graphql", json=body, headers=headers + [("Accept-Language", "de")]).json()
+    assert latvian["data"]["node"]["title"] != german["data"]["node"]["title"]
+
+
+def test_a_feed_in_a_language_changes_when_its_translation_does(api: Any, demo: Any) -> None:
+    w = rostock_workshop(demo)
+    url = f"/calendar/workshops/{w['id']}.ics?lang=de"
+    first = api.http.get(url)
+    translate(api, {"recordId": w["id"], "field": "TITLE", "lang": "de", "text": "Neuer Titel"})
+    again = api.http.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"],
+                                       "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and "Neuer Titel" in again.text
+    assert again.headers["Last-Modified"] != first.headers["Last-Modified"] or again.headers["ETag"] != first.headers["ETag"]
