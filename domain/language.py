@@ -30,7 +30,7 @@ def _canonical(raw: str) -> str | None:
     if not _SHAPE.match(raw) or not langcodes.tag_is_valid(raw):
         return None
     language = langcodes.Language.get(raw)
-    if (not language.is_valid() or language.language in (None, "und") or raw[:2].lower() in ("x-", "i-")
+    if (not language.is_valid() or language.language in (None, "und") or raw[:2].lower() == "x-"
             or language.extensions
             or language.private or "qaa" <= (language.language or "") <= "qtz"):
         return None
