@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Engine
 
 from citynet.services.projections import checkpoints
@@ -85,6 +85,7 @@ class ProjectionEngine:
     def setup(self, initial: Callable[[str], int | None] | None = None) -> None:
         """Create tables and checkpoints. A new checkpoint starts where ``initial`` says (for data
         written before projections kept positions of their own), else at 0."""
+        outdated = self._replace_outdated_tables()
         for md in self.metadata:
             md.create_all(self.engine)
         with self.engine.begin() as conn:
@@ -92,7 +93,33 @@ class ProjectionEngine:
             for name in self.runners:
                 start = initial(name) if initial else None
                 checkpoints.ensure(conn, name, start if start is not None else (legacy or 0))
+            for name in outdated:  # tables made anew: replayed from the first event, in the background
+                checkpoints.advance(conn, name, 0)
         self.load()
+
+    def _replace_outdated_tables(self) -> list[str]:
+        """Read models whose tables exist with other columns than this release defines (an upgrade added
+        or dropped one) are dropped, to be made anew and replayed: their rows are derived data. Without
+        this an upgraded database stalls on the first event that writes a new column, and no rebuild can
+        swap in tables whose columns differ. The audit chain is never dropped (it is not derived)."""
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # one process at a time changes the tables
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('citynet projection tables'))"))
+            inspector = inspect(conn)
+            existing = set(inspector.get_table_names())
+            outdated = []
+            for name, runner in self.runners.items():
+                if getattr(runner.projection, "chain", False) or name == "audit_chain":
+                    continue
+                tables = [t for t in runner.projection.tables if t.name in existing]
+                if any({c["name"] for c in inspector.get_columns(t.name)} != {c.name for c in t.columns}
+                       for t in tables):
+                    for t in tables:
+                        t.drop(conn)
+                    outdated.append(name)
+                    log.warning("read model %s: its tables changed in this release; made anew and replayed "
+                                "from the first event", name)
+            return outdated
 
     def load(self) -> None:
         """Read every projection's position (the tables and checkpoints exist)."""

@@ -219,3 +219,32 @@ def test_rebuilds_under_writes_never_collide_with_the_live_runner(citynet: Cityn
     citynet.projections.stop()
     assert verify(citynet).ok
     assert audit_chain.verify(citynet.app.recorder, citynet.sync_engine).ok
+
+
+def test_an_upgrade_that_changes_a_read_models_columns_replays_it_instead_of_stalling(database_url: str) -> None:
+    """A release that adds a column (rm_workshops.kind) to a read model finds the old table on start:
+    the read model is made anew and replayed from the first event; the audit chain is left alone."""
+    from sqlalchemy import text as sql
+
+    from citynet.services.demo import load_demo
+    from citynet.services.runtime import Citynet
+
+    c = Citynet(database_url)
+    load_demo(c)
+    head = c.projections.head()
+    chain_before = c.read_position()
+    with c.sync_engine.begin() as conn:  # the table as an older release made it: no kind column
+        conn.execute(sql("DROP INDEX IF EXISTS ix_rm_workshops_kind"))
+        conn.execute(sql("ALTER TABLE rm_workshops DROP COLUMN kind"))
+    c.close()
+    upgraded = Citynet(database_url)
+    try:
+        upgraded.projections.catch_up()
+        status = {s.name: s for s in upgraded.projections.status()}
+        assert status["workshops"].position == head and status["workshops"].stalled_at is None
+        with upgraded.sync_engine.connect() as conn:
+            kinds = {r[0] for r in conn.execute(sql("SELECT DISTINCT kind FROM rm_workshops"))}
+        assert "workshop" in kinds
+        assert upgraded.read_position() >= chain_before
+    finally:
+        upgraded.close()
