@@ -20,11 +20,15 @@ commissions and members in one atomic save.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
+from uuid import UUID
 
 from citynet.domain.city import City, CityName
-from citynet.domain.network import Network, commission_id_for
+from citynet.domain.errors import NotFound
+from citynet.domain.network import Network, commission_id_for, network_id_for
+from citynet.domain.values import MemberRole
 from citynet.services.clock import shared_today
 from citynet.services.demo_organisations import load_demo_organisations
 from citynet.services.demo_plans import load_demo_plans
@@ -32,6 +36,8 @@ from citynet.services.demo_projects import load_demo_projects
 from citynet.services.demo_translations import load_demo_translations
 from citynet.services.demo_workshops import load_demo_workshops
 from citynet.services.runtime import Citynet
+
+log = logging.getLogger(__name__)
 
 CITIES: list[tuple[str, str, str]] = [
     ("Rostock", "DE", "Europe/Berlin"),
@@ -196,6 +202,7 @@ def load_demo(citynet: Citynet) -> int:
         network = _build_network(spec, city_ids, today)
         if not app.exists(network.id):
             added += len(app.save(network))
+    _warn_if_an_older_demo(citynet, city_ids)
     citynet.projections.wait_for(citynet.projections.head(), 30)
     before = citynet.projections.head()
     load_demo_workshops(citynet)
@@ -205,6 +212,26 @@ def load_demo(citynet: Citynet) -> int:
     head = citynet.projections.head()
     citynet.projections.wait_for(head, 30)  # the caller reads what it loaded
     return added + _events_between(citynet, before, head)
+
+
+def _warn_if_an_older_demo(citynet: Citynet, city_ids: dict[str, UUID]) -> None:
+    """The log is append-only: a database seeded by a release before issue 12 keeps that demo's invented
+    facts (Nice as Efus's lead partner since 1990). Correcting events would still show them as history,
+    so the loader says so instead; a new database gets the demo true to the seeds."""
+    efus = app_network(citynet, "Efus")
+    nice = city_ids.get("Nice")
+    member = efus.members.get(nice) if efus is not None and nice is not None else None
+    if member is not None and member.role is MemberRole.LEAD_PARTNER:
+        log.warning("this database holds the demo of an earlier release (Nice as Efus's lead partner, not a "
+                    "seed fact); start from an empty database (delete %s or create a new one) for the current demo",
+                    "data/citynet.sqlite3")
+
+
+def app_network(citynet: Citynet, short_name: str) -> Network | None:
+    try:
+        return citynet.app.get(Network, network_id_for(short_name))
+    except NotFound:
+        return None
 
 
 def _events_between(citynet: Citynet, after: int, upto: int) -> int:
