@@ -300,12 +300,22 @@ def _changes(kind: str, document_id: str, items: list[Any]) -> list[VersionChang
 @strawberry.interface(description="A document partner cities agree on, version by version.")
 class AgreementDocument(Node):
     id: strawberry.ID
-    title: str
     status: VersionStatus = strawberry.field(description="Status of the current (latest) version.")  # type: ignore[valid-type]
     current_version: int
     adopted_version: int | None = strawberry.field(description="The latest adopted version, if any.")
     quorum: int | None = strawberry.field(description="Endorsements needed; null means every partner.")
     row: strawberry.Private[AgreementRow]
+
+    @strawberry.field(description="The title of the latest version you may see; in the reader's language "
+                                  "(`lang`, else Accept-Language) when that version's title is translated.")
+    async def title(self, info: Info, lang: Annotated[str | None, LANG] = None) -> str:
+        if lang is None and not info.context.languages:
+            return self.row.title
+        versions = await self._versions(info)
+        if not versions:
+            return self.row.title
+        latest = versions[-1]
+        return await TextSource(self.row.id, None, latest.version, latest.content).text(info, "title", "title", lang)
 
     async def _versions(self, info: Info) -> list[VersionRow]:
         """The versions this caller may see (services/readmodel/visibility.py)."""
@@ -348,7 +358,7 @@ class AgreementDocument(Node):
         by_number = {v.version: v for v in await self._versions(info)}
         for number in (from_version, to_version):
             if number not in by_number:
-                return NoSuchVersion(message=f"{self.title!r} has no version {number}", number=number,
+                return NoSuchVersion(message=f"{self.row.title!r} has no version {number}", number=number,
                                      latest=max(by_number, default=0))
         d = diff_versions(self.row.kind, by_number[from_version], by_number[to_version])
         kind, doc = self.row.kind, self.row.id
@@ -358,7 +368,7 @@ class AgreementDocument(Node):
 
 
 def _document_fields(row: AgreementRow, kind: str) -> dict[str, Any]:
-    return dict(id=to_global_id(kind, row.id), title=row.title, status=DomainVersionStatus(row.latest_status),
+    return dict(id=to_global_id(kind, row.id), status=DomainVersionStatus(row.latest_status),
                 current_version=row.latest_version, adopted_version=row.adopted_version, quorum=row.quorum, row=row)
 
 

@@ -163,12 +163,12 @@ class Project(Node):
     @strawberry.field(description="Action plans you may see, by title.")
     async def action_plans(self, info: Info) -> list[ActionPlan]:
         rows = await info.context.load.agreements.agreement.load_many(await self._outputs(info, "action_plan"))
-        return sorted((ActionPlan.from_row(r) for r in rows if r is not None), key=lambda p: (p.title, p.id))
+        return sorted((ActionPlan.from_row(r) for r in rows if r is not None), key=lambda p: (p.row.title, p.id))
 
     @strawberry.field(description="Joint protocols you may see, by title.")
     async def protocols(self, info: Info) -> list[Protocol]:
         rows = await info.context.load.agreements.agreement.load_many(await self._outputs(info, "protocol"))
-        return sorted((Protocol.from_row(r) for r in rows if r is not None), key=lambda p: (p.title, p.id))
+        return sorted((Protocol.from_row(r) for r in rows if r is not None), key=lambda p: (p.row.title, p.id))
 
 
 __all__ = ["DomainGatheringKind", "Partnership", "Party", "PartyKind", "Project", "ProjectOutputKind",

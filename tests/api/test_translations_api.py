@@ -256,3 +256,16 @@ def test_a_feed_in_a_language_changes_when_its_translation_does(api: Any, demo: 
                                        "If-None-Match": first.headers["ETag"]})
     assert again.status_code == 200 and "Neuer Titel" in again.text
     assert again.headers["Last-Modified"] != first.headers["Last-Modified"] or again.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_plans_title_in_lists_follows_the_reader(api: Any, demo: Any) -> None:
+    plans = api('{ actionPlans { edges { node { id title currentVersion } } } }')["actionPlans"]["edges"]
+    plan = plans[0]["node"]
+    done = translate(api, {"recordId": plan["id"], "field": "TITLE", "version": plan["currentVersion"], "lang": "de",
+                           "text": "Gemeinsamer Aktionsplan (Demo)"})
+    assert done["__typename"] == "TranslateTextPayload", done
+    read = api('{ actionPlans { edges { node { id title(lang: "de-AT") } } } }')["actionPlans"]["edges"]
+    assert next(p["node"]["title"] for p in read if p["node"]["id"] == plan["id"]) == "Gemeinsamer Aktionsplan (Demo)"
+    body = api.post('{ node(id: "%s") { ... on ActionPlan { title } } }' % plan["id"],
+                    headers={"Accept-Language": "de"}).json()
+    assert body["data"]["node"]["title"] == "Gemeinsamer Aktionsplan (Demo)"
