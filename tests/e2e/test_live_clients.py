@@ -1,5 +1,6 @@
 """Real subscription clients, unchanged, against real server processes: python `gql` (websockets
-transport, graphql-transport-ws) and the npm `graphql-ws` client run by node. On PostgreSQL they
+transport, graphql-transport-ws), and run by node the npm `graphql-ws` client (WebSocket) and the npm
+`graphql-sse` client (Server-Sent Events, distinct connections mode). On PostgreSQL they
 subscribe on server B (no projections of its own) while the mutations go to server A; on SQLite,
 one server does both.
 
@@ -103,7 +104,7 @@ def _node_problem() -> str | None:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         return "node/npm not installed: the graphql-ws npm client cannot run"
-    if not (NODE_CLIENT / "node_modules" / "graphql-ws").is_dir():
+    if not all((NODE_CLIENT / "node_modules" / name).is_dir() for name in ("graphql-ws", "graphql-sse", "ws")):
         installed = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_CLIENT, capture_output=True,
                                    text=True, timeout=300)
         if installed.returncode != 0:
@@ -114,18 +115,20 @@ def _node_problem() -> str | None:
     return None
 
 
-def test_node_graphql_ws_client_receives_a_mutation(pair: Pair) -> None:
+@pytest.mark.parametrize("script, scheme", [("subscribe.mjs", "ws"), ("sse.mjs", "http")],
+                         ids=["graphql-ws over WebSocket", "graphql-sse over Server-Sent Events"])
+def test_node_clients_receive_a_mutation(pair: Pair, script: str, scheme: str) -> None:
     problem = _node_problem()
     if problem:
         pytest.skip(problem)
-    after = pair.position()
+    after = pair.position()  # the subscription starts there: a mutation sent before it is live is not missed
     process = subprocess.Popen(
-        ["node", "subscribe.mjs", f"ws://127.0.0.1:{pair.b.port}/graphql", ADMIN, pair.workshop, str(after), "2"],
+        ["node", script, f"{scheme}://127.0.0.1:{pair.b.port}/graphql", ADMIN, pair.workshop, str(after), "2"],
         cwd=NODE_CLIENT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True).start()
     try:
-        first = json.loads(lines.get(timeout=30))  # connected (acknowledged) before we mutate
+        first = json.loads(lines.get(timeout=30))
         assert first == {"connected": True}
         written = [pair.capacity(c) for c in (81, 82)]
         updates = [json.loads(lines.get(timeout=30))["data"]["workshop"] for _ in written]
