@@ -125,9 +125,9 @@ class PlannedAction:
     @strawberry.field(description="The action's translatable texts in the reader's language (decision 017); "
                                   "translations belong to the version this action is read from.")
     async def texts(self, info: Info, lang: Annotated[str | None, LANG] = None,
-                    easy_read: bool = False) -> list[TranslatedText]:
+                    easy_read: bool = False, include_stale: bool = False) -> list[TranslatedText]:
         return await self.source.all(info, [("actionTitle", "title"), ("actionDescription", "description")],
-                                     lang, easy_read)
+                                     lang, easy_read, include_stale)
 
     @strawberry.field(description="The first responsible party the plan names, when it is a city; null when "
                                   "it is a network, commission or organisation, or when none is named "
@@ -204,8 +204,8 @@ class ProtocolStep(Node):
     @strawberry.field(description="The step's instruction in the reader's language, and its easy-read variant "
                                   "when asked (decision 017); translations belong to this step's version.")
     async def texts(self, info: Info, lang: Annotated[str | None, LANG] = None,
-                    easy_read: bool = False) -> list[TranslatedText]:
-        return await self.source.all(info, [("stepInstruction", "instruction")], lang, easy_read)
+                    easy_read: bool = False, include_stale: bool = False) -> list[TranslatedText]:
+        return await self.source.all(info, [("stepInstruction", "instruction")], lang, easy_read, include_stale)
 
 
 @strawberry.type(description="One version of a plan or protocol as it was, with its endorsements.")
@@ -230,8 +230,8 @@ class AgreementVersion:
     @strawberry.field(description="This version's own translatable texts (title, purpose) in the reader's "
                                   "language (decision 017).")
     async def texts(self, info: Info, lang: Annotated[str | None, LANG] = None,
-                    easy_read: bool = False) -> list[TranslatedText]:
-        return await self.source.all(info, [("title", "title"), ("purpose", "purpose")], lang, easy_read)
+                    easy_read: bool = False, include_stale: bool = False) -> list[TranslatedText]:
+        return await self.source.all(info, [("title", "title"), ("purpose", "purpose")], lang, easy_read, include_stale)
 
     @classmethod
     def from_row(cls, row: VersionRow, required: int) -> AgreementVersion:

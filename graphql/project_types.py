@@ -122,8 +122,8 @@ class Project(Node):
     @strawberry.field(description="The project's name and objectives in the reader's language, saying which "
                                   "language each is actually in (decision 017).")
     async def texts(self, info: Info, lang: Annotated[str | None, LANG] = None,
-                    easy_read: bool = False) -> list[TranslatedText]:
-        return await all_texts(info, self.row.id, project_sources(self.row), lang, easy_read)
+                    easy_read: bool = False, include_stale: bool = False) -> list[TranslatedText]:
+        return await all_texts(info, self.row.id, project_sources(self.row), lang, easy_read, include_stale)
 
     async def _partnerships(self, info: Info) -> list[PartnershipRow]:
         return await info.context.load.projects.partnerships.load(self.row.id)  # type: ignore[no-any-return]

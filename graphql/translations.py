@@ -52,7 +52,9 @@ class TranslatedText:
     is_source: bool = strawberry.field(description="The text as written, not a translation.")
     is_easy_read: bool = strawberry.field(description="The plain-language (easy-read) variant.")
     is_stale: bool = strawberry.field(
-        description="Translated from a source text that has changed since: it may no longer say the same.")
+        description="Translated from a source text that has changed since: it may no longer say the same. "
+                    "Stale translations are served only to `texts(includeStale: true)`; otherwise the next "
+                    "language of the fallback chain is.")
     translated_at: datetime | None
 
     @classmethod
@@ -87,10 +89,11 @@ async def text_in(info: Info, record_id: str, key: TextKey, source: str, lang: s
 
 
 async def all_texts(info: Info, record_id: str, sources: list[tuple[TextKey, str]], lang: str | None,
-                    easy_read: bool) -> list[TranslatedText]:
+                    easy_read: bool, include_stale: bool = False) -> list[TranslatedText]:
     wanted = requested(info, lang)
     texts = await info.context.load.texts.load((record_id, service.languages_to_load(wanted)))
-    return [TranslatedText.of(key.field, service.localize(texts, key, source, wanted, easy_read))
+    return [TranslatedText.of(key.field, service.localize(texts, key, source, wanted, easy_read,
+                                                                   include_stale))
             for key, source in sources if source]
 
 
@@ -165,6 +168,6 @@ class TextSource:
         return await text_in(info, self.record_id, self.key(field), self.values.get(attribute) or "", lang)
 
     async def all(self, info: Info, fields: list[tuple[str, str]], lang: str | None,
-                  easy_read: bool) -> list[TranslatedText]:
+                  easy_read: bool, include_stale: bool = False) -> list[TranslatedText]:
         sources = [(self.key(field), self.values.get(attribute) or "") for field, attribute in fields]
-        return await all_texts(info, self.record_id, sources, lang, easy_read)
+        return await all_texts(info, self.record_id, sources, lang, easy_read, include_stale)

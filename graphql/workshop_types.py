@@ -251,8 +251,8 @@ class Workshop(Node):
     @strawberry.field(description="Each translatable text of the workshop in the reader's language, saying which "
                                   "language it is actually in (decision 017).")
     async def texts(self, info: Info, lang: Annotated[str | None, LANG] = None,
-                    easy_read: bool = False) -> list[TranslatedText]:
-        return await all_texts(info, self.row.id, workshop_sources(self.row), lang, easy_read)
+                    easy_read: bool = False, include_stale: bool = False) -> list[TranslatedText]:
+        return await all_texts(info, self.row.id, workshop_sources(self.row), lang, easy_read, include_stale)
 
     @strawberry.field(description="Stable RFC 5545 feed of this workshop.")
     def calendar_url(self) -> str:

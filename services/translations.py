@@ -239,9 +239,11 @@ def languages_to_load(requested: list[str]) -> tuple[str, ...]:
 
 
 def localize(texts: RecordTexts | None, key: TextKey, source: str, requested: list[str],
-             easy_read: bool = False) -> Localized:
+             easy_read: bool = False, include_stale: bool = False) -> Localized:
     """The best text for a reader (decision 017): each requested language and its shorter forms, then the
-    source language; within a language its easy-read variant first when the reader asks for one."""
+    source language; within a language its easy-read variant first when the reader asks for one. A stale
+    translation (its source changed since) is skipped unless asked for: a crisis protocol's step must not
+    say in German what the English no longer says."""
     source_language = (texts.source_language if texts else None) or DEFAULT_SOURCE_LANGUAGE
     first = requested[0] if requested else None
     rows = texts.rows if texts else {}
@@ -249,9 +251,11 @@ def localize(texts: RecordTexts | None, key: TextKey, source: str, requested: li
     for lang in fallback_chain(requested, source_language):
         for variant in ((True, False) if easy_read else (False,)):
             row = rows.get((key.field, part, version, lang, variant))
-            if row is not None:
-                return Localized(row.text, lang, source_language, first, False, variant,
-                                 row.source_digest != source_digest(source), row.translated_at)
+            if row is None:
+                continue
+            stale = row.source_digest != source_digest(source)
+            if not stale or include_stale:
+                return Localized(row.text, lang, source_language, first, False, variant, stale, row.translated_at)
         if lang == source_language:
             return Localized(source, lang, source_language, first, True, False, False)
     raise AssertionError("the fallback chain always ends with the source language")  # pragma: no cover

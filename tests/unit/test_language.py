@@ -58,7 +58,9 @@ def test_localize_follows_the_chain_and_says_where_it_landed() -> None:
     assert (fr.text, fr.lang, fr.is_source, fr.is_fallback) == ("Crisis", "en", True, True)
     easy = localize(texts, key, "Crisis", ["de"], easy_read=True)
     assert (easy.text, easy.is_easy_read) == ("Krise, einfach", True)
-    stale = localize(texts, key, "Crisis, renamed", ["de"])
+    stale = localize(texts, key, "Crisis, renamed", ["de"], include_stale=True)
     assert stale.is_stale and stale.text == "Krise"
+    safe = localize(texts, key, "Crisis, renamed", ["de"])  # by default a stale translation is not served
+    assert (safe.text, safe.is_source, safe.is_stale) == ("Crisis, renamed", True, False)
     none = localize(None, key, "Crisis", [])
     assert (none.text, none.lang, none.requested, none.is_fallback) == ("Crisis", "en", None, False)
