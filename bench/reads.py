@@ -114,9 +114,10 @@ def measured(target: Server, run: Any) -> tuple[float, float]:
     return rate, (target.cpu_seconds() - before) * 1000 / max(count, 1)
 
 
-def post_script(directory: str) -> str:
-    path = Path(directory) / "post.lua"
-    path.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+def post_script(directory: str, language: str | None = None) -> str:
+    path = Path(directory) / ("post.lua" if language is None else "post-lang.lua")
+    extra = f'wrk.headers["Accept-Language"] = "{language}"\n' if language else ""
+    path.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n' + extra +
                     f"wrk.body = {json.dumps(json.dumps({'query': QUERY}))}\n")
     return str(path)
 
@@ -175,11 +176,13 @@ def main() -> None:
             check_same_rows(off, plain)
             check_same_rows(on, plain)
             script = post_script(tmp)
+            lang_script = post_script(tmp, "de-AT, de;q=0.9, en;q=0.5")  # issue 13: lang set
             get_url, tag = etag_of(on)
             for _ in range(args.rounds):
                 runs = {
                     "plain": (plain, lambda: wrk(f"{plain}/plain/networks", args.seconds)),
                     "off": (off, lambda: wrk(f"{off}/graphql", args.seconds, script)),
+                    "off_lang": (off, lambda: wrk(f"{off}/graphql", args.seconds, lang_script)),
                     "on": (on, lambda: wrk(f"{on}/graphql", args.seconds, script)),
                     "etag": (on, lambda: wrk(get_url, args.seconds, headers={"If-None-Match": tag})),
                 }
@@ -198,6 +201,9 @@ def main() -> None:
                        ("on", "GraphQL POST, response cache on (target >= 0.5)"),
                        ("etag", "GraphQL GET, If-None-Match -> 304 (target >= 0.9)")):
         print(f"{label:<52}{best[key]:>10.0f}{best[key] / best['plain']:>8.2f}{cpu[key]:>12.2f}")
+    print(f"{'GraphQL POST, cache off, Accept-Language set':<52}{best['off_lang']:>10.0f}"
+          f"{best['off_lang'] / best['plain']:>8.2f}{cpu['off_lang']:>12.2f}"
+          f"   vs without: {best['off_lang'] / best['off']:.2f} (target >= 0.9)")
     print("CPU ms/req: the server process's user + system time per request (lowest round); the ratio of these")
     print("is what a quiet machine's req/s ratio tends to, whatever else loads the cores.")
     print(f"load average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
