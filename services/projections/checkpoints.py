@@ -30,6 +30,16 @@ checkpoints = Table(
     Column("updated_at", String(40), nullable=False),
 )
 
+# The version of each read model's rules and shape, as the rows in its tables were made. A release that
+# changes what a projection writes (not only its columns) raises its ``version``: on start the read model
+# is made anew and replayed (services/projections/engine.py). No row: made before versions were kept (1).
+projection_versions = Table(
+    "projection_versions",
+    checkpoint_metadata,
+    Column("name", String(60), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
 LEGACY_POSITIONS = "rm_projection_positions"  # one shared position, before projections were independent
 POSITIONS_CHANNEL = "citynet_projection_positions"
 

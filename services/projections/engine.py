@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import MetaData, inspect, text
+from sqlalchemy import MetaData, delete, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from citynet.services.projections import checkpoints
@@ -98,27 +98,36 @@ class ProjectionEngine:
         self.load()
 
     def _replace_outdated_tables(self) -> list[str]:
-        """Read models whose tables exist with other columns than this release defines (an upgrade added
-        or dropped one) are dropped, to be made anew and replayed: their rows are derived data. Without
-        this an upgraded database stalls on the first event that writes a new column, and no rebuild can
-        swap in tables whose columns differ. The audit chain is never dropped (it is not derived)."""
+        """Read models made by an older release are dropped, to be made anew and replayed: their rows are
+        derived data. Older means: a table exists with other columns than this release defines (without
+        this an upgraded database stalls on the first event writing a new column, and no rebuild can swap
+        in tables with other columns), or the projection's ``version`` (its rules) is not the one its rows
+        were made with. The audit chain is never dropped (it is not derived)."""
+        checkpoints.projection_versions.create(self.engine, checkfirst=True)
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # one process at a time changes the tables
                 conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('citynet projection tables'))"))
             inspector = inspect(conn)
             existing = set(inspector.get_table_names())
+            made_with = {r.name: r.version for r in conn.execute(select(checkpoints.projection_versions))}
             outdated = []
             for name, runner in self.runners.items():
-                if getattr(runner.projection, "chain", False) or name == "audit_chain":
+                if name == "audit_chain":
                     continue
+                version = getattr(runner.projection, "version", 1)
                 tables = [t for t in runner.projection.tables if t.name in existing]
-                if any({c["name"] for c in inspector.get_columns(t.name)} != {c.name for c in t.columns}
-                       for t in tables):
+                changed = any({c["name"] for c in inspector.get_columns(t.name)} != {c.name for c in t.columns}
+                              for t in tables)
+                if changed or (tables and made_with.get(name, 1) != version):
                     for t in tables:
                         t.drop(conn)
                     outdated.append(name)
-                    log.warning("read model %s: its tables changed in this release; made anew and replayed "
-                                "from the first event", name)
+                    log.warning("read model %s: made by an older release; made anew and replayed from the "
+                                "first event", name)
+                if made_with.get(name) != version:
+                    conn.execute(delete(checkpoints.projection_versions).where(
+                        checkpoints.projection_versions.c.name == name))
+                    conn.execute(insert(checkpoints.projection_versions).values(name=name, version=version))
             return outdated
 
     def load(self) -> None:

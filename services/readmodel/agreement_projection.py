@@ -143,6 +143,7 @@ def _handed_over(b: Batch, e: Any, position: int) -> None:
 
 class AgreementProjection:
     name = "agreements"
+    version = 2  # 2: parties beyond cities and declarations (issue 12): rows of version 1 lack them
     raw = False
     tables = (agreements, agreement_networks, agreement_partners, plan_workshops, agreement_versions, endorsements,
               action_tracking, action_log)

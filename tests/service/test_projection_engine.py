@@ -248,3 +248,26 @@ def test_an_upgrade_that_changes_a_read_models_columns_replays_it_instead_of_sta
         assert upgraded.read_position() >= chain_before
     finally:
         upgraded.close()
+
+
+def test_a_read_model_made_by_older_rules_is_replayed(database_url: str) -> None:
+    """Rows the agreements projection made before parties (version 1) are made anew under version 2."""
+    from sqlalchemy import text as sql
+
+    from citynet.services.demo import load_demo
+    from citynet.services.runtime import Citynet
+
+    c = Citynet(database_url)
+    load_demo(c)
+    with c.sync_engine.begin() as conn:
+        conn.execute(sql("UPDATE projection_versions SET version = 1 WHERE name = 'agreements'"))
+        conn.execute(sql("DELETE FROM rm_agreements"))  # what a replay must bring back
+    c.close()
+    upgraded = Citynet(database_url)
+    try:
+        upgraded.projections.catch_up()
+        with upgraded.sync_engine.connect() as conn:
+            assert conn.execute(sql("SELECT count(*) FROM rm_agreements")).scalar() > 0
+            assert conn.execute(sql("SELECT version FROM projection_versions WHERE name = 'agreements'")).scalar() == 2
+    finally:
+        upgraded.close()
