@@ -76,7 +76,7 @@ def _projection_engine(storage: Storage) -> Engine | None:
     runner retries a second later as a transient error."""
     if storage.is_sqlite:
         return None
-    return create_engine(storage.sync_url, pool_size=2, max_overflow=4, pool_recycle=300,
+    return create_engine(storage.sync_url, pool_size=2, max_overflow=2, pool_recycle=300,
                          connect_args={"options": "-c synchronous_commit=off"})
 
 
