@@ -42,11 +42,17 @@ def register_delegate(citynet: Citynet, workshop_id: UUID, city_id: UUID, name: 
     authz.require_manager_or_city("delegate:register", workshop.network_ids, city_id)
     with citynet.people.claim(city_id, email) as claim:
         person_id = claim.person.id if claim.person is not None else uuid4()
-        recorded = citynet.execute(lambda app: app.register_delegate(
-            workshop_id, person_id=person_id, city_id=city_id, function=function, registration_id=registration_id))
-        # Stored: now the person may be written. Coordinators register delegates
-        # of any partner city, but only the city itself (or an admin) renames one.
-        claim.keep(person_id, name, may_rename=authz.is_admin() or authz.represents(city_id))
+        # Written before the event, so whoever renders the registration (a live subscription right after
+        # the commit) finds the name; taken back if the command is refused. Coordinators register
+        # delegates of any partner city, but only the city itself (or an admin) renames one.
+        claim.write_ahead(person_id, name, may_rename=authz.is_admin() or authz.represents(city_id))
+        try:
+            recorded = citynet.execute(lambda app: app.register_delegate(
+                workshop_id, person_id=person_id, city_id=city_id, function=function,
+                registration_id=registration_id))
+        except BaseException:
+            claim.undo()
+            raise
     return recorded
 
 

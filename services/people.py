@@ -59,7 +59,7 @@ def _lock_key(city_id: UUID, email: str) -> int:
 
 
 class Claim:
-    """One (city, e-mail) held for the length of a command: its person, if known, and the write after success."""
+    """One (city, e-mail) held for the length of a command: its person, if known, written ahead of it."""
 
     def __init__(self, conn: Connection | None, engine: Engine, city_id: UUID, email: str) -> None:
         self._conn, self._engine = conn, engine
@@ -70,20 +70,45 @@ class Claim:
 
     @contextlib.contextmanager
     def _use(self) -> Iterator[Connection]:
+        """A transaction, committed when the block ends: on the claim's own connection (PostgreSQL, where
+        it holds the lock for the whole claim), else a short one."""
         if self._conn is not None:
-            yield self._conn
+            try:
+                yield self._conn
+                self._conn.commit()
+            except BaseException:
+                self._conn.rollback()
+                raise
         else:
             with self._engine.begin() as conn:
                 yield conn
 
-    def keep(self, person_id: UUID, name: str, may_rename: bool) -> None:
-        """Record the person after their command succeeded; an existing name changes only for whoever may."""
+    def write_ahead(self, person_id: UUID, name: str, may_rename: bool) -> None:
+        """Record the person before their command runs, committed at once: a projection (and a live
+        subscription) that renders the registration right after the command commits then finds the name.
+        ``undo`` takes it back if the command is refused. (A crash in between leaves a person with no
+        registration: erasable like any other, and never shown, since nothing refers to them.)"""
+        self._undo: tuple[str, str | None] | None = None
         with self._use() as c:
             if self.person is None:
                 c.execute(people.insert().values(person_id=str(person_id), city_id=str(self.city_id),
                                                  email=self.email, name=name))
+                self._undo = ("delete", None)
             elif may_rename and self.person.name != name:
                 c.execute(update(people).where(people.c.person_id == str(person_id)).values(name=name))
+                self._undo = ("rename", self.person.name)
+        self._person_id = person_id
+
+    def undo(self) -> None:
+        undo = getattr(self, "_undo", None)
+        if undo is None:
+            return
+        with self._use() as c:
+            if undo[0] == "delete":
+                c.execute(people.delete().where(people.c.person_id == str(self._person_id)))
+            else:
+                c.execute(update(people).where(people.c.person_id == str(self._person_id)).values(name=undo[1]))
+        self._undo = None
 
 
 class PeopleVault:
@@ -101,20 +126,31 @@ class PeopleVault:
 
     @contextlib.contextmanager
     def claim(self, city_id: UUID, email: str) -> Iterator[Claim]:
-        """Hold (city, e-mail) until the block ends; what ``keep`` writes commits only if the block succeeds.
+        """Hold (city, e-mail) until the block ends.
 
-        PostgreSQL: a transaction-scoped advisory lock, so servers sharing the
-        database take turns too; the row is written in that transaction. No
-        row is written before the command, so a refusal leaves nothing."""
+        PostgreSQL: a session advisory lock on one connection, so servers sharing the database take turns
+        too; the person is written on that connection (committed at once, under the lock) before the
+        command, and taken back if it is refused (``Claim.write_ahead``/``undo``)."""
         if self._is_sqlite:
             # The write cannot share a transaction with the command here: SQLite
             # has one writer and the event store needs it during the command.
             with self._sqlite_claims:
                 yield Claim(None, self.engine, city_id, email)
             return
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_lock_key(city_id, email),))
-            yield Claim(conn, self.engine, city_id, email)
+        key = _lock_key(city_id, email)
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT pg_advisory_lock(%s)", (key,))
+            conn.commit()
+            try:
+                yield Claim(conn, self.engine, city_id, email)
+            finally:
+                try:
+                    conn.rollback()
+                    conn.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (key,))
+                    conn.commit()
+                except Exception:  # noqa: BLE001 - a broken connection: closing it drops its locks
+                    conn.invalidate()
+                    raise
 
     def find(self, person_id: UUID) -> Person | None:
         with self.engine.connect() as conn:
