@@ -44,9 +44,10 @@ def record_id(aggregate_type: str, aggregate_id: str) -> strawberry.ID:
     return to_global_id(aggregate_type, aggregate_id)
 
 
-# Records in the event log that are not objects of the API: a city name's claim (uniqueness within
-# its country), an idempotency receipt, a workshop's calendar sequence, an erasure.
-INTERNAL_RECORDS = ("CityName", "Receipt", "Calendar", "Erasure")
+# Records in the event log that are not objects of the API: a city's or an organisation's name claim
+# (uniqueness within its country), an idempotency receipt, a workshop's calendar sequence, an erasure,
+# an output's claim by a project (attached once), a record's translations.
+INTERNAL_RECORDS = ("CityName", "OrganisationName", "Receipt", "Calendar", "Erasure", "OutputClaim", "Translations")
 
 
 @strawberry.type
@@ -81,12 +82,14 @@ class AuditEvent:
 
 
 @strawberry.type(description="A record the service keeps for itself, seen in the audit trail: a city name's claim "
-                                "(CityName), an idempotency receipt (Receipt), a workshop's calendar (Calendar), an "
-                                "erasure (Erasure). Reachable with node by those who may read the history (auditors, "
+                                "(CityName, OrganisationName), an idempotency receipt (Receipt), a workshop's calendar "
+                                "(Calendar), an erasure (Erasure), an output's claim by a project (OutputClaim), a "
+                                "record's translations (Translations). Reachable with node by those who may read the history (auditors, "
                                 "admins); null for everyone else.")
 class AuditRecord(Node):
     id: strawberry.ID
-    aggregate_type: str = strawberry.field(description="CityName, Receipt, Calendar or Erasure.")
+    aggregate_type: str = strawberry.field(description="CityName, OrganisationName, Receipt, Calendar, Erasure, OutputClaim or "
+                                                       "Translations.")
     version: int = strawberry.field(description="How many events it has.")
     rows: strawberry.Private[list[EventRow]]
 
