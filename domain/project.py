@@ -163,11 +163,26 @@ class Project(Aggregate):
     def partnerships_of(self, party_id: UUID) -> list[Partnership]:
         return [p for p in self.partnerships if p.party.id == party_id]
 
+    def runs_on(self, day: date) -> bool:
+        """Whether ``day`` is one of the project's days (its planned first to last day, both included).
+        No partnership runs outside them, whatever its own ``until`` says (null: to the project's end)."""
+        return self.start_date <= day <= self.end_date
+
     def partner_on(self, party_id: UUID, day: date) -> Partnership | None:
+        if not self.runs_on(day):
+            return None
         return next((p for p in self.partnerships_of(party_id) if p.covers(day)), None)
 
     def lead_on(self, day: date) -> Partnership | None:
+        if not self.runs_on(day):
+            return None
         return next((p for p in self.partnerships if p.role is PartnerRole.LEAD_PARTNER and p.covers(day)), None)
+
+    def _require_project_day(self, field: str, day: date) -> None:
+        if day < self.start_date:
+            raise InvalidInput(field, f"{day.isoformat()} is before the project starts ({self.start_date.isoformat()})")
+        if day > self.end_date:
+            raise InvalidInput(field, f"{day.isoformat()} is after the project ends ({self.end_date.isoformat()})")
 
     def admit_partner(self, party: Party, role: PartnerRole | str, since: date | None = None,
                       until: date | None = None, *, partnership_id: UUID | None = None) -> Partnership:
@@ -178,12 +193,8 @@ class Project(Aggregate):
             until = require_date("until", until)
             if until < since:
                 raise InvalidInput("until", f"{until.isoformat()} is before since ({since.isoformat()})")
-            if until > self.end_date:
-                raise InvalidInput("until", f"{until.isoformat()} is after the project ends ({self.end_date.isoformat()})")
-        if since < self.start_date:
-            raise InvalidInput("since", f"{since.isoformat()} is before the project starts ({self.start_date.isoformat()})")
-        if since > self.end_date:
-            raise InvalidInput("since", f"{since.isoformat()} is after the project ends ({self.end_date.isoformat()})")
+            self._require_project_day("until", until)
+        self._require_project_day("since", since)
         for p in self.partnerships_of(party.id):
             if p.overlaps(since, until):
                 span = f"{p.since.isoformat()}..{p.until.isoformat() if p.until else 'open'}"
@@ -203,6 +214,7 @@ class Project(Aggregate):
     def end_partnership(self, party_id: UUID, on: date) -> None:
         """The partnership running on ``on`` ends that day (``on`` is its last day)."""
         on = require_date("on", on)
+        self._require_project_day("on", on)
         running = next((p for p in self.partnerships_of(party_id) if p.covers(on) and p.until != on), None)
         if running is None:
             raise NotAProjectPartner(self.id, party_id, "partnerId",
@@ -214,6 +226,7 @@ class Project(Aggregate):
         then. The previous lead, if any, stays a partner (role PARTNER) from that day."""
         self._require((ProjectStatus.PLANNED, ProjectStatus.RUNNING), "given a new lead partner")
         day = self.start_date if on is None else require_date("on", on)
+        self._require_project_day("on", day)
         current = self.partner_on(party_id, day)
         if current is None:
             raise NotAProjectPartner(self.id, party_id, "partnerId",

@@ -68,6 +68,18 @@ def test_pactesur_as_the_seed_gives_it(api: Any, demo: None) -> None:
     assert _partners(api, PACTESUR, "2018-06-01") == {}  # before it began (demo dates)
 
 
+def test_partnerships_end_with_their_project(api: Any, demo: None) -> None:
+    """M1: PACTESUR ended on 2021-12-31 (demo dates): nobody is its partner or lead partner afterwards."""
+    assert len(_partners(api, PACTESUR, "2021-12-31")) == 16
+    after = api(PARTNERS, {"id": PACTESUR, "on": "2026-11-21"})["project"]
+    assert after["partners"] == []
+    lead = api("""query($id: ID!, $on: Date) { project(id: $id) { leadPartner(on: $on) { ... on City { name } } } }""",
+               {"id": PACTESUR, "on": "2026-11-21"})
+    assert lead["project"]["leadPartner"] is None
+    assert api("""query($id: ID!) { project(id: $id) { leadPartner(on: "2021-12-31") { ... on City { name } } } }""",
+               {"id": PACTESUR})["project"]["leadPartner"] == {"name": "Nice"}
+
+
 def test_connecting_resilient_cities_with_its_outputs(api: Any, demo: None) -> None:
     partners = _partners(api, CRC)
     assert partners == {"Rostock": "LEAD_PARTNER", "ICNCM": "PARTNER", "UBC": "PARTNER",

@@ -153,3 +153,32 @@ def test_access_coordinators_of_partner_networks_manage_the_project(citynet: Cit
     baltic = citynet.bus.run(pr.FoundProject("Baltic", "BALTIC", date(2026, 1, 1), date(2026, 12, 31),
                                              coordinating_network_id=ids["UBC"]), actor=ubc).id
     assert [p.role.value for p in citynet.app.repository.get(baltic).partnerships] == ["coordinator"]
+
+
+def test_no_partnership_runs_outside_its_project(citynet: Citynet) -> None:
+    """M1: a partnership (open or not) ends with its project; no write names a day outside the project."""
+    ids = _setup(citynet)
+    pid = ids["project"]  # 2026-01-01 .. 2027-12-31
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Rostock"], "lead_partner"))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Vienna"], "partner"))
+    project = citynet.app.repository.get(pid)
+    assert project.partner_on(ids["Vienna"], date(2027, 12, 31)) is not None
+    assert project.lead_on(date(2027, 12, 31)) is not None
+    assert project.partner_on(ids["Vienna"], date(2028, 1, 1)) is None  # the open partnership ended with it
+    assert project.lead_on(date(2028, 1, 1)) is None and project.lead_on(date(2025, 12, 31)) is None
+    head = citynet.projector.head()
+    for command, field in [
+        (pr.EndProjectPartnership(pid, ids["Vienna"], date(2028, 3, 1)), "on"),
+        (pr.EndProjectPartnership(pid, ids["Vienna"], date(2025, 12, 1)), "on"),
+        (pr.NameLeadPartner(pid, ids["Vienna"], date(2028, 2, 1)), "on"),
+        (pr.NameLeadPartner(pid, ids["Vienna"], date(2025, 2, 1)), "on"),
+        (pr.AdmitProjectPartner(pid, "city", ids["Riga"], "partner", until=date(2028, 1, 1)), "until"),
+        (pr.AdmitProjectPartner(pid, "city", ids["Riga"], "partner", since=date(2028, 1, 1)), "since"),
+    ]:
+        with pytest.raises(domain.InvalidInput) as refused:
+            citynet.bus.run(command)
+        assert refused.value.field == field, command
+    assert citynet.projector.head() == head, "refusals store nothing"
+    # The last day is still a project day.
+    citynet.bus.run(pr.NameLeadPartner(pid, ids["Vienna"], date(2027, 12, 31)))
+    citynet.bus.run(pr.EndProjectPartnership(pid, ids["Rostock"], date(2027, 12, 31)))
