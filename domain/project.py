@@ -50,6 +50,9 @@ class ProjectStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
+OPEN = (ProjectStatus.PLANNED, ProjectStatus.RUNNING)  # partners and outputs change only then
+
+
 class PartnerRole(str, enum.Enum):
     LEAD_PARTNER = "lead_partner"
     COORDINATOR = "coordinator"
@@ -158,6 +161,11 @@ class Project(Aggregate):
         if self.status not in allowed:
             raise InvalidProjectTransition(self.status.value, action)
 
+    def require_open(self, action: str) -> None:
+        """Partners, the lead partner and outputs change only while the project is PLANNED or RUNNING
+        (decision 015's rule table): a CLOSED or CANCELLED project's record is final."""
+        self._require(OPEN, action)
+
     # -- partners ------------------------------------------------------------------------
 
     def partnerships_of(self, party_id: UUID) -> list[Partnership]:
@@ -186,7 +194,7 @@ class Project(Aggregate):
 
     def admit_partner(self, party: Party, role: PartnerRole | str, since: date | None = None,
                       until: date | None = None, *, partnership_id: UUID | None = None) -> Partnership:
-        self._require((ProjectStatus.PLANNED, ProjectStatus.RUNNING, ProjectStatus.CLOSED), "given partners")
+        self.require_open("given partners")
         role = clean_enum(PartnerRole, "role", role)
         since = self.start_date if since is None else require_date("since", since)
         if until is not None:
@@ -213,6 +221,7 @@ class Project(Aggregate):
 
     def end_partnership(self, party_id: UUID, on: date) -> None:
         """The partnership running on ``on`` ends that day (``on`` is its last day)."""
+        self.require_open("changed: its partnerships stay as they were")
         on = require_date("on", on)
         self._require_project_day("on", on)
         running = next((p for p in self.partnerships_of(party_id) if p.covers(on) and p.until != on), None)
@@ -224,7 +233,7 @@ class Project(Aggregate):
     def name_lead_partner(self, party_id: UUID, on: date | None = None) -> None:
         """The party becomes lead partner from ``on`` (default: the project's start); it must be a partner
         then. The previous lead, if any, stays a partner (role PARTNER) from that day."""
-        self._require((ProjectStatus.PLANNED, ProjectStatus.RUNNING), "given a new lead partner")
+        self.require_open("given a new lead partner")
         day = self.start_date if on is None else require_date("on", on)
         self._require_project_day("on", day)
         current = self.partner_on(party_id, day)
@@ -247,6 +256,7 @@ class Project(Aggregate):
     def attach_output(self, kind: OutputKind | str, output_id: UUID, claim: OutputClaim | None) -> OutputClaim:
         """Attach a gathering, plan or protocol; ``claim`` is the output's existing claim, if any."""
         kind = clean_enum(OutputKind, "outputKind", kind)
+        self.require_open("given outputs")
         if claim is not None:
             raise AlreadyAttached(kind.value, output_id, claim.project_id,
                                   f"the {kind.value.replace('_', ' ')} {output_id} already belongs to "

@@ -98,6 +98,7 @@ class WorkshopCommands:
                                                  "networks")
             authz.require_manager("workshop:propose", organisers)
             authz.require_manager("project:manage", project_network_ids(project))
+            project.require_open("given gatherings")
             networks = [self.get(Network, network_id, "networkIds") for network_id in organisers]
             for city_id in partner_city_ids:
                 self.get(City, city_id, "partnerCityIds")

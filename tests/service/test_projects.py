@@ -182,3 +182,30 @@ def test_no_partnership_runs_outside_its_project(citynet: Citynet) -> None:
     # The last day is still a project day.
     citynet.bus.run(pr.NameLeadPartner(pid, ids["Vienna"], date(2027, 12, 31)))
     citynet.bus.run(pr.EndProjectPartnership(pid, ids["Rostock"], date(2027, 12, 31)))
+
+
+@pytest.mark.parametrize("ending", ["close", "cancel"])
+def test_a_closed_or_cancelled_project_takes_no_new_partner_or_output(citynet: Citynet, ending: str) -> None:
+    """M2: one rule for every change of partners, lead partner and outputs: only while PLANNED or RUNNING."""
+    ids = _setup(citynet)
+    pid = ids["project"]
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "network", ids["UBC"], "coordinator"))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Rostock"], "partner"))
+    plain = citynet.bus.run(w.ProposeWorkshop(
+        title="Drill", topic="x", network_ids=(ids["UBC"],), partner_city_ids=(), host_city_id=ids["Rostock"],
+        capacity=10, venue="Rostock")).id
+    citynet.bus.run(pr.StartProject(pid))
+    citynet.bus.run(pr.CloseProject(pid) if ending == "close" else pr.CancelProject(pid, "funding ended (test)"))
+    head = citynet.projector.head()
+    for command in [
+        pr.AdmitProjectPartner(pid, "city", ids["Riga"], "partner"),
+        pr.EndProjectPartnership(pid, ids["Rostock"], date(2026, 9, 30)),
+        pr.NameLeadPartner(pid, ids["Rostock"], date(2026, 9, 1)),
+        pr.AttachProjectOutput(pid, "gathering", plain),
+        w.ProposeWorkshop(title="Spam", topic="x", network_ids=(), partner_city_ids=(), host_city_id=ids["Rostock"],
+                          capacity=10, venue="Rostock", project_id=pid),
+    ]:
+        with pytest.raises(domain.InvalidProjectTransition) as refused:
+            citynet.bus.run(command)
+        assert refused.value.status == ("closed" if ending == "close" else "cancelled"), command
+    assert citynet.projector.head() == head, "refusals store nothing"
