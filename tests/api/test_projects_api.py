@@ -150,6 +150,8 @@ ATTACH = """mutation($input: AttachProjectOutputInput!) { attachProjectOutput(in
 PROPOSE = """mutation($input: ProposeWorkshopInput!) { proposeWorkshop(input: $input) { __typename
   ... on WorkshopPayload { workshop { kind project { acronym } organisers { shortName } } }
   ... on InvalidInput { field } } }"""
+PROPOSE_REFUSED = """mutation($input: ProposeWorkshopInput!) { proposeWorkshop(input: $input) { __typename
+  ... on NotAllowed { permission } } }"""
 
 
 def test_mutations_and_typed_errors(api: Any, demo: None, services: Any) -> None:
@@ -209,6 +211,40 @@ def test_access_by_role(api: Any, demo: None) -> None:
     node = anonymous("query($id: ID!) { node(id: $id) { __typename ... on Project { acronym } } }", {"id": CRC})
     assert node["node"] == {"__typename": "Project", "acronym": "Connecting Resilient Cities"}
     assert from_global_id(CRC, "Project", "id")[0] == project_id_for("Connecting Resilient Cities")
+
+
+SCHEDULE = """mutation($input: ScheduleWorkshopInput!) { scheduleWorkshop(input: $input) { __typename } }"""
+
+
+def test_no_network_organises_a_gathering_it_did_not_choose(api: Any, demo: None) -> None:
+    """H2: a coordinator of an unrelated network founds a project, admits Efus unasked and proposes a gathering
+    in it: Efus is not made its organiser, cannot be named as one, and nothing shows in Efus's feed."""
+    icncm_id, efus_id = network_id_for("ICNCM"), network_id_for("Efus")
+    icncm = api.as_actor("coordinator", networks=(str(icncm_id),))
+    spam = icncm(FOUND, {"input": {"name": "Spam", "acronym": "SPAM", "startDate": "2026-01-01",
+                                   "endDate": "2028-12-31", "coordinatingNetworkId": to_global_id(
+                                       "Network", icncm_id)}})["foundProject"]["id"]
+    efus = to_global_id("Network", efus_id)
+    assert icncm(ADMIT, {"input": {"projectId": spam, "partnerId": efus}})["admitProjectPartner"][
+        "__typename"] == "ProjectPayload"
+    gathering = {"title": "Spam", "topic": "spam", "partnerCityIds": [], "hostCityId": city_gid("Rostock", "DE"),
+                 "venue": "Rostock", "capacity": 10, "kind": "CONFERENCE", "projectId": spam}
+    named = icncm(PROPOSE_REFUSED, {"input": {**gathering, "networkIds": [efus]}})["proposeWorkshop"]
+    assert named == {"__typename": "NotAllowed", "permission": "workshop:propose"}
+    both = icncm(PROPOSE_REFUSED, {"input": {**gathering, "networkIds": [to_global_id("Network", icncm_id), efus]}})
+    assert both["proposeWorkshop"]["__typename"] == "NotAllowed"
+    made = icncm(PROPOSE, {"input": {**gathering, "networkIds": []}})["proposeWorkshop"]
+    assert made["workshop"]["organisers"] == [{"shortName": "ICNCM"}]  # the caller's network only, not Efus
+    wid = icncm("""{ workshops(filter: {kinds: [CONFERENCE]}) { edges { node { id title } } } }""")
+    [spam_id] = [e["node"]["id"] for e in wid["workshops"]["edges"] if e["node"]["title"] == "Spam"]
+    assert icncm(SCHEDULE, {"input": {"workshopId": spam_id, "startDate": "2028-03-01", "endDate": "2028-03-03"}})[
+        "scheduleWorkshop"]["__typename"] == "WorkshopPayload"
+    feed = api.as_actor("anonymous").http.get(f"/calendar/networks/{efus}.ics")
+    assert feed.status_code == 200 and b"Spam" not in feed.content
+    # Plain workshops follow the same rule: every organising network must be the caller's.
+    plain = {k: v for k, v in gathering.items() if k != "projectId"}
+    assert icncm(PROPOSE_REFUSED, {"input": {**plain, "networkIds": [to_global_id("Network", icncm_id), efus]}})[
+        "proposeWorkshop"]["__typename"] == "NotAllowed"
 
 
 def test_the_european_weeks_of_security_are_in_the_city_feeds(api: Any, demo: None) -> None:

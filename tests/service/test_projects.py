@@ -209,3 +209,35 @@ def test_a_closed_or_cancelled_project_takes_no_new_partner_or_output(citynet: C
             citynet.bus.run(command)
         assert refused.value.status == ("closed" if ending == "close" else "cancelled"), command
     assert citynet.projector.head() == head, "refusals store nothing"
+
+
+def test_organisers_of_a_project_gathering_are_the_callers_networks(citynet: Citynet) -> None:
+    """H2: within a project, the organisers default to the project's networks the caller coordinates (admins:
+    all), and naming a network as organiser (project or not) needs coordinating every one named."""
+    from citynet.domain.values import MemberRole
+    from citynet.services.commands import directory as d
+
+    ids = _setup(citynet)
+    pid = ids["project"]
+    icncm = citynet.bus.run(d.FoundNetwork("International City Network for Crisis Management", "ICNCM",
+                                           date(2000, 1, 1))).id
+    citynet.bus.run(d.AdmitMember(icncm, ids["Rostock"], MemberRole.MEMBER, date(2016, 1, 1)))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "network", ids["UBC"], "coordinator"))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "network", icncm, "partner"))  # admitted, never asked
+    ubc = Actor(id="c-ubc", role="coordinator", network_ids=(str(ids["UBC"]),))
+
+    def propose(actor: Actor | None, networks: tuple[Any, ...], project: Any = pid) -> Any:
+        return citynet.bus.run(w.ProposeWorkshop(
+            title="Drill", topic="x", network_ids=networks, partner_city_ids=(), host_city_id=ids["Rostock"],
+            capacity=10, venue="Rostock", project_id=project), actor=actor).id
+
+    mine = propose(ubc, ())
+    assert citynet.app.repository.get(mine).network_ids == [ids["UBC"]]  # not ICNCM
+    head = citynet.projector.head()
+    for networks, project in [((icncm,), pid), ((ids["UBC"], icncm), pid), ((ids["UBC"], icncm), None)]:
+        with pytest.raises(domain.NotAllowed) as refused:
+            propose(ubc, networks, project)
+        assert refused.value.permission == "workshop:propose"
+    assert citynet.projector.head() == head
+    everyone = propose(None, ())  # an admin (the system) speaks for every partner network
+    assert set(citynet.app.repository.get(everyone).network_ids) == {ids["UBC"], icncm}
