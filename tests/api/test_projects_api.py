@@ -112,6 +112,39 @@ def test_urban_agenda_partnership_and_the_conference(api: Any, demo: None) -> No
     assert kinds["workshops"]["totalCount"] == 4 and kinds["all"]["totalCount"] == 8
 
 
+ACTION_3 = "Urban Agenda Partnership on Security in Public Spaces: Action 3 activities"
+
+
+def test_the_urban_agenda_plan_belongs_to_the_partnership_and_is_not_owed_after_it(api: Any, demo: None) -> None:
+    """M3: the Action 3 plan is the partnership's output. M4: its activities are due within the partnership
+    (demo dates) and closed with it, the status marked as demo data; nothing is overdue for Nice years later."""
+    data = api("""query($id: ID!) { project(id: $id) { status startDate endDate
+        actionPlans { title purpose actions { title dueOn status progress description } } } }""", {"id": UA})
+    project = data["project"]
+    assert project["status"] == "CLOSED"
+    [plan] = project["actionPlans"]
+    assert plan["title"] == ACTION_3 and "DONE status" in plan["purpose"]
+    assert len(plan["actions"]) == 5
+    for action in plan["actions"]:
+        assert project["startDate"] <= action["dueOn"] <= project["endDate"], action
+        assert (action["status"], action["progress"]) == ("DONE", 100)
+        assert "Demo data: the due date and the DONE status" in action["description"]
+    owed = api("""query($c: ID!) { owedActions(cityId: $c, today: "2026-11-21") { overdue plan { title } } }""",
+               {"c": city_gid("Nice", "FR")})["owedActions"]
+    assert [o for o in owed if o["plan"]["title"] == ACTION_3] == []
+
+
+def test_the_weeks_of_security_say_what_the_seed_does_not(api: Any, demo: None) -> None:
+    """M4: the seed says the weeks "will be organised"; that they were held is demo data, and says so."""
+    weeks = api("""{ workshops(filter: {kinds: [WEEK_OF_EVENTS]}) { edges { node { status description
+        outcome { summary } } } } }""")["workshops"]["edges"]
+    assert len(weeks) == 3
+    for week in (e["node"] for e in weeks):
+        assert week["status"] == "HELD"
+        assert "will be organised" in week["description"] and "that it was held" in week["description"]
+        assert week["outcome"]["summary"].startswith("Demo data")
+
+
 def _readme_examples() -> list[str]:
     text = README.read_text(encoding="utf-8")
     section = text[text.index("### Projects"):]
@@ -132,8 +165,16 @@ def test_the_readme_project_examples_work_as_shown(api: Any, demo: None) -> None
         {"title": "Sheltering large groups of people", "status": "PROPOSED"}]
     assert {e["node"]["kind"] for e in answers[2]["workshops"]["edges"]} == {"WEEK_OF_EVENTS", "CONFERENCE"}
     assert answers[2]["actionPlans"]["edges"][0]["node"]["status"] == "ADOPTED"
-    refused = answers[3]["admitProjectPartner"]
-    assert refused["__typename"] == "AlreadyPartner" and refused["since"] == "2019-01-01"
+    refused = answers[3]["admitProjectPartner"]  # Vienna, a partner of Connecting Resilient Cities from its start
+    crc = api("query($id: ID!) { project(id: $id) { startDate } }", {"id": CRC})["project"]
+    assert refused["__typename"] == "AlreadyPartner" and refused["since"] == crc["startDate"]
+    # As the text says: anonymous readers see CRC's three published workshops and its plan, not its protocol.
+    public = {e["node"]["acronym"]: e["node"] for e in api.as_actor("anonymous")(examples[1])["projects"]["edges"]}
+    crc_public = public["Connecting Resilient Cities"]
+    assert len(crc_public["gatherings"]) == 3 and len(crc_public["actionPlans"]) == 1
+    assert crc_public["protocols"] == []
+    assert [p["title"] for p in public["Security in Public Spaces"]["actionPlans"]] == [
+        "Urban Agenda Partnership on Security in Public Spaces: Action 3 activities"]
 
 
 FOUND = """mutation($input: FoundProjectInput!) { foundProject(input: $input) { __typename
