@@ -121,7 +121,8 @@ class Agreement(Aggregate):
         """The partner's party key; a bare UUID is a city."""
         key = as_party(party, field)
         if key not in self.partner_keys:
-            raise NotAPartner(type(self).__name__, self.id, parse_party(key)[1], field)
+            party_kind, party_id, network_id = parse_party(key)
+            raise NotAPartner(type(self).__name__, self.id, party_id, field, party_kind.value, network_id)
         return key
 
     # -- agreement commands ----------------------------------------------------------

@@ -83,14 +83,19 @@ class PlanNotAdopted(DomainError):
 
 
 class NotAPartner(DomainError):
-    """The city is not a partner city of the workshop, plan or protocol (``kind``)."""
+    """The party is not a partner of the workshop, plan, protocol or declaration (``kind``). Workshops have
+    cities only; agreements also networks, commissions (``network_id``: the commission's network) and
+    organisations (``party_kind``). ``city_id`` is the party's own id, whatever its kind."""
 
-    def __init__(self, kind: str, document_id: UUID, city_id: UUID, field: str = "cityId") -> None:
-        super().__init__(f"city {city_id} is not a partner of {kind} {document_id}")
+    def __init__(self, kind: str, document_id: UUID, city_id: UUID, field: str = "cityId",
+                 party_kind: str = "city", network_id: UUID | None = None) -> None:
+        super().__init__(f"{party_kind} {city_id} is not a partner of {kind} {document_id}")
         self.kind = kind
         self.document_id = document_id
         self.city_id = city_id
         self.field = field
+        self.party_kind = party_kind
+        self.network_id = network_id
 
 
 class DateConflict(DomainError):

@@ -348,7 +348,7 @@ class ActionPlan(Agreement):
             raise InvalidInput("progress", "a done action is at 100; report 100 or another status")
         elif new_status is ActionStatus.PLANNED and progress != 0:
             raise InvalidInput("progress", "a planned action has not started: report 0 or another status")
-        elif progress == 100 and new_status is not ActionStatus.DROPPED:
+        elif progress == 100 and new_status not in (ActionStatus.DONE, ActionStatus.DROPPED):
             raise InvalidInput("status", "100 means done: report status DONE (or DROPPED)")
         self._progress_reported(action_id=str(action_id), progress=progress, status=new_status.value,
                                 note=clean_note("note", note, 2000, required=True))

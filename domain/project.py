@@ -50,6 +50,9 @@ class ProjectStatus(str, enum.Enum):
     CANCELLED = "cancelled"
 
 
+OPEN = (ProjectStatus.PLANNED, ProjectStatus.RUNNING)  # partners and outputs change only then
+
+
 class PartnerRole(str, enum.Enum):
     LEAD_PARTNER = "lead_partner"
     COORDINATOR = "coordinator"
@@ -158,32 +161,48 @@ class Project(Aggregate):
         if self.status not in allowed:
             raise InvalidProjectTransition(self.status.value, action)
 
+    def require_open(self, action: str) -> None:
+        """Partners, the lead partner and outputs change only while the project is PLANNED or RUNNING
+        (decision 015's rule table): a CLOSED or CANCELLED project's record is final."""
+        self._require(OPEN, action)
+
     # -- partners ------------------------------------------------------------------------
 
     def partnerships_of(self, party_id: UUID) -> list[Partnership]:
         return [p for p in self.partnerships if p.party.id == party_id]
 
+    def runs_on(self, day: date) -> bool:
+        """Whether ``day`` is one of the project's days (its planned first to last day, both included).
+        No partnership runs outside them, whatever its own ``until`` says (null: to the project's end)."""
+        return self.start_date <= day <= self.end_date
+
     def partner_on(self, party_id: UUID, day: date) -> Partnership | None:
+        if not self.runs_on(day):
+            return None
         return next((p for p in self.partnerships_of(party_id) if p.covers(day)), None)
 
     def lead_on(self, day: date) -> Partnership | None:
+        if not self.runs_on(day):
+            return None
         return next((p for p in self.partnerships if p.role is PartnerRole.LEAD_PARTNER and p.covers(day)), None)
+
+    def _require_project_day(self, field: str, day: date) -> None:
+        if day < self.start_date:
+            raise InvalidInput(field, f"{day.isoformat()} is before the project starts ({self.start_date.isoformat()})")
+        if day > self.end_date:
+            raise InvalidInput(field, f"{day.isoformat()} is after the project ends ({self.end_date.isoformat()})")
 
     def admit_partner(self, party: Party, role: PartnerRole | str, since: date | None = None,
                       until: date | None = None, *, partnership_id: UUID | None = None) -> Partnership:
-        self._require((ProjectStatus.PLANNED, ProjectStatus.RUNNING, ProjectStatus.CLOSED), "given partners")
+        self.require_open("given partners")
         role = clean_enum(PartnerRole, "role", role)
         since = self.start_date if since is None else require_date("since", since)
         if until is not None:
             until = require_date("until", until)
             if until < since:
                 raise InvalidInput("until", f"{until.isoformat()} is before since ({since.isoformat()})")
-            if until > self.end_date:
-                raise InvalidInput("until", f"{until.isoformat()} is after the project ends ({self.end_date.isoformat()})")
-        if since < self.start_date:
-            raise InvalidInput("since", f"{since.isoformat()} is before the project starts ({self.start_date.isoformat()})")
-        if since > self.end_date:
-            raise InvalidInput("since", f"{since.isoformat()} is after the project ends ({self.end_date.isoformat()})")
+            self._require_project_day("until", until)
+        self._require_project_day("since", since)
         for p in self.partnerships_of(party.id):
             if p.overlaps(since, until):
                 span = f"{p.since.isoformat()}..{p.until.isoformat() if p.until else 'open'}"
@@ -202,7 +221,9 @@ class Project(Aggregate):
 
     def end_partnership(self, party_id: UUID, on: date) -> None:
         """The partnership running on ``on`` ends that day (``on`` is its last day)."""
+        self.require_open("changed: its partnerships stay as they were")
         on = require_date("on", on)
+        self._require_project_day("on", on)
         running = next((p for p in self.partnerships_of(party_id) if p.covers(on) and p.until != on), None)
         if running is None:
             raise NotAProjectPartner(self.id, party_id, "partnerId",
@@ -212,8 +233,9 @@ class Project(Aggregate):
     def name_lead_partner(self, party_id: UUID, on: date | None = None) -> None:
         """The party becomes lead partner from ``on`` (default: the project's start); it must be a partner
         then. The previous lead, if any, stays a partner (role PARTNER) from that day."""
-        self._require((ProjectStatus.PLANNED, ProjectStatus.RUNNING), "given a new lead partner")
+        self.require_open("given a new lead partner")
         day = self.start_date if on is None else require_date("on", on)
+        self._require_project_day("on", day)
         current = self.partner_on(party_id, day)
         if current is None:
             raise NotAProjectPartner(self.id, party_id, "partnerId",
@@ -234,6 +256,7 @@ class Project(Aggregate):
     def attach_output(self, kind: OutputKind | str, output_id: UUID, claim: OutputClaim | None) -> OutputClaim:
         """Attach a gathering, plan or protocol; ``claim`` is the output's existing claim, if any."""
         kind = clean_enum(OutputKind, "outputKind", kind)
+        self.require_open("given outputs")
         if claim is not None:
             raise AlreadyAttached(kind.value, output_id, claim.project_id,
                                   f"the {kind.value.replace('_', ' ')} {output_id} already belongs to "

@@ -102,12 +102,15 @@ class RegistrationClosed(UserError):
     status: WorkshopStatus  # type: ignore[valid-type]
 
 
-@strawberry.type(description="The city is not a partner of the workshop, plan or protocol (documentId).")
+@strawberry.type(description="The party is not a partner of the workshop, plan, protocol or declaration "
+                              "(documentId).")
 class NotAPartner(UserError):
     message: str
     field: str
     document_id: strawberry.ID
-    city_id: strawberry.ID
+    city_id: strawberry.ID = strawberry.field(
+        description="The party that is not a partner: a City id; for plans, protocols and declarations also a "
+                    "Network, Commission or Organisation id (the field keeps its first name).")
 
 
 @strawberry.type(description="Refused because of another workshop on overlapping days, named here.")
@@ -239,6 +242,7 @@ ERROR_TYPES = tuple(GRAPHQL_ERROR.values())
 _SINGLE = ("City", "Network", "Organisation", "Workshop", "ActionPlan", "Protocol", "Declaration", "Person",
            "Project")
 _OUTPUT_TYPES = {"gathering": "Workshop", "action_plan": "ActionPlan", "protocol": "Protocol"}
+_PARTY_TYPES = {"city": "City", "network": "Network", "commission": "Commission", "organisation": "Organisation"}
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -309,9 +313,13 @@ def to_user_error(error: domain.DomainError, sent: Any = None) -> UserError:
     if isinstance(error, domain.RegistrationClosed):
         return RegistrationClosed(message=error.message, status=_workshop_status(error.status))
     if isinstance(error, domain.NotAPartner):
-        document, city = name.id(error.kind, error.document_id), name.id("City", error.city_id)
-        return NotAPartner(message=f"{error.field}: the city {city} is not a partner of the {error.kind} {document}",
-                           field=error.field, document_id=document, city_id=city)
+        document = name.id(error.kind, error.document_id)
+        party_type = _PARTY_TYPES.get(error.party_kind, "City")
+        parents = [error.network_id] if party_type == "Commission" and error.network_id is not None else []
+        party = name.id(party_type, error.city_id, *parents)
+        return NotAPartner(message=f"{error.field}: the {error.party_kind} {party} is not a partner of the "
+                                   f"{error.kind} {document}",
+                           field=error.field, document_id=document, city_id=party)
     if isinstance(error, domain.DateConflict):
         other = error.conflicting_workshop_id
         return DateConflict(message=error.message,

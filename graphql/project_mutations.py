@@ -144,7 +144,9 @@ class ProjectMutations:
             name=input.name, acronym=input.acronym, objectives=input.objectives, start_date=input.start_date,
             end_date=input.end_date, coordinating_network_id=_optional_network(input.coordinating_network_id)))
 
-    @strawberry.mutation(description="Admit a city, network or commission as a partner in a role, over a period.")
+    @strawberry.mutation(description="Admit a city, network, a network's commission or an "
+                                    "organisation as a partner in a role, over a period (within the project's "
+                                    "dates, while it is planned or running).")
     async def admit_project_partner(self, info: Info, input: AdmitProjectPartnerInput) -> AdmitProjectPartnerResult:
         def make() -> Command:
             kind, party, network = party_ref(input.partner_id)

@@ -19,7 +19,7 @@ from citynet.graphql.ids import to_global_id
 from citynet.graphql.translations import LANG, TranslatedText, all_texts, text_in
 from citynet.graphql.types import City, Commission, Network, Node, Organisation, Party
 from citynet.graphql.workshop_types import GatheringKind, Workshop
-from citynet.services.readmodel.project_queries import PartnershipRow, ProjectRow
+from citynet.services.readmodel.project_queries import PartnershipRow, ProjectRow, partnerships_on
 from citynet.services.translations import project_sources
 
 ProjectStatus = strawberry.enum(
@@ -68,7 +68,8 @@ def _name(party: City | Network | Commission | Organisation | None) -> str:
 
 
 @strawberry.type(description="A party's partnership of a project in one role over a period. `since` and `until` "
-                              "are effective dates, both days included; `until` is null while it lasts.")
+                              "are effective dates, both days included; `until` is null while it lasts, and no "
+                              "partnership runs after its project's endDate.")
 class Partnership(Node):
     id: strawberry.ID
     role: ProjectRole  # type: ignore[valid-type]
@@ -129,18 +130,25 @@ class Project(Node):
         return await info.context.load.projects.partnerships.load(self.row.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Partnerships by role (lead partner first), then partner name. `on`: only those running on that day (an effective "
-                                  "date: who was a partner then, in which role); `role`: only that role.")
+                                  "date: who was a partner then, in which role; none outside the project's "
+                                  "startDate..endDate); `role`: only that role.")
     async def partners(self, info: Info, on: date | None = None,
                        role: ProjectRole | None = None) -> list[Partnership]:  # type: ignore[valid-type]
-        rows = [r for r in await self._partnerships(info)
-                if (on is None or r.covers(on)) and (role is None or r.role == role.value)]
+        rows = await self._partnerships(info)
+        if on is not None:
+            rows = partnerships_on(self.row, rows, on)
+        rows = [r for r in rows if role is None or r.role == role.value]
         names = {r.party_id: _name(p) for r, p in zip(rows, [await party_of(info, r) for r in rows])}
         rows.sort(key=lambda r: (ROLE_ORDER.get(r.role, 9), names.get(r.party_id, ""), r.since))
         return [Partnership.from_row(r) for r in rows]
 
-    @strawberry.field(description="The lead partner on `on` (default: the latest lead partner named).")
+    @strawberry.field(description="The lead partner on `on` (default: the latest lead partner named); null on a day "
+                                  "outside the project's startDate..endDate.")
     async def lead_partner(self, info: Info, on: date | None = None) -> Party | None:  # type: ignore[valid-type]
-        leads = [r for r in await self._partnerships(info) if r.role == "lead_partner" and (on is None or r.covers(on))]
+        rows = await self._partnerships(info)
+        if on is not None:
+            rows = partnerships_on(self.row, rows, on)
+        leads = [r for r in rows if r.role == "lead_partner"]
         if not leads:
             return None
         return await party_of(info, max(leads, key=lambda r: r.since))

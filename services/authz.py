@@ -74,6 +74,30 @@ def require_manager(permission: str, network_ids: Iterable[UUID | str]) -> None:
     require(permission, is_admin() or coordinates(network_ids))
 
 
+def require_manager_of_all(permission: str, network_ids: Iterable[UUID | str]) -> None:
+    """Admins, and coordinators of every one of the networks named (at least one). Naming a network as
+    the organiser of a gathering speaks for it: coordinating one of the organisers is not enough."""
+    a = actor()
+    if is_admin(a):
+        return
+    wanted = {str(n) for n in network_ids}
+    missing = sorted(wanted - set(a.network_ids)) if a.role == Role.COORDINATOR.value else sorted(wanted)
+    if not wanted or missing:
+        raise NotAllowed(permission, f"not allowed: {a.role} {a.id!r} lacks the permission {permission!r}"
+                         + (f" for the network(s) {', '.join(missing)}" if missing else ""))
+
+
+def mine(network_ids: Iterable[UUID], a: Actor | None = None) -> list[UUID]:
+    """The networks among ``network_ids`` the caller may speak for: all of them for admins, the ones
+    they coordinate for coordinators, none for anyone else."""
+    a = a or actor()
+    if is_admin(a):
+        return list(network_ids)
+    if a.role != Role.COORDINATOR.value:
+        return []
+    return [n for n in network_ids if str(n) in set(a.network_ids)]
+
+
 def require_manager_or_city(permission: str, network_ids: Iterable[UUID | str], city_id: UUID | str | None) -> None:
     """Managers as above, and the representatives of the city concerned."""
     require(permission, is_admin() or coordinates(network_ids) or represents(city_id))

@@ -105,29 +105,35 @@ ACTION_3_PURPOSE = (
     "examples from the ground, challenges, concrete needs and encountered obstacles in the use of AI "
     "technologies to enhance the level of urban security (seed: Nice's practice; "
     "https://ec.europa.eu/futurium/en/security-in-public-spaces). The partnership is coordinated by Nice, Efus "
-    "and Madrid for three years (seed: PACTESUR). Demo data: the start and due dates, and the coordinators' "
-    "endorsement of this plan in citynet. citynet holds no record of how the activities went."
+    "and Madrid for three years (seed: PACTESUR). Demo data: the start and due dates (within the partnership's "
+    "demo dates, 2019-2021), the coordinators' endorsement of this plan in citynet, and the activities' DONE "
+    "status. citynet holds no record of how the activities went: the seeds do not say."
 )
+
+ACTION_3_DUE = date(2021, 12, 31)  # demo data: the partnership's last day (demo dates, 2019-2021)
+ACTION_3_STATUS_NOTE = (
+    "Demo data: an illustrative status, not a record. The seeds do not say how this activity went; the demo "
+    "closes it with the partnership (2019-2021, demo dates) so that nothing is shown as owed after it ended.")
 
 # (title, description, responsible parties, supporting parties), as seed 001 lists them.
 ACTION_3_ACTIVITIES: list[tuple[str, str, list[str], list[str]]] = [
     ("Contribution to the public consultation on Artificial intelligence by the European Commission",
-     "Responsible: \"Nice with the support of Efus\" (seed). Demo data: the due date.",
+     "Responsible: \"Nice with the support of Efus\" (seed). Demo data: the due date and the DONE status.",
      [city_party(NICE)], [party_key("network", EFUS)]),
     ("Mapping exercise of safe and smart cities' experiments: compendium, data",
-     "Responsible: \"Madrid, Lille, IA experts and industry\" (seed). Demo data: the due date.",
+     "Responsible: \"Madrid, Lille, IA experts and industry\" (seed). Demo data: the due date and the DONE status.",
      [city_party(MADRID), city_party(LILLE), party_key("organisation", organisation_id(AI_EXPERTS_AND_INDUSTRY))],
      []),
     ("Survey on the problems/bottlenecks faced by local authorities when using and experimenting artificial "
      "intelligence technologies",
-     "The seed names no responsible party for this activity. Demo data: the due date.", [], []),
+     "The seed names no responsible party for this activity. Demo data: the due date and the DONE status.", [], []),
     ("Overview of legal challenges, relevant opinions issued by data protection authorities and recent national "
      "bills, including the identification of potential disparities between Member States",
      "Also: international comparisons; legal recommendations to support cities' innovation in the field of "
-     "security. Responsible: \"Nice with the support of law experts\" (seed). Demo data: the due date.",
+     "security. Responsible: \"Nice with the support of law experts\" (seed). Demo data: the due date and the DONE status.",
      [city_party(NICE)], [party_key("organisation", organisation_id(LAW_EXPERTS))]),
     ("Position papers to the EU institutions",
-     "The seed names no responsible party for this activity. Demo data: the due date.", [], []),
+     "The seed names no responsible party for this activity. Demo data: the due date and the DONE status.", [], []),
 ]
 
 
@@ -142,13 +148,18 @@ def _urban_agenda_action_3(citynet: Citynet) -> None:
     for title, description, responsible, supporting in ACTION_3_ACTIVITIES:
         citynet.execute(lambda app, t=title, d=description, r=responsible, s=supporting: app.add_action(
             plan, 1, action_id=demo_id(t), title=t, description=d, responsible_parties=r, supporting_parties=s,
-            due_on=date(2022, 12, 31)))
+            due_on=ACTION_3_DUE))
     citynet.execute(lambda app: app.propose_version(plan, 1))
     for party, name in [(city_party(NICE), "City of Nice"), (party_key("network", EFUS), "Efus"),
                         (city_party(MADRID), "City of Madrid")]:
         citynet.execute(lambda app, p=party, n=name: app.answer_version(
             plan, 1, p, "endorse", f"{n} (demo data: the signatory is not in the seeds)",
             "Coordinator of the partnership"))
+    # The partnership ended (demo dates): its activities are not shown as owed or overdue for ever. The
+    # status is illustrative, and the note says so: the seeds do not say how the activities went.
+    for title, *_ in ACTION_3_ACTIVITIES:
+        citynet.execute(lambda app, t=title: app.report_progress(
+            plan, demo_id(t), 100, ACTION_3_STATUS_NOTE, "done"))
 
 
 def _declaration_of_nice(citynet: Citynet) -> None:

@@ -10,13 +10,14 @@ Facts from the seeds:
   Cities Commission is the main project partner; city partners Vienna, Liepāja, Ljubljana and Rostock;
   four three-day workshops, a common action plan, joint crisis protocols.
 - The Urban Agenda for the EU Partnership on Security in Public Spaces, coordinated by Nice, Efus and
-  Madrid, for three years.
+  Madrid, for three years, with its Action 3 plan (services/demo_plans.py) attached.
 - ICNCM's 15th International Crisis Management Conference, hosted by Rostock in 2021 on
   "Covid-19: Impact on Urban Environments".
 
 Not in the seeds, and marked as demo data wherever it appears: every project's start and end day (the
 seeds give "three years" at most), statuses that follow from those days, partnership days, the days,
-venues and capacities of the gatherings, and attendance figures. The National Association of Piedmont
+venues and capacities of the gatherings, that the European Weeks of Security were held (the seed says they
+"will be organised"), and attendance figures. The National Association of Piedmont
 Region Communes and the expert committee are organisations (services/demo_organisations.py, loaded
 first): they are admitted when registered, and left out otherwise.
 
@@ -33,7 +34,7 @@ from uuid import UUID, uuid5
 from citynet.domain.city import City, CityName
 from citynet.domain.network import commission_id_for, network_id_for
 from citynet.domain.project import project_id_for
-from citynet.services.demo_plans import PLAN_TITLE, PROTOCOL_TITLE, demo_id
+from citynet.services.demo_plans import PLAN_TITLE, PROTOCOL_TITLE, URBAN_AGENDA_ACTION_3_TITLE, demo_id
 from citynet.services.demo_workshops import DEMO_WORKSHOPS, _clock_at, demo_year_shift, workshop_id
 from citynet.services.clock import today_in
 from citynet.services.runtime import Citynet
@@ -59,8 +60,9 @@ UA_SECURITY = "Security in Public Spaces"
 ANPRC = "National Association of Piedmont Region Communes"
 EXPERT_COMMITTEE = "PACTESUR expert committee"
 
-WEEK_NOTE = ("European Week of Security of PACTESUR (seed: {city}, {when}). Demo data: the days, venue, capacity "
-             "and attendance are illustrative.")
+WEEK_NOTE = ("European Week of Security of PACTESUR: the seed says one will be organised in {city} in {when}. "
+             "Demo data: the days, venue, capacity, that it was held, and its attendance are illustrative; "
+             "citynet holds no record of how it went.")
 
 
 def city(name: str, country: str) -> UUID:
@@ -163,8 +165,9 @@ def _week(citynet: Citynet, pid: UUID, title: str, host: UUID, name: str, when: 
         citynet.execute(lambda app: app.confirm_workshop(gid))
     with _clock_at(citynet, last + timedelta(days=1)):
         citynet.execute(lambda app: app.mark_workshop_held(
-            gid, 150, f"The European Week of Security was held in {name} (demo data: attendance and summary are "
-                      "illustrative).", []))
+            gid, 150, f"Demo data: an illustrative outcome, not a record. The seed only says a European Week of "
+                      f"Security will be organised in {name} in {when}; the HELD status and the attendance are "
+                      "illustrative.", []))
 
 
 def _conference(citynet: Citynet) -> None:
@@ -231,6 +234,9 @@ def _urban_agenda(citynet: Citynet) -> None:
         _admit(citynet, pid, "city", MADRID, "coordinator")
     with _clock_at(citynet, start):
         citynet.execute(lambda app: app.start_project(pid))
+        if citynet.app.exists(demo_id(URBAN_AGENDA_ACTION_3_TITLE)):  # its Action 3 plan (services/demo_plans.py)
+            citynet.execute(lambda app: app.attach_project_output(
+                pid, "action_plan", demo_id(URBAN_AGENDA_ACTION_3_TITLE)))
     with _clock_at(citynet, end + timedelta(days=1)):
         citynet.execute(lambda app: app.close_project(pid))
 

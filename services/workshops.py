@@ -56,10 +56,11 @@ class WorkshopCommands:
         kind: str = "workshop",
         project_id: UUID | None = None,
     ) -> Recorded:
-        """Propose a gathering. With ``project_id`` it is organised within that project (decision 015):
-        saved with the project's attachment in one write; its organising networks default to the
-        project's networks; host and partners may be members of an organising network or city
-        partners of the project on the host's today."""
+        """Propose a gathering. The caller must coordinate every organising network (admins: any).
+        With ``project_id`` it is organised within that project (decision 015): saved with the
+        project's attachment in one write; its organising networks default to the project's networks
+        the caller coordinates (admins: all of them); host and partners may be members of an
+        organising network or city partners of the project on the host's today."""
         from citynet.services.application import Recorded
 
         if project_id is not None:
@@ -68,7 +69,7 @@ class WorkshopCommands:
                 partner_city_ids=partner_city_ids, host_city_id=host_city_id, format=format, venue=venue,
                 meeting_link=meeting_link, length_days=length_days, capacity=capacity, workshop_id=workshop_id,
                 kind=kind)
-        authz.require_manager("workshop:propose", network_ids)
+        authz.require_manager_of_all("workshop:propose", network_ids)
         networks = [self.get(Network, network_id, "networkIds") for network_id in network_ids]
         for city_id in partner_city_ids:
             self.get(City, city_id, "partnerCityIds")
@@ -92,12 +93,16 @@ class WorkshopCommands:
         made: list[UUID] = []
 
         def decide(project: Project) -> list[Aggregate]:
-            organisers = list(dict.fromkeys(network_ids)) or sorted(project_network_ids(project), key=str)
+            authz.require_manager("project:manage", project_network_ids(project))
+            # By default the project's networks the caller speaks for organise it (admins: all of them);
+            # a network is an organiser only by its own coordinators' (or an admin's) choice.
+            organisers = list(dict.fromkeys(network_ids)) or authz.mine(
+                sorted(project_network_ids(project), key=str))
             if not organisers:
                 raise InvalidInput("networkIds", f"{project.acronym} has no network partner: name the organising "
                                                  "networks")
-            authz.require_manager("workshop:propose", organisers)
-            authz.require_manager("project:manage", project_network_ids(project))
+            authz.require_manager_of_all("workshop:propose", organisers)
+            project.require_open("given gatherings")
             networks = [self.get(Network, network_id, "networkIds") for network_id in organisers]
             for city_id in partner_city_ids:
                 self.get(City, city_id, "partnerCityIds")

@@ -56,7 +56,7 @@ class AdmitProjectPartner(Command):
 
 @dataclass(frozen=True)
 class EndProjectPartnership(Command):
-    raises = (NotFound, NotAProjectPartner, Conflict)
+    raises = (NotFound, NotAProjectPartner, InvalidProjectTransition, Conflict)
     project_id: UUID
     party_id: UUID
     on: date
@@ -91,7 +91,7 @@ class CancelProject(Command):
 
 @dataclass(frozen=True)
 class AttachProjectOutput(Command):
-    raises = (NotFound, AlreadyAttached, Conflict)
+    raises = (NotFound, AlreadyAttached, InvalidProjectTransition, Conflict)
     project_id: UUID
     output_kind: str  # gathering, action_plan, protocol
     output_id: UUID

@@ -11,6 +11,7 @@ from citynet.domain.errors import (
     AlreadyRegistered,
     CapacityBelowRegistered,
     DateConflict,
+    InvalidProjectTransition,
     InvalidTransition,
     NotAPartner,
     NotFound,
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ProposeWorkshop(Command):
-    raises = (NotFound, Conflict)  # Conflict: proposed within a project, whose other writers may collide
+    # Within a project: Conflict (the project's other writers may collide), InvalidProjectTransition (a closed
+    # or cancelled project takes no new gathering).
+    raises = (NotFound, InvalidProjectTransition, Conflict)
     title: str
     topic: str
     network_ids: tuple[UUID, ...]

@@ -24,6 +24,10 @@ class ProjectRow:
     status: str
     status_reason: str
 
+    def runs_on(self, day: date) -> bool:
+        """One of the project's days (first to last, both included): no partnership runs outside them."""
+        return self.start_date <= day <= self.end_date
+
 
 @dataclass(frozen=True)
 class PartnershipRow:
@@ -45,6 +49,12 @@ class OutputRow:
     output_id: str
     project_id: str
     output_kind: str
+
+
+def partnerships_on(project: ProjectRow, rows: Iterable[PartnershipRow], day: date) -> list[PartnershipRow]:
+    """The partnerships running on ``day``: none outside the project's days (decision 015), whatever a
+    partnership's own ``until`` says (null means to the project's end)."""
+    return [r for r in rows if r.covers(day)] if project.runs_on(day) else []
 
 
 def _project(r: Any) -> ProjectRow:

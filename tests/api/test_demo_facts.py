@@ -136,7 +136,7 @@ def test_demo_progress_agrees_with_status(reader: Any) -> None:
 
 
 def test_declaration_of_nice_with_its_signatories(reader: Any) -> None:
-    data = reader("""{ declarations { edges { node { title status adoptedIn text furtherSignatories
+    data = reader("""{ declarations(first: 5) { edges { node { title status adoptedIn text furtherSignatories
       furtherSignatoriesNote organisers { shortName }
       signatories { __typename ... on City { name } ... on Network { shortName } ... on Organisation { name kind } }
       versions { endorsements { signedBy signatoryRole city { name } party { __typename } } } } } } }""")

@@ -72,6 +72,7 @@ def test_actions_and_signatures_name_parties_of_every_kind(api: Any) -> None:
     stranger = api(sign, {"input": {"documentId": declaration["id"], "version": 1, "partyId": ids["law"],
                                     "signedBy": "x", "signatoryRole": "y"}})["answerVersion"]
     assert stranger["__typename"] == "NotAPartner" and stranger["field"] == "partyId"
+    assert stranger["message"].startswith(f"partyId: the organisation {ids['law']} is not a partner")
     api(sign, {"input": {"documentId": declaration["id"], "version": 1, "partyId": ids["nice"],
                          "signedBy": "City of Nice", "signatoryRole": "Co-signatory"}})
     done = api(sign, {"input": {"documentId": declaration["id"], "version": 1, "partyId": ids["efus"],

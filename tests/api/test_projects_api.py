@@ -68,6 +68,18 @@ def test_pactesur_as_the_seed_gives_it(api: Any, demo: None) -> None:
     assert _partners(api, PACTESUR, "2018-06-01") == {}  # before it began (demo dates)
 
 
+def test_partnerships_end_with_their_project(api: Any, demo: None) -> None:
+    """M1: PACTESUR ended on 2021-12-31 (demo dates): nobody is its partner or lead partner afterwards."""
+    assert len(_partners(api, PACTESUR, "2021-12-31")) == 16
+    after = api(PARTNERS, {"id": PACTESUR, "on": "2026-11-21"})["project"]
+    assert after["partners"] == []
+    lead = api("""query($id: ID!, $on: Date) { project(id: $id) { leadPartner(on: $on) { ... on City { name } } } }""",
+               {"id": PACTESUR, "on": "2026-11-21"})
+    assert lead["project"]["leadPartner"] is None
+    assert api("""query($id: ID!) { project(id: $id) { leadPartner(on: "2021-12-31") { ... on City { name } } } }""",
+               {"id": PACTESUR})["project"]["leadPartner"] == {"name": "Nice"}
+
+
 def test_connecting_resilient_cities_with_its_outputs(api: Any, demo: None) -> None:
     partners = _partners(api, CRC)
     assert partners == {"Rostock": "LEAD_PARTNER", "ICNCM": "PARTNER", "UBC": "PARTNER",
@@ -100,6 +112,39 @@ def test_urban_agenda_partnership_and_the_conference(api: Any, demo: None) -> No
     assert kinds["workshops"]["totalCount"] == 4 and kinds["all"]["totalCount"] == 8
 
 
+ACTION_3 = "Urban Agenda Partnership on Security in Public Spaces: Action 3 activities"
+
+
+def test_the_urban_agenda_plan_belongs_to_the_partnership_and_is_not_owed_after_it(api: Any, demo: None) -> None:
+    """M3: the Action 3 plan is the partnership's output. M4: its activities are due within the partnership
+    (demo dates) and closed with it, the status marked as demo data; nothing is overdue for Nice years later."""
+    data = api("""query($id: ID!) { project(id: $id) { status startDate endDate
+        actionPlans { title purpose actions { title dueOn status progress description } } } }""", {"id": UA})
+    project = data["project"]
+    assert project["status"] == "CLOSED"
+    [plan] = project["actionPlans"]
+    assert plan["title"] == ACTION_3 and "DONE status" in plan["purpose"]
+    assert len(plan["actions"]) == 5
+    for action in plan["actions"]:
+        assert project["startDate"] <= action["dueOn"] <= project["endDate"], action
+        assert (action["status"], action["progress"]) == ("DONE", 100)
+        assert "Demo data: the due date and the DONE status" in action["description"]
+    owed = api("""query($c: ID!) { owedActions(cityId: $c, today: "2026-11-21") { overdue plan { title } } }""",
+               {"c": city_gid("Nice", "FR")})["owedActions"]
+    assert [o for o in owed if o["plan"]["title"] == ACTION_3] == []
+
+
+def test_the_weeks_of_security_say_what_the_seed_does_not(api: Any, demo: None) -> None:
+    """M4: the seed says the weeks "will be organised"; that they were held is demo data, and says so."""
+    weeks = api("""{ workshops(filter: {kinds: [WEEK_OF_EVENTS]}) { edges { node { status description
+        outcome { summary } } } } }""")["workshops"]["edges"]
+    assert len(weeks) == 3
+    for week in (e["node"] for e in weeks):
+        assert week["status"] == "HELD"
+        assert "will be organised" in week["description"] and "that it was held" in week["description"]
+        assert week["outcome"]["summary"].startswith("Demo data")
+
+
 def _readme_examples() -> list[str]:
     text = README.read_text(encoding="utf-8")
     section = text[text.index("### Projects"):]
@@ -120,8 +165,16 @@ def test_the_readme_project_examples_work_as_shown(api: Any, demo: None) -> None
         {"title": "Sheltering large groups of people", "status": "PROPOSED"}]
     assert {e["node"]["kind"] for e in answers[2]["workshops"]["edges"]} == {"WEEK_OF_EVENTS", "CONFERENCE"}
     assert answers[2]["actionPlans"]["edges"][0]["node"]["status"] == "ADOPTED"
-    refused = answers[3]["admitProjectPartner"]
-    assert refused["__typename"] == "AlreadyPartner" and refused["since"] == "2019-01-01"
+    refused = answers[3]["admitProjectPartner"]  # Vienna, a partner of Connecting Resilient Cities from its start
+    crc = api("query($id: ID!) { project(id: $id) { startDate } }", {"id": CRC})["project"]
+    assert refused["__typename"] == "AlreadyPartner" and refused["since"] == crc["startDate"]
+    # As the text says: anonymous readers see CRC's three published workshops and its plan, not its protocol.
+    public = {e["node"]["acronym"]: e["node"] for e in api.as_actor("anonymous")(examples[1])["projects"]["edges"]}
+    crc_public = public["Connecting Resilient Cities"]
+    assert len(crc_public["gatherings"]) == 3 and len(crc_public["actionPlans"]) == 1
+    assert crc_public["protocols"] == []
+    assert [p["title"] for p in public["Security in Public Spaces"]["actionPlans"]] == [
+        "Urban Agenda Partnership on Security in Public Spaces: Action 3 activities"]
 
 
 FOUND = """mutation($input: FoundProjectInput!) { foundProject(input: $input) { __typename
@@ -138,6 +191,8 @@ ATTACH = """mutation($input: AttachProjectOutputInput!) { attachProjectOutput(in
 PROPOSE = """mutation($input: ProposeWorkshopInput!) { proposeWorkshop(input: $input) { __typename
   ... on WorkshopPayload { workshop { kind project { acronym } organisers { shortName } } }
   ... on InvalidInput { field } } }"""
+PROPOSE_REFUSED = """mutation($input: ProposeWorkshopInput!) { proposeWorkshop(input: $input) { __typename
+  ... on NotAllowed { permission } } }"""
 
 
 def test_mutations_and_typed_errors(api: Any, demo: None, services: Any) -> None:
@@ -197,6 +252,40 @@ def test_access_by_role(api: Any, demo: None) -> None:
     node = anonymous("query($id: ID!) { node(id: $id) { __typename ... on Project { acronym } } }", {"id": CRC})
     assert node["node"] == {"__typename": "Project", "acronym": "Connecting Resilient Cities"}
     assert from_global_id(CRC, "Project", "id")[0] == project_id_for("Connecting Resilient Cities")
+
+
+SCHEDULE = """mutation($input: ScheduleWorkshopInput!) { scheduleWorkshop(input: $input) { __typename } }"""
+
+
+def test_no_network_organises_a_gathering_it_did_not_choose(api: Any, demo: None) -> None:
+    """H2: a coordinator of an unrelated network founds a project, admits Efus unasked and proposes a gathering
+    in it: Efus is not made its organiser, cannot be named as one, and nothing shows in Efus's feed."""
+    icncm_id, efus_id = network_id_for("ICNCM"), network_id_for("Efus")
+    icncm = api.as_actor("coordinator", networks=(str(icncm_id),))
+    spam = icncm(FOUND, {"input": {"name": "Spam", "acronym": "SPAM", "startDate": "2026-01-01",
+                                   "endDate": "2028-12-31", "coordinatingNetworkId": to_global_id(
+                                       "Network", icncm_id)}})["foundProject"]["id"]
+    efus = to_global_id("Network", efus_id)
+    assert icncm(ADMIT, {"input": {"projectId": spam, "partnerId": efus}})["admitProjectPartner"][
+        "__typename"] == "ProjectPayload"
+    gathering = {"title": "Spam", "topic": "spam", "partnerCityIds": [], "hostCityId": city_gid("Rostock", "DE"),
+                 "venue": "Rostock", "capacity": 10, "kind": "CONFERENCE", "projectId": spam}
+    named = icncm(PROPOSE_REFUSED, {"input": {**gathering, "networkIds": [efus]}})["proposeWorkshop"]
+    assert named == {"__typename": "NotAllowed", "permission": "workshop:propose"}
+    both = icncm(PROPOSE_REFUSED, {"input": {**gathering, "networkIds": [to_global_id("Network", icncm_id), efus]}})
+    assert both["proposeWorkshop"]["__typename"] == "NotAllowed"
+    made = icncm(PROPOSE, {"input": {**gathering, "networkIds": []}})["proposeWorkshop"]
+    assert made["workshop"]["organisers"] == [{"shortName": "ICNCM"}]  # the caller's network only, not Efus
+    wid = icncm("""{ workshops(filter: {kinds: [CONFERENCE]}) { edges { node { id title } } } }""")
+    [spam_id] = [e["node"]["id"] for e in wid["workshops"]["edges"] if e["node"]["title"] == "Spam"]
+    assert icncm(SCHEDULE, {"input": {"workshopId": spam_id, "startDate": "2028-03-01", "endDate": "2028-03-03"}})[
+        "scheduleWorkshop"]["__typename"] == "WorkshopPayload"
+    feed = api.as_actor("anonymous").http.get(f"/calendar/networks/{efus}.ics")
+    assert feed.status_code == 200 and b"Spam" not in feed.content
+    # Plain workshops follow the same rule: every organising network must be the caller's.
+    plain = {k: v for k, v in gathering.items() if k != "projectId"}
+    assert icncm(PROPOSE_REFUSED, {"input": {**plain, "networkIds": [to_global_id("Network", icncm_id), efus]}})[
+        "proposeWorkshop"]["__typename"] == "NotAllowed"
 
 
 def test_the_european_weeks_of_security_are_in_the_city_feeds(api: Any, demo: None) -> None:

@@ -148,6 +148,9 @@ SCENARIOS: list[tuple[type[Command], type[Exception], Setup]] = [
     (w.ProposeWorkshop, domain.NotFound, lambda c: w.ProposeWorkshop(
         title="x", topic="y", network_ids=(uuid4(),), partner_city_ids=(ROSTOCK,), host_city_id=ROSTOCK, capacity=5,
         venue="Hall")),
+    (w.ProposeWorkshop, domain.InvalidProjectTransition, lambda c: w.ProposeWorkshop(  # PACTESUR is closed
+        title="Spam", topic="y", network_ids=(EFUS,), partner_city_ids=(), host_city_id=NICE, capacity=5,
+        venue="Hall", project_id=PACTESUR)),
     (w.OpenDatePoll, domain.NotFound, lambda c: w.OpenDatePoll(uuid4(), ((date(2027, 1, 1), date(2027, 1, 2)),))),
     (w.OpenDatePoll, domain.InvalidTransition, lambda c: w.OpenDatePoll(ENERGY, ((date(2027, 1, 1), date(2027, 1, 2)),))),
     (w.AnswerDatePoll, domain.NotFound, lambda c: w.AnswerDatePoll(uuid4(), ROSTOCK, ((0, "yes"),))),
@@ -255,6 +258,8 @@ SCENARIOS: list[tuple[type[Command], type[Exception], Setup]] = [
                                                                                    date(2026, 6, 1))),
     (pr.EndProjectPartnership, domain.NotAProjectPartner, lambda c: pr.EndProjectPartnership(
         CRC, RIGA, date(2026, 6, 1))),
+    (pr.EndProjectPartnership, domain.InvalidProjectTransition, lambda c: pr.EndProjectPartnership(
+        PACTESUR, NICE, date(2021, 6, 30))),
     (pr.NameLeadPartner, domain.NotFound, lambda c: pr.NameLeadPartner(uuid4(), VIENNA)),
     (pr.NameLeadPartner, domain.NotAProjectPartner, lambda c: pr.NameLeadPartner(CRC, RIGA, date(2026, 6, 1))),
     (pr.NameLeadPartner, domain.InvalidProjectTransition, lambda c: pr.NameLeadPartner(UA, NICE)),
@@ -265,7 +270,9 @@ SCENARIOS: list[tuple[type[Command], type[Exception], Setup]] = [
     (pr.CancelProject, domain.NotFound, lambda c: pr.CancelProject(uuid4(), "x")),
     (pr.CancelProject, domain.InvalidProjectTransition, lambda c: pr.CancelProject(PACTESUR, "x")),
     (pr.AttachProjectOutput, domain.NotFound, lambda c: pr.AttachProjectOutput(CRC, "gathering", uuid4())),
-    (pr.AttachProjectOutput, domain.AlreadyAttached, lambda c: pr.AttachProjectOutput(PACTESUR, "gathering", ENERGY)),
+    (pr.AttachProjectOutput, domain.AlreadyAttached, lambda c: pr.AttachProjectOutput(CRC, "gathering", ENERGY)),
+    (pr.AttachProjectOutput, domain.InvalidProjectTransition, lambda c: pr.AttachProjectOutput(
+        PACTESUR, "gathering", _new_workshop(c))),
     # translations
     (t.TranslateText, domain.NotFound, lambda c: t.TranslateText("workshop", uuid4(), "title", "de", "Titel")),
     (t.TranslateText, domain.VersionSuperseded, lambda c: t.TranslateText(

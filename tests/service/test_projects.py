@@ -153,3 +153,91 @@ def test_access_coordinators_of_partner_networks_manage_the_project(citynet: Cit
     baltic = citynet.bus.run(pr.FoundProject("Baltic", "BALTIC", date(2026, 1, 1), date(2026, 12, 31),
                                              coordinating_network_id=ids["UBC"]), actor=ubc).id
     assert [p.role.value for p in citynet.app.repository.get(baltic).partnerships] == ["coordinator"]
+
+
+def test_no_partnership_runs_outside_its_project(citynet: Citynet) -> None:
+    """M1: a partnership (open or not) ends with its project; no write names a day outside the project."""
+    ids = _setup(citynet)
+    pid = ids["project"]  # 2026-01-01 .. 2027-12-31
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Rostock"], "lead_partner"))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Vienna"], "partner"))
+    project = citynet.app.repository.get(pid)
+    assert project.partner_on(ids["Vienna"], date(2027, 12, 31)) is not None
+    assert project.lead_on(date(2027, 12, 31)) is not None
+    assert project.partner_on(ids["Vienna"], date(2028, 1, 1)) is None  # the open partnership ended with it
+    assert project.lead_on(date(2028, 1, 1)) is None and project.lead_on(date(2025, 12, 31)) is None
+    head = citynet.projector.head()
+    for command, field in [
+        (pr.EndProjectPartnership(pid, ids["Vienna"], date(2028, 3, 1)), "on"),
+        (pr.EndProjectPartnership(pid, ids["Vienna"], date(2025, 12, 1)), "on"),
+        (pr.NameLeadPartner(pid, ids["Vienna"], date(2028, 2, 1)), "on"),
+        (pr.NameLeadPartner(pid, ids["Vienna"], date(2025, 2, 1)), "on"),
+        (pr.AdmitProjectPartner(pid, "city", ids["Riga"], "partner", until=date(2028, 1, 1)), "until"),
+        (pr.AdmitProjectPartner(pid, "city", ids["Riga"], "partner", since=date(2028, 1, 1)), "since"),
+    ]:
+        with pytest.raises(domain.InvalidInput) as refused:
+            citynet.bus.run(command)
+        assert refused.value.field == field, command
+    assert citynet.projector.head() == head, "refusals store nothing"
+    # The last day is still a project day.
+    citynet.bus.run(pr.NameLeadPartner(pid, ids["Vienna"], date(2027, 12, 31)))
+    citynet.bus.run(pr.EndProjectPartnership(pid, ids["Rostock"], date(2027, 12, 31)))
+
+
+@pytest.mark.parametrize("ending", ["close", "cancel"])
+def test_a_closed_or_cancelled_project_takes_no_new_partner_or_output(citynet: Citynet, ending: str) -> None:
+    """M2: one rule for every change of partners, lead partner and outputs: only while PLANNED or RUNNING."""
+    ids = _setup(citynet)
+    pid = ids["project"]
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "network", ids["UBC"], "coordinator"))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "city", ids["Rostock"], "partner"))
+    plain = citynet.bus.run(w.ProposeWorkshop(
+        title="Drill", topic="x", network_ids=(ids["UBC"],), partner_city_ids=(), host_city_id=ids["Rostock"],
+        capacity=10, venue="Rostock")).id
+    citynet.bus.run(pr.StartProject(pid))
+    citynet.bus.run(pr.CloseProject(pid) if ending == "close" else pr.CancelProject(pid, "funding ended (test)"))
+    head = citynet.projector.head()
+    for command in [
+        pr.AdmitProjectPartner(pid, "city", ids["Riga"], "partner"),
+        pr.EndProjectPartnership(pid, ids["Rostock"], date(2026, 9, 30)),
+        pr.NameLeadPartner(pid, ids["Rostock"], date(2026, 9, 1)),
+        pr.AttachProjectOutput(pid, "gathering", plain),
+        w.ProposeWorkshop(title="Spam", topic="x", network_ids=(), partner_city_ids=(), host_city_id=ids["Rostock"],
+                          capacity=10, venue="Rostock", project_id=pid),
+    ]:
+        with pytest.raises(domain.InvalidProjectTransition) as refused:
+            citynet.bus.run(command)
+        assert refused.value.status == ("closed" if ending == "close" else "cancelled"), command
+    assert citynet.projector.head() == head, "refusals store nothing"
+
+
+def test_organisers_of_a_project_gathering_are_the_callers_networks(citynet: Citynet) -> None:
+    """H2: within a project, the organisers default to the project's networks the caller coordinates (admins:
+    all), and naming a network as organiser (project or not) needs coordinating every one named."""
+    from citynet.domain.values import MemberRole
+    from citynet.services.commands import directory as d
+
+    ids = _setup(citynet)
+    pid = ids["project"]
+    icncm = citynet.bus.run(d.FoundNetwork("International City Network for Crisis Management", "ICNCM",
+                                           date(2000, 1, 1))).id
+    citynet.bus.run(d.AdmitMember(icncm, ids["Rostock"], MemberRole.MEMBER, date(2016, 1, 1)))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "network", ids["UBC"], "coordinator"))
+    citynet.bus.run(pr.AdmitProjectPartner(pid, "network", icncm, "partner"))  # admitted, never asked
+    ubc = Actor(id="c-ubc", role="coordinator", network_ids=(str(ids["UBC"]),))
+
+    def propose(actor: Actor | None, networks: tuple[Any, ...], project: Any = pid) -> Any:
+        return citynet.bus.run(w.ProposeWorkshop(
+            title="Drill", topic="x", network_ids=networks, partner_city_ids=(), host_city_id=ids["Rostock"],
+            capacity=10, venue="Rostock", project_id=project), actor=actor).id
+
+    mine = propose(ubc, ())
+    assert citynet.app.repository.get(mine).network_ids == [ids["UBC"]]  # not ICNCM
+    head = citynet.projector.head()
+    for networks, project in [((icncm,), pid), ((ids["UBC"], icncm), pid), ((ids["UBC"], icncm), None)]:
+        with pytest.raises(domain.NotAllowed) as refused:
+            propose(ubc, networks, project)
+        assert refused.value.permission == "workshop:propose"
+    assert citynet.projector.head() == head
+    everyone = propose(None, ())  # an admin (the system) speaks for every partner network
+    assert set(citynet.app.repository.get(everyone).network_ids) == {ids["UBC"], icncm}

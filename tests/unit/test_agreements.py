@@ -96,6 +96,19 @@ def test_content_rules() -> None:
         ActionPlan.draft(title="x", network_ids=[uuid4()], partner_city_ids=[A], starts_on=date(2026, 1, 1), quorum=2)
 
 
+def test_done_is_reported_at_100_with_or_without_the_status() -> None:
+    p = plan()
+    p.propose_version(1)
+    for city in (A, B, C):
+        p.answer(1, city, "endorse", "Mayor", "mayor")
+    action = UUID(next(iter(p.latest.content["actions"])))
+    p.report_progress(action, 100, "done, said explicitly", "done")  # was refused: "100 means done"
+    assert (p.tracking[str(action)].status, p.tracking[str(action)].progress) == (ActionStatus.DONE, 100)
+    with pytest.raises(InvalidInput) as raised:
+        p.report_progress(action, 100, "100 but blocked?", "blocked")
+    assert raised.value.field == "status"
+
+
 W = "weight"
 
 

@@ -429,6 +429,7 @@ class ProjectMachine(AggregateMachine):
         self.setup(Project.found("Protecting Allied Cities", "PACTESUR", "Objectives", P_START, P_END))
         self.claims: dict[UUID, OutputClaim] = {}
         self.today = P_START
+        self.final: tuple[Any, ...] | None = None  # partners and outputs when the project closed or was cancelled
 
     @rule(party=st.sampled_from(PARTIES), role=st.sampled_from(list(PartnerRole)), since=p_days,
           length=st.one_of(st.none(), st.integers(-5, 400)))
@@ -475,6 +476,19 @@ class ProjectMachine(AggregateMachine):
         assert set(p.outputs) == set(self.claims), "every output claimed exactly once"
         if p.status is ProjectStatus.RUNNING:
             assert self.today >= p.start_date
+        outside = (p.start_date - timedelta(days=1), p.end_date + timedelta(days=1))
+        for day in outside:  # no partnership, open or not, runs outside the project (decision 015)
+            assert p.lead_on(day) is None and all(p.partner_on(party.id, day) is None for party in PARTIES)
+
+    @invariant()
+    def a_closed_or_cancelled_record_is_final(self) -> None:
+        p: Project = self.aggregate
+        state = ([(a.id, a.role, a.since, a.until) for a in p.partnerships], dict(p.outputs))
+        assert self.final is None or p.status in (ProjectStatus.CLOSED, ProjectStatus.CANCELLED), "final is final"
+        if p.status in (ProjectStatus.CLOSED, ProjectStatus.CANCELLED):
+            if self.final is None:
+                self.final = state
+            assert state == self.final, "partners and outputs do not change once closed or cancelled"
 
 
 TestProjectMachine = ProjectMachine.TestCase
