@@ -73,6 +73,12 @@ def aware(day: int, hour: int) -> datetime:
 # operation name -> (who may, command)
 OPERATIONS: dict[str, tuple[set[str], Callable[[Citynet], Any]]] = {
     "registerCity": (ADMIN, lambda c: c.execute(lambda a: a.register_city("Kiel", "DE", "Europe/Berlin"))),
+    # Translating: those who work on the record (the host's and partners' representatives too); its source
+    # language: its networks' coordinators (decision 017).
+    "translateText": (MANAGERS | {"rep_rostock", "rep_vienna"}, lambda c: c.execute(lambda a: a.translate_text(
+        record_kind="workshop", record_id=SHELTERING, field="topic", lang="fr", text="hébergement"))),
+    "declareSourceLanguage": (MANAGERS, lambda c: c.execute(lambda a: a.declare_source_language(
+        record_kind="workshop", record_id=SHELTERING, lang="it"))),
     "registerOrganisation": (MANAGERS | {"coordinator_efus"}, lambda c: c.execute(lambda a: a.register_organisation(
         "Kiel fire brigade association", "association", "DE"))),
     "foundNetwork": (ADMIN, lambda c: c.execute(lambda a: a.found_network("Test", "TST", date(2020, 1, 1)))),
