@@ -136,7 +136,9 @@ class _Pricer:
                 sizes.append(MAX_PAGE_SIZE)
                 continue
             sizes.append(int(value.value) if isinstance(value, IntValueNode) else DEFAULT_PAGE_SIZE)
-        return max(sizes) if sizes else DEFAULT_PAGE_SIZE
+        # A page is never priced below nothing nor above the largest page served: a negative literal
+        # made the whole operation's cost negative (and let its siblings run unpriced).
+        return min(max(max(sizes), 0), MAX_PAGE_SIZE) if sizes else DEFAULT_PAGE_SIZE
 
 
 def operation_cost(context: ValidationContext, operation: OperationDefinitionNode) -> int:

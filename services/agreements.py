@@ -20,7 +20,6 @@ from citynet.domain.organisation import Organisation
 from citynet.domain.party import PartyKind, as_party, parse_party
 from citynet.domain.plan import ActionPlan
 from citynet.domain.protocol import Protocol
-from citynet.domain.workshop import Workshop
 from citynet.services import authz
 from citynet.services.workshops import require_members
 
@@ -93,7 +92,7 @@ class AgreementCommands:
     ) -> Recorded:
         self._check_refs(network_ids, partner_city_ids, partner_parties)
         for workshop_id in workshop_ids or []:
-            self.get(Workshop, workshop_id, "workshopIds")
+            self.visible_workshop(workshop_id, "workshopIds")  # never someone else's secret proposal
         return self._new(ActionPlan.draft(
             title=title, purpose=purpose, network_ids=network_ids, partner_city_ids=partner_city_ids,
             partner_parties=partner_parties, workshop_ids=workshop_ids, starts_on=starts_on, quorum=quorum,

@@ -35,6 +35,7 @@ from citynet.domain.protocol import Protocol
 from citynet.domain.values import clean_enum
 from citynet.domain.workshop import Workshop
 from citynet.services import authz
+from citynet.services.workshops import WORKSHOP_WRITERS
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
@@ -121,6 +122,8 @@ class ProjectCommands:
 
     def attach_project_output(self: CitynetApplication, project_id: UUID, output_kind: str,
                               output_id: UUID) -> Recorded:
+        # Readers are refused before anything is looked up: a hidden output is not found for writers only.
+        authz.require("project:attach-output", authz.actor().role in WORKSHOP_WRITERS)
         kind = clean_enum(OutputKind, "outputKind", output_kind)
         output = self._output(kind, output_id)
         authz.require_manager("project:attach-output", output.network_ids)
@@ -130,7 +133,7 @@ class ProjectCommands:
 
     def _output(self: CitynetApplication, kind: OutputKind, output_id: UUID) -> Workshop | Agreement:
         if kind is OutputKind.GATHERING:
-            return self.get(Workshop, output_id, "outputId")
+            return self.visible_workshop(output_id, "outputId")
         return self.get(ActionPlan if kind is OutputKind.ACTION_PLAN else Protocol, output_id, "outputId")
 
     def _project_today(self: CitynetApplication, project: Project) -> date:

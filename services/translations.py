@@ -179,7 +179,8 @@ class TranslationCommands:
         _may_write_at_all("translation:write")
         kind = kind_of(record_kind)
         spec = kind.text(field)
-        record = self.get(kind.cls, record_id, "recordId")
+        record = (self.visible_workshop(record_id, "recordId") if kind is WORKSHOP
+                  else self.get(kind.cls, record_id, "recordId"))
         authz.require("translation:write", _takes_part(kind, record))
         key = TextKey(field, str(part_id) if part_id else None, version)
         source = source_text(kind, record, key, for_new_translation=True)

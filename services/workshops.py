@@ -276,6 +276,14 @@ class WorkshopCommands:
 
         return Recorded(workshop_id, self._change_together(Workshop, workshop_id, "workshopId", guarded))
 
+    def visible_workshop(self: CitynetApplication, workshop_id: UUID, field: str) -> Workshop:
+        """A workshop another record refers to, as the caller may see it: one it may not see (a proposal it
+        takes no part in) is not found, as a read would answer."""
+        w = self.get(Workshop, workshop_id, field)
+        if not authz.can_see_workshop(w.status.value, w.network_ids, w.partner_city_ids):
+            raise NotFound("Workshop", workshop_id, field)
+        return w
+
     def today_at(self: CitynetApplication, w: Workshop) -> date:
         """Today in the host city's zone: the day that decides what is past for this workshop."""
         return today_in(self.clock, w.time_zone)

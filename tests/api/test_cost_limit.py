@@ -120,3 +120,11 @@ def test_a_small_variable_default_does_not_lower_the_price(api: Any, ids: dict[s
     query = ("query($n: Int = 0) { workshops(first: $n) { edges { node { waitlist { workshop { waitlist {"
              " workshop { waitlist { workshop { id } } } } } } } } } }")
     refusal(api.as_actor("anonymous").post(query, {"n": 100}))
+
+
+def test_a_negative_page_size_does_not_lower_the_cost(api: Any) -> None:
+    """Found by a review: first: -2147483648 made the total negative and the costly siblings ran."""
+    heavy = "cities(first:100){edges{node{memberships{network{members(first:100){edges{node{city{name}}}}}}}}}"
+    aliases = " ".join(f"a{i}:{heavy}" for i in range(14))
+    body = api.post("{ %s n: networks(first: -2147483648) { edges { node { id } } } }" % aliases).json()
+    assert body.get("data") is None and body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY", body

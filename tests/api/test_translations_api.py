@@ -269,3 +269,18 @@ def test_a_plans_title_in_lists_follows_the_reader(api: Any, demo: Any) -> None:
     body = api.post('{ node(id: "%s") { ... on ActionPlan { title } } }' % plan["id"],
                     headers={"Accept-Language": "de"}).json()
     assert body["data"]["node"]["title"] == "Gemeinsamer Aktionsplan (Demo)"
+
+
+def test_a_hidden_proposal_is_not_found_by_those_who_may_not_see_it(api: Any, demo: Any) -> None:
+    """Found by a review: a coordinator of an unrelated network learnt from NotAllowed that a proposal
+    existed, and could attach it to a plan of its own."""
+    proposed = api('{ workshops(first: 20, filter: {statuses: [PROPOSED]}) { edges { node { id } } } }')
+    hidden = proposed["workshops"]["edges"][0]["node"]["id"]
+    efus = str(from_global_id(demo["Efus"], "Network", "id")[0])
+    outsider = api.as_actor("coordinator", networks=(efus,))
+    result = translate(outsider, {"recordId": hidden, "field": "TITLE", "lang": "de", "text": "Geheim"})
+    assert result["__typename"] == "NotFound", result
+    plan = outsider("""mutation($i: DraftActionPlanInput!) { draftActionPlan(input: $i) { __typename } }""",
+                    {"i": {"title": "Mine", "networkIds": [demo["Efus"]], "partnerCityIds": [],
+                           "workshopIds": [hidden], "startsOn": "2026-01-01"}})
+    assert plan["draftActionPlan"]["__typename"] == "NotFound", plan
