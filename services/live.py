@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, select
+from citynet.domain.errors import InvalidInput
 
 from citynet.services.readmodel.audit_queries import EventFilter, EventRow
 from citynet.services.readmodel.tables import event_log
@@ -165,6 +166,11 @@ class LiveFeed:
                      on_overflow: Callable[[SlowConsumer], None] | None = None) -> AsyncIterator[EventRow]:
         """The events of these aggregates (all, for None) that ``accept`` takes, in position order:
         those after ``after`` from the log first, then live ones as the read models take them in."""
+        if after is not None and after > self.dispatched:
+            # A position from another database (or from before a restore) would wait for ever in silence.
+            head = await asyncio.to_thread(self.citynet.projections.head)
+            if after > head:
+                raise InvalidInput("after", f"position {after} is beyond the last event ({head})")
         sub = _Subscriber(keys, accept, asyncio.Queue(self.queue_size), on_overflow)
         self._start(jump=True)
         last = self.dispatched if after is None else after

@@ -224,3 +224,14 @@ def test_auditors_follow_the_event_tail_with_the_query_filters(api: GraphQLClien
     errors = refused["payload"]["errors"] if refused["type"] == "next" else refused["payload"]
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
     anonymous.close()
+
+
+def test_a_position_beyond_the_log_is_refused_not_waited_on(api: GraphQLClient, ids: dict[str, str]) -> None:
+    """Found by a review: a position from another database waited for ever in silence."""
+    live = Live(api.http, api.token)
+    assert live.init()["type"] == "connection_ack"
+    live.subscribe("w", WORKSHOP, id=ids["published"], after=99_999_999)
+    message = live.receive()
+    errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+    assert errors[0]["extensions"]["field"] == "after", message
+    live.close()
