@@ -59,6 +59,16 @@ def require(permission: str, allowed: bool) -> None:
         raise NotAllowed(permission, f"not allowed: {a.role} {a.id!r} lacks the permission {permission!r}")
 
 
+# Roles that may change some record (which one is decided per record and command).
+WRITERS = frozenset({Role.ADMIN.value, Role.SYSTEM.value, Role.COORDINATOR.value, Role.CITY_REPRESENTATIVE.value})
+
+
+def require_writer(permission: str) -> None:
+    """Readers (anonymous, auditors) are refused before anything is looked up: whether a record exists,
+    or what state it is in, is never told by their refusal."""
+    require(permission, actor().role in WRITERS)
+
+
 def require_admin(permission: str) -> None:
     require(permission, is_admin())
 

@@ -35,7 +35,6 @@ from citynet.domain.protocol import Protocol
 from citynet.domain.values import clean_enum
 from citynet.domain.workshop import Workshop
 from citynet.services import authz
-from citynet.services.workshops import WORKSHOP_WRITERS
 
 if TYPE_CHECKING:
     from eventsourcing.domain import Aggregate
@@ -123,7 +122,7 @@ class ProjectCommands:
     def attach_project_output(self: CitynetApplication, project_id: UUID, output_kind: str,
                               output_id: UUID) -> Recorded:
         # Readers are refused before anything is looked up: a hidden output is not found for writers only.
-        authz.require("project:attach-output", authz.actor().role in WORKSHOP_WRITERS)
+        authz.require_writer("project:attach-output")
         kind = clean_enum(OutputKind, "outputKind", output_kind)
         output = self._output(kind, output_id)
         authz.require_manager("project:attach-output", output.network_ids)

@@ -144,15 +144,6 @@ def source_text(kind: RecordKind, record: Any, key: TextKey, *, for_new_translat
     return text.source(part)  # type: ignore[misc]
 
 
-WRITERS = {authz.Role.ADMIN.value, authz.Role.SYSTEM.value, authz.Role.COORDINATOR.value,
-           authz.Role.CITY_REPRESENTATIVE.value}
-
-
-def _may_write_at_all(permission: str) -> None:
-    """Readers (anonymous, auditors) are refused before anything is looked up: no existence leaks."""
-    authz.require(permission, authz.actor().role in WRITERS)
-
-
 def _takes_part(kind: RecordKind, record: Any) -> bool:
     networks, cities = kind.participants(record)
     return authz.is_admin() or authz.takes_part(networks, cities)
@@ -176,7 +167,7 @@ class TranslationCommands:
         its partner (and host) cities may: those who may work on the record may translate it."""
         from citynet.services.application import Recorded
 
-        _may_write_at_all("translation:write")
+        authz.require_writer("translation:write")
         kind = kind_of(record_kind)
         spec = kind.text(field)
         record = (self.visible_workshop(record_id, "recordId") if kind is WORKSHOP
@@ -196,7 +187,7 @@ class TranslationCommands:
         """The language a record's texts are written in. Its managers (coordinators) may say."""
         from citynet.services.application import Recorded
 
-        _may_write_at_all("translation:source")
+        authz.require_writer("translation:source")
         kind = kind_of(record_kind)
         record = self.get(kind.cls, record_id, "recordId")
         authz.require_manager("translation:source", kind.participants(record)[0])

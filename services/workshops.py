@@ -265,11 +265,10 @@ class WorkshopCommands:
         whether the workshop exists or not, so that refusal tells nothing either."""
         from citynet.services.application import Recorded
 
-        authz.require(permission, authz.actor().role in WORKSHOP_WRITERS)
+        authz.require_writer(permission)
 
         def guarded(w: Workshop) -> list[Aggregate]:
-            if not authz.can_see_workshop(w.status.value, w.network_ids, w.partner_city_ids):
-                raise NotFound("Workshop", workshop_id, "workshopId")
+            require_visible(w, "workshopId")
             if check:
                 authz.require_manager("workshop:manage", w.network_ids)
             return decide(w)
@@ -280,8 +279,7 @@ class WorkshopCommands:
         """A workshop another record refers to, as the caller may see it: one it may not see (a proposal it
         takes no part in) is not found, as a read would answer."""
         w = self.get(Workshop, workshop_id, field)
-        if not authz.can_see_workshop(w.status.value, w.network_ids, w.partner_city_ids):
-            raise NotFound("Workshop", workshop_id, field)
+        require_visible(w, field)
         return w
 
     def today_at(self: CitynetApplication, w: Workshop) -> date:
@@ -372,9 +370,11 @@ class WorkshopCommands:
         return calendar
 
 
-# Roles that may change some workshop (which one is decided per workshop and command).
-WORKSHOP_WRITERS = (authz.Role.ADMIN.value, authz.Role.SYSTEM.value, authz.Role.COORDINATOR.value,
-                    authz.Role.CITY_REPRESENTATIVE.value)
+def require_visible(w: Workshop, field: str) -> None:
+    """A workshop the caller may not see (a proposal it takes no part in) is not found, as a read would
+    answer: no other error may tell that it exists or what state it is in."""
+    if not authz.can_see_workshop(w.status.value, w.network_ids, w.partner_city_ids):
+        raise NotFound("Workshop", w.id, field)
 
 
 def require_members(networks: list[Network], cities: list[tuple[UUID, str]]) -> None:
