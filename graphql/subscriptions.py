@@ -85,11 +85,35 @@ def _events(info: Info, keys: frozenset[str] | None, after: int | None,
     return live_feed(info.context.services).events(keys, after, accept, _on_overflow(info))
 
 
+class _Skipped:
+    """Missed events a resume does not deliver one by one, told on the first message that is sent."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def take(self) -> int:
+        count, self.count = self.count, 0
+        return count
+
+
+async def _object_events(info: Info, key: str, after: int | None) -> AsyncGenerator[tuple[EventRow, _Skipped], None]:
+    """One object's events: on a resume, the newest CITYNET_LIVE_MAX_REPLAY missed ones, then live ones."""
+    start, skipped = await live_feed(info.context.services).replay_from(frozenset({key}), after)
+    untold = _Skipped(skipped)
+    async with aclosing(_events(info, frozenset({key}), start)) as stream:
+        async for event in stream:
+            yield event, untold
+
+
 @strawberry.type(description="A workshop after one of its events.")
 class WorkshopUpdate:
     position: Position  # type: ignore[valid-type]
     event_type: str
     workshop: Workshop
+    skipped_events: int = strawberry.field(description=(
+        "How many earlier events of this object a resume did not deliver one by one: more than "
+        "CITYNET_LIVE_MAX_REPLAY (default 50) were missed since `after`. Every message shows the object as "
+        "it is after its event, so their effect is in this one. 0 on every other message."))
 
 
 @strawberry.type(description="A workshop's registrations after one of its events (waitlist positions are the "
@@ -98,6 +122,10 @@ class RegistrationsUpdate:
     position: Position  # type: ignore[valid-type]
     event_type: str
     registrations: list[Registration]
+    skipped_events: int = strawberry.field(description=(
+        "How many earlier events of this object a resume did not deliver one by one: more than "
+        "CITYNET_LIVE_MAX_REPLAY (default 50) were missed since `after`. Every message shows the object as "
+        "it is after its event, so their effect is in this one. 0 on every other message."))
 
 
 @strawberry.type(description="A network (members, roles, commissions) after one of its events.")
@@ -105,6 +133,10 @@ class NetworkUpdate:
     position: Position  # type: ignore[valid-type]
     event_type: str
     network: Network
+    skipped_events: int = strawberry.field(description=(
+        "How many earlier events of this object a resume did not deliver one by one: more than "
+        "CITYNET_LIVE_MAX_REPLAY (default 50) were missed since `after`. Every message shows the object as "
+        "it is after its event, so their effect is in this one. 0 on every other message."))
 
 
 @strawberry.type(description="An action plan (versions, endorsements, adoption, progress) after one of its events.")
@@ -112,6 +144,10 @@ class ActionPlanUpdate:
     position: Position  # type: ignore[valid-type]
     event_type: str
     action_plan: ActionPlan
+    skipped_events: int = strawberry.field(description=(
+        "How many earlier events of this object a resume did not deliver one by one: more than "
+        "CITYNET_LIVE_MAX_REPLAY (default 50) were missed since `after`. Every message shows the object as "
+        "it is after its event, so their effect is in this one. 0 on every other message."))
 
 
 @strawberry.type(description="A protocol (versions, endorsements, adoption) after one of its events.")
@@ -119,9 +155,14 @@ class ProtocolUpdate:
     position: Position  # type: ignore[valid-type]
     event_type: str
     protocol: Protocol
+    skipped_events: int = strawberry.field(description=(
+        "How many earlier events of this object a resume did not deliver one by one: more than "
+        "CITYNET_LIVE_MAX_REPLAY (default 50) were missed since `after`. Every message shows the object as "
+        "it is after its event, so their effect is in this one. 0 on every other message."))
 
 
-AFTER = strawberry.argument(description="Resume: first every update after this position, then live ones.")
+AFTER = strawberry.argument(description="Resume: first the updates after this position (an object's newest "
+                                        "CITYNET_LIVE_MAX_REPLAY, default 50), then live ones.")
 
 
 @strawberry.type
@@ -135,12 +176,12 @@ class Subscription:
         row = await _fresh(info).workshops.workshop.load(key)
         if row is None or not live_access.workshop_visible(actor, row.status):
             raise NotFound("Workshop", id, "id")
-        async with aclosing(_events(info, frozenset({key}), after)) as stream:
-            async for event in stream:
+        async with aclosing(_object_events(info, key, after)) as stream:
+            async for event, skipped in stream:
                 row = await _at(info, event.position).workshops.workshop.load(key)
                 if row is not None and live_access.workshop_visible(actor, row.status):
                     yield WorkshopUpdate(position=event.position, event_type=event.event_type,
-                                         workshop=Workshop.from_row(row))
+                                         workshop=Workshop.from_row(row), skipped_events=skipped.take())
 
     @strawberry.subscription(description="A workshop's registrations and waitlist as they change, promotions "
                                          "included: its coordinators see all, a city representative their city's.")
@@ -153,11 +194,12 @@ class Subscription:
         if await load.workshops.workshop.load(key) is None:
             raise NotFound("Workshop", workshop_id, "workshopId")
         city = live_access.registrations_scope(actor, await load.workshops.network_ids.load(key))
-        async with aclosing(_events(info, frozenset({key}), after)) as stream:
-            async for event in stream:
+        async with aclosing(_object_events(info, key, after)) as stream:
+            async for event, skipped in stream:
                 rows = await _at(info, event.position).workshops.registrations.load(key)
                 shown = [Registration.from_row(r) for r in rows if city is None or r.city_id == city]
-                yield RegistrationsUpdate(position=event.position, event_type=event.event_type, registrations=shown)
+                yield RegistrationsUpdate(position=event.position, event_type=event.event_type, registrations=shown,
+                                          skipped_events=skipped.take())
 
     @strawberry.subscription(description="A network as it changes: members, roles, commissions.")
     async def network(self, info: Info, id: strawberry.ID,
@@ -167,28 +209,30 @@ class Subscription:
         key = str(network_id)
         if await _fresh(info).network.load(key) is None:
             raise NotFound("Network", id, "id")
-        async with aclosing(_events(info, frozenset({key}), after)) as stream:
-            async for event in stream:
+        async with aclosing(_object_events(info, key, after)) as stream:
+            async for event, skipped in stream:
                 row = await _at(info, event.position).network.load(key)
                 if row is not None:
-                    yield NetworkUpdate(position=event.position, event_type=event.event_type, network=Network.from_row(row))
+                    yield NetworkUpdate(position=event.position, event_type=event.event_type, network=Network.from_row(row),
+                                        skipped_events=skipped.take())
 
     @strawberry.subscription(description="An action plan as it changes: versions, endorsements, adoption, progress.")
     async def action_plan(self, info: Info, id: strawberry.ID,
                           after: Position | None = None,  # type: ignore[valid-type]
                           ) -> AsyncGenerator[ActionPlanUpdate, None]:
         async with aclosing(_agreement(info, id, "ActionPlan", "plan", after)) as stream:
-            async for event, row in stream:
+            async for event, row, skipped in stream:
                 yield ActionPlanUpdate(position=event.position, event_type=event.event_type,
-                                       action_plan=ActionPlan.from_row(row))
+                                       action_plan=ActionPlan.from_row(row), skipped_events=skipped.take())
 
     @strawberry.subscription(description="A joint crisis protocol as it changes: versions, endorsements, adoption.")
     async def protocol(self, info: Info, id: strawberry.ID,
                        after: Position | None = None,  # type: ignore[valid-type]
                        ) -> AsyncGenerator[ProtocolUpdate, None]:
         async with aclosing(_agreement(info, id, "Protocol", "protocol", after)) as stream:
-            async for event, row in stream:
-                yield ProtocolUpdate(position=event.position, event_type=event.event_type, protocol=Protocol.from_row(row))
+            async for event, row, skipped in stream:
+                yield ProtocolUpdate(position=event.position, event_type=event.event_type, protocol=Protocol.from_row(row),
+                                     skipped_events=skipped.take())
 
     @strawberry.subscription(description="Auditors: the event history as it grows, with the `events` query's "
                                          "filters; each event once, in position order.")
@@ -205,14 +249,14 @@ class Subscription:
 
 
 async def _agreement(info: Info, id: strawberry.ID, type_name: str, kind: str,
-                     after: int | None) -> AsyncGenerator[tuple[EventRow, Any], None]:
+                     after: int | None) -> AsyncGenerator[tuple[EventRow, Any, _Skipped], None]:
     (uuid,) = from_global_id(id, type_name, "id")
     key, actor = str(uuid), info.context.actor
     row = await _fresh(info).agreements.agreement.load(key)
     if row is None or row.kind != kind or not live_access.agreement_visible(actor, row.adopted_version):
         raise NotFound(type_name, id, "id")
-    async with aclosing(_events(info, frozenset({key}), after)) as stream:
-        async for event in stream:
+    async with aclosing(_object_events(info, key, after)) as stream:
+        async for event, skipped in stream:
             row = await _at(info, event.position).agreements.agreement.load(key)
             if row is not None and live_access.agreement_visible(actor, row.adopted_version):
-                yield event, row
+                yield event, row, skipped

@@ -123,7 +123,7 @@ def _graphql_controller(settings: Settings) -> type:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
-    live.configure(queue_size=settings.live_queue_size)
+    live.configure(queue_size=settings.live_queue_size, max_replay=settings.live_max_replay)
 
     class GraphQLController(base):  # type: ignore[valid-type,misc]
         """Media types and status codes as GraphQL over HTTP says (infra/graphql_http.py). Over WebSocket the token

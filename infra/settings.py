@@ -67,6 +67,7 @@ class Settings:
     max_connections_per_identity: int = 10
     ws_idle_seconds: float = 300.0
     live_queue_size: int = 256
+    live_max_replay: int = 50  # an object's missed updates a resume delivers one by one (the newest)
     ws_ping_seconds: float = 30.0  # the server's graphql-transport-ws ping interval
     ws_pong_timeout_seconds: float = 20.0  # no pong (or any message) that long after a ping: closed 4499
     sse_keepalive_seconds: float = 15.0  # comment lines on an idle Server-Sent Events stream
@@ -105,11 +106,12 @@ class Settings:
             raise SettingsError("CITYNET_RATE_LIMIT_PER_MINUTE must be >= 0 and CITYNET_MAX_BODY_BYTES >= 1024")
         if self.max_query_cost < 1:
             raise SettingsError(f"CITYNET_MAX_QUERY_COST must be >= 1, not {self.max_query_cost}")
-        if min(self.max_subscriptions_per_connection, self.max_connections_per_identity, self.live_queue_size) < 1 \
+        if min(self.max_subscriptions_per_connection, self.max_connections_per_identity, self.live_queue_size,
+               self.live_max_replay) < 1 \
                 or not min(self.ws_idle_seconds, self.ws_ping_seconds, self.ws_pong_timeout_seconds,
                            self.sse_keepalive_seconds) > 0:
             raise SettingsError("live-update limits (CITYNET_MAX_SUBSCRIPTIONS_PER_CONNECTION, "
-                                "CITYNET_MAX_CONNECTIONS_PER_IDENTITY, CITYNET_LIVE_QUEUE_SIZE, "
+                                "CITYNET_MAX_CONNECTIONS_PER_IDENTITY, CITYNET_LIVE_QUEUE_SIZE, CITYNET_LIVE_MAX_REPLAY, "
                                 "CITYNET_WS_IDLE_SECONDS, CITYNET_WS_PING_SECONDS, CITYNET_WS_PONG_TIMEOUT_SECONDS, "
                                 "CITYNET_SSE_KEEPALIVE_SECONDS) must be positive")
         if not 1 <= self.workers <= 64:
@@ -178,6 +180,7 @@ class Settings:
                                               get("CITYNET_MAX_CONNECTIONS_PER_IDENTITY", "10")),
             ws_idle_seconds=float(get("CITYNET_WS_IDLE_SECONDS", "300")),
             live_queue_size=_int("CITYNET_LIVE_QUEUE_SIZE", get("CITYNET_LIVE_QUEUE_SIZE", "256")),
+            live_max_replay=_int("CITYNET_LIVE_MAX_REPLAY", get("CITYNET_LIVE_MAX_REPLAY", "50")),
             ws_ping_seconds=float(get("CITYNET_WS_PING_SECONDS", "30")),
             ws_pong_timeout_seconds=float(get("CITYNET_WS_PONG_TIMEOUT_SECONDS", "20")),
             sse_keepalive_seconds=float(get("CITYNET_SSE_KEEPALIVE_SECONDS", "15")),

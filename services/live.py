@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from citynet.domain.errors import InvalidInput
 
 from citynet.services.readmodel.audit_queries import EventFilter, EventRow
@@ -161,16 +161,43 @@ class LiveFeed:
                 if not subs:
                     del self._by_key[key]
 
+    async def replay_from(self, keys: frozenset[str], after: int | None, limit: int | None = None) -> tuple[int | None, int]:
+        """Where a resume of these objects' updates starts, and how many of their missed events it skips.
+
+        A message shows its object as it is now, so replaying thousands of missed events renders the
+        same state thousands of times (one anonymous stream resumed from 0 cost 23 s of CPU in 120 s).
+        Only the newest ``limit`` missed events are delivered one by one; the state they show already
+        includes the skipped ones. The auditors' event tail is not limited: each event is its content."""
+        limit = limit or _default_max_replay
+        if after is None:
+            return None, 0
+        await self._check_within_log(after)
+        recent = (select(event_log.c.position)
+                  .where(event_log.c.position > after, event_log.c.originator_id.in_(sorted(keys)))
+                  .order_by(event_log.c.position.desc()).offset(limit).limit(1))
+        async with self.citynet.reads.engine.connect() as conn:
+            start = (await conn.execute(recent)).scalar()
+            if start is None:
+                return after, 0
+            skipped = (await conn.execute(select(func.count()).select_from(event_log).where(
+                event_log.c.position > after, event_log.c.position <= start,
+                event_log.c.originator_id.in_(sorted(keys))))).scalar_one()
+        return int(start), int(skipped)
+
+    async def _check_within_log(self, after: int) -> None:
+        if after > self.dispatched:
+            # A position from another database (or from before a restore) would wait for ever in silence.
+            head = await asyncio.to_thread(self.citynet.projections.head)
+            if after > head:
+                raise InvalidInput("after", f"position {after} is beyond the last event ({head})")
+
     async def events(self, keys: frozenset[str] | None, after: int | None = None,
                      accept: Callable[[EventRow], bool] = lambda _row: True,
                      on_overflow: Callable[[SlowConsumer], None] | None = None) -> AsyncIterator[EventRow]:
         """The events of these aggregates (all, for None) that ``accept`` takes, in position order:
         those after ``after`` from the log first, then live ones as the read models take them in."""
-        if after is not None and after > self.dispatched:
-            # A position from another database (or from before a restore) would wait for ever in silence.
-            head = await asyncio.to_thread(self.citynet.projections.head)
-            if after > head:
-                raise InvalidInput("after", f"position {after} is beyond the last event ({head})")
+        if after is not None:
+            await self._check_within_log(after)
         sub = _Subscriber(keys, accept, asyncio.Queue(self.queue_size), on_overflow)
         self._start(jump=True)
         last = self.dispatched if after is None else after
@@ -199,12 +226,15 @@ class LiveFeed:
 
 
 _default_queue_size = 256
+_default_max_replay = 50
 
 
-def configure(queue_size: int) -> None:
-    """The queue bound of live subscribers in this process (CITYNET_LIVE_QUEUE_SIZE)."""
-    global _default_queue_size
+def configure(queue_size: int, max_replay: int = 50) -> None:
+    """The queue bound of live subscribers in this process (CITYNET_LIVE_QUEUE_SIZE) and how many of an
+    object's missed updates a resume delivers one by one (CITYNET_LIVE_MAX_REPLAY)."""
+    global _default_queue_size, _default_max_replay
     _default_queue_size = queue_size
+    _default_max_replay = max_replay
 
 
 _feeds: weakref.WeakKeyDictionary[Any, dict[asyncio.AbstractEventLoop, LiveFeed]] = weakref.WeakKeyDictionary()

@@ -143,6 +143,36 @@ def test_resume_after_a_dropped_connection_has_no_gap_and_no_duplicate(api: Grap
     again.close()
 
 
+def test_a_resume_far_behind_delivers_the_newest_updates_and_says_how_many_it_skipped(
+        api: GraphQLClient, ids: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a review: resuming from 0 rendered the current state once per missed event (23 s of CPU
+    for one anonymous stream). Only the newest CITYNET_LIVE_MAX_REPLAY are delivered one by one."""
+    from citynet.services import live as live_module
+
+    monkeypatch.setattr(live_module, "_default_max_replay", 3)
+    workshop = ids["published"]
+    before = api("{ readPosition }")["readPosition"]
+    written = [capacity(api, workshop, 31 + i) for i in range(5)]
+    resumed = Live(api.http, api.token)
+    resumed.init()
+    resumed.subscribe("w", WORKSHOP.replace("eventType", "eventType skippedEvents"), id=workshop, after=before)
+    got = [resumed.next("w")["data"]["workshop"] for _ in range(3)]
+    assert [u["position"] for u in got] == written[-3:]
+    assert [u["skippedEvents"] for u in got] == [2, 0, 0]
+    assert got[0]["workshop"]["capacity"] == 35  # the state includes the skipped events
+    live_position = capacity(api, workshop, 50)
+    update = resumed.next("w")["data"]["workshop"]
+    assert (update["position"], update["skippedEvents"], update["workshop"]["capacity"]) == (live_position, 0, 50)
+    resumed.close()
+
+    within = Live(api.http, api.token)  # within the window: every missed event, none skipped
+    within.init()
+    within.subscribe("w", WORKSHOP.replace("eventType", "eventType skippedEvents"), id=workshop, after=written[-2])
+    tail = [within.next("w")["data"]["workshop"] for _ in range(2)]
+    assert [(u["position"], u["skippedEvents"]) for u in tail] == [(written[-1], 0), (live_position, 0)]
+    within.close()
+
+
 def test_anonymous_callers_get_nothing_of_unpublished_workshops(api: GraphQLClient, ids: dict[str, str]) -> None:
     proposed = api("""mutation($input: ProposeWorkshopInput!) { proposeWorkshop(input: $input) {
         ... on WorkshopPayload { workshop { id status } } } }""", {"input": {
