@@ -29,6 +29,7 @@ from citynet.graphql.agreement_types import (
     Protocol,
 )
 from citynet.graphql.command_results import (
+    OnDemand,
     MutationInput,
     MutationPayload,
     committed,
@@ -272,13 +273,16 @@ class DeclarationPayload(MutationPayload):
 DraftDeclarationResult = result_union("DraftDeclarationResult", DeclarationPayload, commands.DraftDeclaration)
 
 
-async def _load(info: Info, document_id: UUID) -> Any:
-    row = await maybe(info.context.load.agreements.agreement.load(str(document_id)))
-    if row is None:
-        return None
-    if row.kind == "plan":
-        return ActionPlan.from_row(row)
-    return Protocol.from_row(row) if row.kind == "protocol" else Declaration.from_row(row)
+def _load(info: Info, document_id: UUID) -> Any:
+    async def read() -> Any:
+        row = await maybe(info.context.load.agreements.agreement.load(str(document_id)))
+        if row is None:
+            return None
+        if row.kind == "plan":
+            return ActionPlan.from_row(row)
+        return Protocol.from_row(row) if row.kind == "protocol" else Declaration.from_row(row)
+
+    return OnDemand(read)
 
 
 async def _created(info: Info, created: UUID, document_id: UUID, kind: str) -> strawberry.ID | None:
@@ -299,7 +303,7 @@ async def _on_plan(info: Info, input: Any, make: Callable[[], Command], plan: Ca
         plan_id = plan() if plan is not None else o.id
         affected = await _created(info, o.id, plan_id, "ActionPlan")
         return ActionPlanPayload(**committed(o, input, to_global_id("ActionPlan", plan_id)),
-                                 action_plan=await _load(info, plan_id), affected_id=affected)
+                                 action_plan=_load(info, plan_id), affected_id=affected)
 
     return await dispatch(info, input, make, answer)
 
@@ -309,7 +313,7 @@ async def _on_protocol(info: Info, input: Any, make: Callable[[], Command], prot
         protocol_id = protocol() if protocol is not None else o.id
         affected = await _created(info, o.id, protocol_id, "Protocol")
         return ProtocolPayload(**committed(o, input, to_global_id("Protocol", protocol_id)),
-                               protocol=await _load(info, protocol_id), affected_id=affected)
+                               protocol=_load(info, protocol_id), affected_id=affected)
 
     return await dispatch(info, input, make, answer)
 
@@ -318,7 +322,7 @@ async def _on_document(info: Info, input: Any, make: Callable[[UUID], Command]) 
     async def answer(o: Outcome) -> DocumentPayload:
         kind, document_id = _document(input.document_id)
         return DocumentPayload(**committed(o, input, to_global_id(kind, document_id)),
-                               document=await _load(info, document_id))
+                               document=_load(info, document_id))
 
     return await dispatch(info, input, lambda: make(_document(input.document_id)[1]), answer)
 

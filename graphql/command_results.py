@@ -67,6 +67,20 @@ def result_union(name: str, payload: type, command: type[Command]) -> Any:
     return Annotated[Union[members], strawberry.union(name)]  # type: ignore[valid-type]
 
 
+class OnDemand:
+    """A record a payload shows, read from the read models only when the client selected it (a mutation
+    answered with ``{ __typename }`` or only ``position`` reads nothing). graphql-core awaits it when the
+    field is resolved; each resolution reads anew (through the request's DataLoaders)."""
+
+    __slots__ = ("_read",)
+
+    def __init__(self, read: Callable[[], Awaitable[Any]]) -> None:
+        self._read = read
+
+    def __await__(self) -> Any:
+        return self._read().__await__()
+
+
 async def maybe(load: Awaitable[T | None]) -> T | None:
     """A record for a payload: None when the read model lags or cannot be read."""
     try:

@@ -15,6 +15,7 @@ import strawberry
 
 from citynet.domain.values import MemberRole as DomainMemberRole
 from citynet.graphql.command_results import (
+    OnDemand,
     MutationInput,
     MutationPayload,
     committed,
@@ -153,14 +154,20 @@ ErasePersonResult = result_union("ErasePersonResult", ErasePersonPayload, comman
 # -- helpers ----------------------------------------------------------------------
 
 
-async def _city(info: Info, city_id: Any) -> City | None:
-    row = await maybe(info.context.load.city.load(str(city_id)))
-    return City.from_row(row) if row is not None else None
+def _city(info: Info, city_id: Any) -> Any:
+    async def read() -> City | None:
+        row = await maybe(info.context.load.city.load(str(city_id)))
+        return City.from_row(row) if row is not None else None
+
+    return OnDemand(read)
 
 
-async def _network(info: Info, network_id: Any) -> Network | None:
-    row = await maybe(info.context.load.network.load(str(network_id)))
-    return Network.from_row(row) if row is not None else None
+def _network(info: Info, network_id: Any) -> Any:
+    async def read() -> Network | None:
+        row = await maybe(info.context.load.network.load(str(network_id)))
+        return Network.from_row(row) if row is not None else None
+
+    return OnDemand(read)
 
 
 def _network_and_city(input: Any) -> tuple[Any, Any]:
@@ -197,7 +204,7 @@ class Mutation:
     @strawberry.mutation(description="Register a city (name, ISO country code, IANA time zone).")
     async def register_city(self, info: Info, input: RegisterCityInput) -> RegisterCityResult:
         async def answer(o: Outcome) -> RegisterCityPayload:
-            return RegisterCityPayload(**committed(o, input, to_global_id("City", o.id)), city=await _city(info, o.id))
+            return RegisterCityPayload(**committed(o, input, to_global_id("City", o.id)), city=_city(info, o.id))
 
         return await dispatch(info, input, lambda: commands.RegisterCity(
             input.name, input.country_code, input.time_zone), answer)
@@ -218,7 +225,7 @@ class Mutation:
     async def found_network(self, info: Info, input: FoundNetworkInput) -> FoundNetworkResult:
         async def answer(o: Outcome) -> FoundNetworkPayload:
             return FoundNetworkPayload(**committed(o, input, to_global_id("Network", o.id)),
-                                       network=await _network(info, o.id))
+                                       network=_network(info, o.id))
 
         return await dispatch(info, input, lambda: commands.FoundNetwork(
             input.name, input.short_name, input.founded_on, input.description, input.website), answer)
@@ -252,7 +259,7 @@ class Mutation:
         async def answer(o: Outcome) -> RecordMemberLeftPayload:
             network_id, city_id = _network_and_city(input)
             return RecordMemberLeftPayload(**committed(o, input, to_global_id("Network", network_id)),
-                                           network=await _network(info, network_id), city=await _city(info, city_id))
+                                           network=_network(info, network_id), city=_city(info, city_id))
 
         return await dispatch(info, input, lambda: commands.RecordMemberLeft(*_network_and_city(input), input.on),
                               answer)

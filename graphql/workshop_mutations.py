@@ -18,6 +18,7 @@ from citynet.domain.workshop_values import GatheringKind as DomainGatheringKind
 from citynet.domain.workshop_values import SessionKind as DomainSessionKind
 from citynet.domain.workshop_values import WorkshopFormat as DomainWorkshopFormat
 from citynet.graphql.command_results import (
+    OnDemand,
     MutationInput,
     MutationPayload,
     committed,
@@ -223,9 +224,12 @@ SetWorkshopCapacityResult = result_union("SetWorkshopCapacityResult", WorkshopPa
 SetCityQuotaResult = result_union("SetCityQuotaResult", WorkshopPayload, commands.SetCityQuota)
 
 
-async def _workshop(info: Info, workshop_id: UUID) -> Workshop | None:
-    row = await maybe(info.context.load.workshops.workshop.load(str(workshop_id)))
-    return Workshop.from_row(row) if row is not None else None
+def _workshop(info: Info, workshop_id: UUID) -> Any:
+    async def read() -> Workshop | None:
+        row = await maybe(info.context.load.workshops.workshop.load(str(workshop_id)))
+        return Workshop.from_row(row) if row is not None else None
+
+    return OnDemand(read)
 
 
 async def _on_workshop(info: Info, input: Any, make: Callable[[], Command]) -> Any:
@@ -233,7 +237,7 @@ async def _on_workshop(info: Info, input: Any, make: Callable[[], Command]) -> A
 
     async def answer(o: Outcome) -> WorkshopPayload:
         return WorkshopPayload(**committed(o, input, to_global_id("Workshop", o.id)),
-                               workshop=await _workshop(info, o.id))
+                               workshop=_workshop(info, o.id))
 
     return await dispatch(info, input, make, answer)
 
@@ -324,7 +328,7 @@ class WorkshopMutations:
             row = next((r for r in rows if r.id == str(o.id)), None)  # carries its waitlist position
             return RegistrationPayload(**committed(o, input, to_global_id("Registration", wid, o.id)),
                                        registration=Registration.from_row(row) if row is not None else None,
-                                       workshop=await _workshop(info, wid))
+                                       workshop=_workshop(info, wid))
 
         return await dispatch(info, input, lambda: commands.RegisterDelegate(
             _workshop_id(input.workshop_id), _city_id(input.city_id), input.name, input.email,

@@ -19,6 +19,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoding
+from eventsourcing.postgres import PostgresDatastore
+import psycopg.sql
 
 import citynet.domain.topics  # noqa: F401 - stable event names are registered before anything is read
 from citynet.domain.city import City, CityName
@@ -79,7 +81,8 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
         authz.require_admin("city:register")
         city = City.register(name, country_code, time_zone)
         claim = CityName.for_city(city)
-        known = city.id if self.exists(city.id) else (self.get(CityName, claim.id).city_id if self.exists(claim.id) else None)
+        found = self.existing(city.id, claim.id)
+        known = city.id if city.id in found else (self.get(CityName, claim.id).city_id if claim.id in found else None)
         if known is not None:
             # The same name, perhaps but for accents or case: name the city that has it.
             existing = self.get(City, known)
@@ -103,8 +106,9 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
         organisation = Organisation.register(name, kind, country_code, description)
         claim = OrganisationName.for_organisation(organisation)
         where = f" ({organisation.country_code})" if organisation.country_code else " (international)"
-        known = (organisation.id if self.exists(organisation.id)
-                 else (self.get(OrganisationName, claim.id).organisation_id if self.exists(claim.id) else None))
+        found = self.existing(organisation.id, claim.id)
+        known = (organisation.id if organisation.id in found
+                 else (self.get(OrganisationName, claim.id).organisation_id if claim.id in found else None))
         if known is not None:
             existing = self.get(Organisation, known)
             raise AlreadyExists("Organisation", existing.id,
@@ -184,6 +188,18 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
     def exists(self, aggregate_id: UUID) -> bool:
         # One row, not the aggregate rebuilt from all its events (as ``in self.repository`` does).
         return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def existing(self, *aggregate_ids: UUID) -> set[UUID]:
+        """Which of these records exist: a record and its name claim in one read on PostgreSQL."""
+        datastore = getattr(self.recorder, "datastore", None)
+        if not isinstance(datastore, PostgresDatastore) or len(aggregate_ids) < 2:
+            return {i for i in aggregate_ids if self.exists(i)}
+        statement = psycopg.sql.SQL(
+            "SELECT originator_id FROM {}.{} WHERE originator_id = ANY(%s) AND originator_version = 1").format(
+            psycopg.sql.Identifier(datastore.schema), psycopg.sql.Identifier(self.recorder.events_table_name))
+        with datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(statement, (list(aggregate_ids),), prepare=True)
+            return {row["originator_id"] if isinstance(row, dict) else row[0] for row in cursor.fetchall()}
 
     def _refuse_existing(self, cls: type[Aggregate], aggregate_id: UUID, message: str) -> None:
         if self.exists(aggregate_id):
