@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from uuid import UUID
 
+import psycopg
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -80,12 +81,33 @@ def _projection_engine(storage: Storage) -> Engine | None:
                          connect_args={"options": "-c synchronous_commit=off"})
 
 
+@contextlib.contextmanager
+def _setting_up(storage: Storage) -> Iterator[None]:
+    """One process at a time creates and checks the tables of a PostgreSQL database: `serve --workers N`,
+    `serve --no-projections` and `projections run` started together on a new database otherwise race
+    on CREATE TABLE (a unique violation in PostgreSQL's catalogue, even with IF NOT EXISTS) and one of
+    them dies at start-up. A session advisory lock on a connection of its own, released once set up."""
+    if storage.is_sqlite or not storage.libpq_url:
+        yield
+        return
+    with psycopg.connect(storage.libpq_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext('citynet schema setup'))")
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext('citynet schema setup'))")
+
+
 class Citynet:
     def __init__(self, database_url: str, clock: Clock | None = None, poll_seconds: float = 1.0,
                  setup: bool = True) -> None:
         """``setup=False``: the tables exist already (a rebuild's worker process); create nothing."""
         self.clock: Clock = clock or SystemClock()
         self.storage = parse_database_url(database_url)
+        with _setting_up(self.storage) if setup else contextlib.nullcontext():
+            self._open(setup, poll_seconds)
+
+    def _open(self, setup: bool, poll_seconds: float) -> None:
         self.sync_engine, self.async_engine = _engines(self.storage)
         # Event tables first: the projections read them during setup.
         env = self.storage.eventsourcing_env if setup else {**self.storage.eventsourcing_env, "CREATE_TABLE": "false"}
