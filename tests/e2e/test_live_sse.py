@@ -94,13 +94,20 @@ def test_a_change_arrives_with_its_position_and_a_resume_has_no_gap_and_no_dupli
     assert last["workshop"]["capacity"] == 50
 
 
+def test_a_quiet_stream_opens_at_once_with_a_comment(live: Live, streams: list[SSE]) -> None:
+    quiet = SSE(live.port, WORKSHOP, {"id": live.published}, bearer=ADMIN)
+    streams.append(quiet)
+    assert quiet.status == 200
+    assert next(quiet.lines) == ": connected"  # before any keep-alive: the client knows it is subscribed
+
+
 def test_keepalive_comments_flow_while_nothing_happens(live: Live, streams: list[SSE]) -> None:
     quiet = SSE(live.port, WORKSHOP, {"id": live.published}, bearer=ADMIN)
     streams.append(quiet)
     deadline = time.monotonic() + 10
     for line in quiet.lines:  # CITYNET_SSE_KEEPALIVE_SECONDS=0.5: comment lines, no event
         assert not line.startswith("event:"), line
-        if line.startswith(":"):
+        if line.startswith(": ping"):
             quiet.comments += 1
         if quiet.comments >= 2 or time.monotonic() > deadline:
             break
