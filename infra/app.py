@@ -49,6 +49,7 @@ from citynet.services.runtime import Citynet
 log = logging.getLogger(__name__)
 
 MIN_POSITION_HEADER = "x-citynet-min-position"
+NO_QUERY = "No GraphQL query found in the request"  # strawberry's words for the ordinary POST
 # The media type negotiated for the request being answered (the controller instance is shared).
 _MEDIA: ContextVar[str] = ContextVar("graphql_media_type", default=JSON)
 # The Server-Sent Events subscription being answered, if any.
@@ -171,7 +172,10 @@ def _graphql_controller(settings: Settings) -> type:
                                        root_value: Any) -> Response:
             """A subscription over Server-Sent Events (infra/live_http.py): one live connection slot of
             the caller's, ended by the token's expiry."""
-            kind = await _operation_kind(request)
+            data = await _request_data(request)
+            if isinstance(data, dict) and not _has_query(data):  # as on the ordinary POST, not a stream's error
+                return Response(error_body(NO_QUERY), status_code=400, media_type=content_type(JSON))
+            kind = _operation_kind(data)
             if kind not in (None, "subscription"):
                 return Response(error_body(f"a {kind} is not streamed: send it as an ordinary request "
                                            "(Accept: application/json); text/event-stream carries subscriptions"),
@@ -229,19 +233,28 @@ def _graphql_controller(settings: Settings) -> type:
     return GraphQLController
 
 
-async def _operation_kind(request: Request[Any, Any, Any]) -> str | None:
-    """query, mutation or subscription, from the request's document; None if unknown (execution says why)."""
+async def _request_data(request: Request[Any, Any, Any]) -> Any:
+    """The GraphQL parameters of a request (GET: its query string, POST: its JSON body); None if unreadable
+    (strawberry then answers why)."""
+    if request.method == "GET":
+        return dict(request.query_params)
     try:
-        if request.method == "GET":
-            data: Any = dict(request.query_params)
-        else:
-            data = json.loads(await request.body())
-        if not isinstance(data, dict) or not isinstance(data.get("query"), str):
-            return None
-        name = data.get("operationName")
-        return operation_kind(data["query"], name if isinstance(name, str) else None)
+        return json.loads(await request.body())
     except ValueError:
         return None
+
+
+def _has_query(data: dict[str, Any]) -> bool:
+    query = data.get("query")
+    return isinstance(query, str) and bool(query.strip())
+
+
+def _operation_kind(data: Any) -> str | None:
+    """query, mutation or subscription, from the request's document; None if unknown (execution says why)."""
+    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
+        return None
+    name = data.get("operationName")
+    return operation_kind(data["query"], name if isinstance(name, str) else None)
 
 
 async def _fresh_response() -> Response:
