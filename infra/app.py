@@ -21,10 +21,11 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Scope
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from cross_web import HTTPException as StrawberryHTTPException
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.litestar import make_graphql_controller
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from citynet.domain.language import accept_language
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 
 MIN_POSITION_HEADER = "x-citynet-min-position"
 NO_QUERY = "No GraphQL query found in the request"  # strawberry's words for the ordinary POST
+SUBSCRIPTION_NOT_STREAMED = ("subscriptions are served over WebSocket (graphql-transport-ws) or Server-Sent Events "
+                             "(Accept: text/event-stream), not as a single response")
 # The media type negotiated for the request being answered (the controller instance is shared).
 _MEDIA: ContextVar[str] = ContextVar("graphql_media_type", default=JSON)
 # The Server-Sent Events subscription being answered, if any.
@@ -208,13 +211,27 @@ def _graphql_controller(settings: Settings) -> type:
                 return await super().create_streaming_response(request, stream, sub_response, headers)
             return LiveStream(live_stream, stream, sub_response.status_code or HTTP_200_OK, headers)
 
-        async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Any,
+                                 root_value: Any, request_data: Any) -> Any:
+            """strawberry's, but a subscription is not run as a one-off request (strawberry allows it on
+            GET and POST, where it ended in an internal error): a 400 that names the live transports."""
+            allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+            if not self.allow_queries_via_get and request_adapter.method == "GET":
+                allowed -= {OperationType.QUERY}
             try:
-                return await super().execute_single(*args, **kwargs)
-            except StrawberryHTTPException as e:
-                if isinstance(e.__cause__, InvalidOperationTypeError):
-                    raise StrawberryHTTPException(405, f"{e.reason}: send them with POST") from e
-                raise
+                return await self.schema.execute(
+                    request_data.query, root_value=root_value, variable_values=request_data.variables,
+                    context_value=context, operation_name=request_data.operation_name,
+                    allowed_operation_types=allowed, operation_extensions=request_data.extensions)
+            except CannotGetOperationTypeError as e:
+                raise StrawberryHTTPException(400, e.as_http_error_reason()) from e
+            except InvalidOperationTypeError as e:
+                if e.operation_type is OperationType.SUBSCRIPTION:
+                    raise StrawberryHTTPException(400, SUBSCRIPTION_NOT_STREAMED) from e
+                reason = e.as_http_error_reason(request_adapter.method)
+                raise StrawberryHTTPException(405, f"{reason}: send them with POST") from e
+            except MissingQueryError as e:
+                raise StrawberryHTTPException(400, NO_QUERY) from e
 
         async def process_result(self, request: Any, result: Any) -> Any:
             response = await super().process_result(request, result)

@@ -155,3 +155,17 @@ def test_a_stream_request_without_a_query_is_a_400(http: TestClient, method: str
         assert response.status_code == 400, response.text
         assert response.headers["content-type"].startswith(JSON)
         assert response.json() == {"errors": [{"message": "No GraphQL query found in the request"}]}
+
+
+@pytest.mark.parametrize("accept", [GRJ, LEGACY])
+def test_a_subscription_as_a_single_response_is_a_400_naming_the_live_transports(
+        http: TestClient, accept: dict[str, str]) -> None:
+    subscription = "subscription { events { position } }"
+    for response in (post(http, {"query": subscription}, accept),
+                     http.get("/graphql", params={"query": subscription}, headers=accept)):
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"].startswith(accept["Accept"])
+        body = response.json()
+        assert "data" not in body
+        message = body["errors"][0]["message"]
+        assert "WebSocket" in message and "text/event-stream" in message
