@@ -37,6 +37,7 @@ from citynet.infra.graphql_http import JSON, SUPPORTED, content_type, error_body
 from citynet.infra.live_http import LiveHTTPStream, LiveStream, sse_transport
 from citynet.infra.live_slots import slots_for
 from citynet.infra.live_ws import LimitedWebSocketAdapter, LivePolicy, LiveTransportWSHandler, identity_of, token_expiry
+from citynet.infra.rate_limit_store import shared_rate_limit_store
 from citynet.infra.request_id import request_id_middleware
 from citynet.infra.response_cache import REQUEST_READS, Actors, operation_kind, response_cache_middleware
 from citynet.infra.settings import Settings
@@ -355,10 +356,9 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
                                  identifier_for_request=identity, exclude=["/health", "/ready"])
     stores: dict[str, Any] = {}
     if settings.redis_url:
-        # Shared by every process on this Redis: N workers or servers count one budget per identity.
-        from litestar.stores.redis import RedisStore
-
-        stores["rate_limit"] = RedisStore.with_client(url=settings.redis_url, namespace="citynet_rate_limit")
+        # Shared by every process on this Redis: N workers or servers count one budget per identity
+        # (each its own while Redis does not answer: infra/rate_limit_store.py).
+        stores["rate_limit"] = shared_rate_limit_store(settings.redis_url)
     return Litestar(
         route_handlers=[_graphql_controller(settings), health, ready, calendar_router(tokens)],
         lifespan=[lifespan],
