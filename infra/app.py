@@ -16,7 +16,8 @@ from litestar.background_tasks import BackgroundTasks
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, TooManyRequestsException
+from litestar.exceptions.responses import create_exception_response
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Scope
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
@@ -54,6 +55,7 @@ MIN_POSITION_HEADER = "x-citynet-min-position"
 NO_QUERY = "No GraphQL query found in the request"  # strawberry's words for the ordinary POST
 SUBSCRIPTION_NOT_STREAMED = ("subscriptions are served over WebSocket (graphql-transport-ws) or Server-Sent Events "
                              "(Accept: text/event-stream), not as a single response")
+EXPOSED_HEADERS = ("Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy")
 # The media type negotiated for the request being answered (the controller instance is shared).
 _MEDIA: ContextVar[str] = ContextVar("graphql_media_type", default=JSON)
 # The Server-Sent Events subscription being answered, if any.
@@ -275,6 +277,15 @@ def _operation_kind(data: Any) -> str | None:
     return operation_kind(data["query"], name if isinstance(name, str) else None)
 
 
+def _too_many_requests(request: Request[Any, Any, Any], exc: TooManyRequestsException) -> Response[Any]:
+    """The rate limiter's 429 with ``Retry-After`` (the header clients know; the limiter sends only
+    ``RateLimit-*``): the seconds until its window has room again, as ``RateLimit-Reset`` says."""
+    reset = (exc.headers or {}).get("RateLimit-Reset")
+    if reset is not None:
+        exc.headers = {**(exc.headers or {}), "Retry-After": reset}
+    return create_exception_response(request, exc)
+
+
 async def _fresh_response() -> Response:
     return Response({}, background=BackgroundTasks([]))
 
@@ -339,7 +350,10 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
             if owned:
                 await services.aclose()
 
-    cors = CORSConfig(allow_origins=list(settings.allowed_origins)) if settings.allowed_origins else None
+    # A page on another origin reads only the response headers it is allowed to: when to retry after a 429
+    # (rate limit, or too many live connections) and the rate limit's budget.
+    cors = CORSConfig(allow_origins=list(settings.allowed_origins), expose_headers=list(EXPOSED_HEADERS)) \
+        if settings.allowed_origins else None
     tokens = settings.token_config
 
     def identity(request: Request[Any, Any, Any]) -> str:
@@ -369,6 +383,7 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
                     response_cache_middleware(settings.response_cache_size, tokens)],
         request_max_body_size=settings.max_body_bytes,
         stores=stores or None,
+        exception_handlers={TooManyRequestsException: _too_many_requests},
         openapi_config=None,
         debug=False,
     )

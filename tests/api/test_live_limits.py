@@ -210,3 +210,17 @@ def test_the_rate_limit_store_tries_redis_again_after_a_while() -> None:
         return got
 
     assert asyncio.run(scenario()) == [b"local", b"local", b"shared"]
+
+
+def test_a_page_on_another_origin_can_read_when_to_retry(tmp_path: Path) -> None:
+    origin = "https://partner.example"
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'o.sqlite3'}", allowed_origins=(origin,),
+                        rate_limit_per_minute=1, max_connections_per_identity=1)
+    with TestClient(app=create_app(settings)) as test_client:
+        answers = [test_client.post("/graphql", json={"query": "{ readPosition }"}, headers={"origin": origin})
+                   for _ in range(2)]
+    refused = answers[1]
+    assert refused.status_code == 429 and refused.headers["retry-after"]
+    assert refused.headers["access-control-allow-origin"] == origin
+    exposed = {h.strip().lower() for h in refused.headers["access-control-expose-headers"].split(",")}
+    assert "retry-after" in exposed and "ratelimit-remaining" in exposed

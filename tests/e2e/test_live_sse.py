@@ -190,9 +190,10 @@ def test_connections_per_identity_count_both_transports(live: Live, streams: lis
     first, second = (SSE(live.port, EVENTS, {}, bearer=bearer) for _ in range(2))
     streams += [first, second]
     assert first.status == second.status == 200
-    third = SSE(live.port, EVENTS, {}, bearer=bearer)
+    third = SSE(live.port, EVENTS, {}, bearer=bearer, headers={"origin": ORIGIN})
     streams.append(third)
-    assert third.status == 429
+    assert third.status == 429 and third.response.headers["retry-after"]
+    assert "Retry-After" in third.response.headers["access-control-expose-headers"]  # a partner page can read it
     with connect(f"ws://127.0.0.1:{live.port}/graphql", subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
                  open_timeout=10) as ws:
         ws.send('{"type": "connection_init", "payload": {"authorization": "Bearer %s"}}' % bearer)
