@@ -16,15 +16,17 @@ from litestar.background_tasks import BackgroundTasks
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, TooManyRequestsException
+from litestar.exceptions.responses import create_exception_response
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Scope
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from cross_web import HTTPException as StrawberryHTTPException
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.litestar import make_graphql_controller
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from citynet.domain.language import accept_language
@@ -36,6 +38,7 @@ from citynet.infra.graphql_http import JSON, SUPPORTED, content_type, error_body
 from citynet.infra.live_http import LiveHTTPStream, LiveStream, sse_transport
 from citynet.infra.live_slots import slots_for
 from citynet.infra.live_ws import LimitedWebSocketAdapter, LivePolicy, LiveTransportWSHandler, identity_of, token_expiry
+from citynet.infra.rate_limit_store import shared_rate_limit_store
 from citynet.infra.request_id import request_id_middleware
 from citynet.infra.response_cache import REQUEST_READS, Actors, operation_kind, response_cache_middleware
 from citynet.infra.settings import Settings
@@ -49,6 +52,10 @@ from citynet.services.runtime import Citynet
 log = logging.getLogger(__name__)
 
 MIN_POSITION_HEADER = "x-citynet-min-position"
+NO_QUERY = "No GraphQL query found in the request"  # strawberry's words for the ordinary POST
+SUBSCRIPTION_NOT_STREAMED = ("subscriptions are served over WebSocket (graphql-transport-ws) or Server-Sent Events "
+                             "(Accept: text/event-stream), not as a single response")
+EXPOSED_HEADERS = ("Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy")
 # The media type negotiated for the request being answered (the controller instance is shared).
 _MEDIA: ContextVar[str] = ContextVar("graphql_media_type", default=JSON)
 # The Server-Sent Events subscription being answered, if any.
@@ -171,7 +178,10 @@ def _graphql_controller(settings: Settings) -> type:
                                        root_value: Any) -> Response:
             """A subscription over Server-Sent Events (infra/live_http.py): one live connection slot of
             the caller's, ended by the token's expiry."""
-            kind = await _operation_kind(request)
+            data = await _request_data(request)
+            if isinstance(data, dict) and not _has_query(data):  # as on the ordinary POST, not a stream's error
+                return Response(error_body(NO_QUERY), status_code=400, media_type=content_type(JSON))
+            kind = _operation_kind(data)
             if kind not in (None, "subscription"):
                 return Response(error_body(f"a {kind} is not streamed: send it as an ordinary request "
                                            "(Accept: application/json); text/event-stream carries subscriptions"),
@@ -204,13 +214,27 @@ def _graphql_controller(settings: Settings) -> type:
                 return await super().create_streaming_response(request, stream, sub_response, headers)
             return LiveStream(live_stream, stream, sub_response.status_code or HTTP_200_OK, headers)
 
-        async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Any,
+                                 root_value: Any, request_data: Any) -> Any:
+            """strawberry's, but a subscription is not run as a one-off request (strawberry allows it on
+            GET and POST, where it ended in an internal error): a 400 that names the live transports."""
+            allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+            if not self.allow_queries_via_get and request_adapter.method == "GET":
+                allowed -= {OperationType.QUERY}
             try:
-                return await super().execute_single(*args, **kwargs)
-            except StrawberryHTTPException as e:
-                if isinstance(e.__cause__, InvalidOperationTypeError):
-                    raise StrawberryHTTPException(405, f"{e.reason}: send them with POST") from e
-                raise
+                return await self.schema.execute(
+                    request_data.query, root_value=root_value, variable_values=request_data.variables,
+                    context_value=context, operation_name=request_data.operation_name,
+                    allowed_operation_types=allowed, operation_extensions=request_data.extensions)
+            except CannotGetOperationTypeError as e:
+                raise StrawberryHTTPException(400, e.as_http_error_reason()) from e
+            except InvalidOperationTypeError as e:
+                if e.operation_type is OperationType.SUBSCRIPTION:
+                    raise StrawberryHTTPException(400, SUBSCRIPTION_NOT_STREAMED) from e
+                reason = e.as_http_error_reason(request_adapter.method)
+                raise StrawberryHTTPException(405, f"{reason}: send them with POST") from e
+            except MissingQueryError as e:
+                raise StrawberryHTTPException(400, NO_QUERY) from e
 
         async def process_result(self, request: Any, result: Any) -> Any:
             response = await super().process_result(request, result)
@@ -229,19 +253,37 @@ def _graphql_controller(settings: Settings) -> type:
     return GraphQLController
 
 
-async def _operation_kind(request: Request[Any, Any, Any]) -> str | None:
-    """query, mutation or subscription, from the request's document; None if unknown (execution says why)."""
+async def _request_data(request: Request[Any, Any, Any]) -> Any:
+    """The GraphQL parameters of a request (GET: its query string, POST: its JSON body); None if unreadable
+    (strawberry then answers why)."""
+    if request.method == "GET":
+        return dict(request.query_params)
     try:
-        if request.method == "GET":
-            data: Any = dict(request.query_params)
-        else:
-            data = json.loads(await request.body())
-        if not isinstance(data, dict) or not isinstance(data.get("query"), str):
-            return None
-        name = data.get("operationName")
-        return operation_kind(data["query"], name if isinstance(name, str) else None)
+        return json.loads(await request.body())
     except ValueError:
         return None
+
+
+def _has_query(data: dict[str, Any]) -> bool:
+    query = data.get("query")
+    return isinstance(query, str) and bool(query.strip())
+
+
+def _operation_kind(data: Any) -> str | None:
+    """query, mutation or subscription, from the request's document; None if unknown (execution says why)."""
+    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
+        return None
+    name = data.get("operationName")
+    return operation_kind(data["query"], name if isinstance(name, str) else None)
+
+
+def _too_many_requests(request: Request[Any, Any, Any], exc: TooManyRequestsException) -> Response[Any]:
+    """The rate limiter's 429 with ``Retry-After`` (the header clients know; the limiter sends only
+    ``RateLimit-*``): the seconds until its window has room again, as ``RateLimit-Reset`` says."""
+    reset = (exc.headers or {}).get("RateLimit-Reset")
+    if reset is not None:
+        exc.headers = {**(exc.headers or {}), "Retry-After": reset}
+    return create_exception_response(request, exc)
 
 
 async def _fresh_response() -> Response:
@@ -308,7 +350,10 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
             if owned:
                 await services.aclose()
 
-    cors = CORSConfig(allow_origins=list(settings.allowed_origins)) if settings.allowed_origins else None
+    # A page on another origin reads only the response headers it is allowed to: when to retry after a 429
+    # (rate limit, or too many live connections) and the rate limit's budget.
+    cors = CORSConfig(allow_origins=list(settings.allowed_origins), expose_headers=list(EXPOSED_HEADERS)) \
+        if settings.allowed_origins else None
     tokens = settings.token_config
 
     def identity(request: Request[Any, Any, Any]) -> str:
@@ -325,10 +370,9 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
                                  identifier_for_request=identity, exclude=["/health", "/ready"])
     stores: dict[str, Any] = {}
     if settings.redis_url:
-        # Shared by every process on this Redis: N workers or servers count one budget per identity.
-        from litestar.stores.redis import RedisStore
-
-        stores["rate_limit"] = RedisStore.with_client(url=settings.redis_url, namespace="citynet_rate_limit")
+        # Shared by every process on this Redis: N workers or servers count one budget per identity
+        # (each its own while Redis does not answer: infra/rate_limit_store.py).
+        stores["rate_limit"] = shared_rate_limit_store(settings.redis_url)
     return Litestar(
         route_handlers=[_graphql_controller(settings), health, ready, calendar_router(tokens)],
         lifespan=[lifespan],
@@ -339,6 +383,7 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
                     response_cache_middleware(settings.response_cache_size, tokens)],
         request_max_body_size=settings.max_body_bytes,
         stores=stores or None,
+        exception_handlers={TooManyRequestsException: _too_many_requests},
         openapi_config=None,
         debug=False,
     )

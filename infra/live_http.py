@@ -4,7 +4,9 @@ mode" (one subscription per HTTP request; https://github.com/enisdenjo/graphql-s
 A browser subscribes without WebSocket: ``POST /graphql`` (or ``GET`` with ``query``/``variables``
 parameters, for ``EventSource``) with ``Accept: text/event-stream``. The answer is a
 ``text/event-stream`` of ``event: next`` (``data:`` one GraphQL result) and a final ``event: complete``;
-comment lines (``: ping``) keep an idle stream open through proxies.
+comment lines (``: ping``) keep an idle stream open through proxies. The stream opens with the comment
+``: connected``, so a client (or a proxy that holds the headers until body bytes come) knows at once that
+the subscription is up, even when nothing happens for a long while.
 
 strawberry runs the protocol (strawberry/http/streaming.py ``SSETransport``); this adds what the
 WebSocket transport has (decision 014):
@@ -38,6 +40,7 @@ from citynet.infra.live_slots import Slot
 
 ABORT_GRACE_SECONDS = 5.0
 TOKEN_EXPIRED = "TOKEN_EXPIRED"
+CONNECTED = ": connected\r\n\r\n"  # the first bytes of every stream, before any event or keep-alive
 
 
 def sse_transport(keepalive_seconds: float) -> type[SSETransport]:
@@ -90,10 +93,12 @@ class LiveHTTPStream:
         self.end({"message": "Forbidden: token expired", "extensions": {"code": TOKEN_EXPIRED}})
 
     async def guard(self, source: AsyncGenerator[str, None]) -> AsyncIterator[str]:
-        """strawberry's event stream, ended early (with the error and ``complete``) when the token expires."""
+        """strawberry's event stream after ``: connected``, ended early (with the error and ``complete``) when
+        the token expires."""
         expiry = asyncio.get_running_loop().create_task(self._expire())
         following: asyncio.Future[str] | None = None
         try:
+            yield CONNECTED
             while True:
                 following = asyncio.ensure_future(source.__anext__())
                 await asyncio.wait((following, self.ending), return_when=asyncio.FIRST_COMPLETED)

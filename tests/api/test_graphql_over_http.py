@@ -140,3 +140,32 @@ def test_a_crash_before_execution_is_masked(http: TestClient, monkeypatch: pytes
     assert response.status_code == 500 and "data" not in body
     assert body["errors"] == [{"message": "Internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]
     assert "rm_secret" not in json.dumps(body)
+
+
+SSE = {"Accept": "text/event-stream"}
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_a_stream_request_without_a_query_is_a_400(http: TestClient, method: str) -> None:
+    for body in ({"variables": "{}"}, {"query": "  "}, {"query": None}):
+        if method == "GET":
+            response = http.get("/graphql", params={k: v for k, v in body.items() if v is not None}, headers=SSE)
+        else:
+            response = http.post("/graphql", json=body, headers=SSE)
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"].startswith(JSON)
+        assert response.json() == {"errors": [{"message": "No GraphQL query found in the request"}]}
+
+
+@pytest.mark.parametrize("accept", [GRJ, LEGACY])
+def test_a_subscription_as_a_single_response_is_a_400_naming_the_live_transports(
+        http: TestClient, accept: dict[str, str]) -> None:
+    subscription = "subscription { events { position } }"
+    for response in (post(http, {"query": subscription}, accept),
+                     http.get("/graphql", params={"query": subscription}, headers=accept)):
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"].startswith(accept["Accept"])
+        body = response.json()
+        assert "data" not in body
+        message = body["errors"][0]["message"]
+        assert "WebSocket" in message and "text/event-stream" in message

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.security.jwt import Token
+from litestar.stores.memory import MemoryStore
 from litestar.testing import TestClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from citynet.infra.app import create_app
+from citynet.infra.rate_limit_store import FallbackStore
 from citynet.infra.settings import Settings
 from citynet.services.live import LiveFeed, SlowConsumer
 from citynet.services.readmodel.audit_queries import EventRow
@@ -159,3 +163,64 @@ def test_answering_server_pings_does_not_keep_an_idle_connection_open(tmp_path: 
         finally:
             while Live.opened:
                 Live.opened.pop().close()
+
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def test_a_dead_redis_leaves_rate_limits_to_this_process(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}", redis_url=DEAD_REDIS,
+                        rate_limit_per_minute=3)
+    logger = logging.getLogger("citynet.infra.rate_limit_store")
+    logger.addHandler(caplog.handler)  # the app's logging configuration does not propagate to caplog's
+    try:
+        with TestClient(app=create_app(settings)) as test_client:
+            codes = [test_client.post("/graphql", json={"query": "{ readPosition }"}).status_code for _ in range(4)]
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert codes == [200, 200, 200, 429]  # answered, and still limited: counted here
+    warnings = [r.getMessage() for r in caplog.records if r.name == logger.name and r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "127.0.0.1:1" in warnings[0]  # once, not per request
+
+
+class _Flaky(MemoryStore):
+    """A store that fails while ``down``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    async def get(self, key: str, renew_for: Any = None) -> bytes | None:
+        if self.down:
+            raise RedisConnectionError("refused")
+        return await super().get(key, renew_for)
+
+
+def test_the_rate_limit_store_tries_redis_again_after_a_while() -> None:
+    async def scenario() -> list[bytes | None]:
+        primary, fallback = _Flaky(), MemoryStore()
+        await primary.set("k", b"shared")
+        await fallback.set("k", b"local")
+        store = FallbackStore(primary, fallback, retry_seconds=0.05)
+        got = [await store.get("k")]
+        primary.down = False
+        got.append(await store.get("k"))  # still within the retry interval: the fallback
+        await asyncio.sleep(0.06)
+        got.append(await store.get("k"))
+        return got
+
+    assert asyncio.run(scenario()) == [b"local", b"local", b"shared"]
+
+
+def test_a_page_on_another_origin_can_read_when_to_retry(tmp_path: Path) -> None:
+    origin = "https://partner.example"
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'o.sqlite3'}", allowed_origins=(origin,),
+                        rate_limit_per_minute=1, max_connections_per_identity=1)
+    with TestClient(app=create_app(settings)) as test_client:
+        answers = [test_client.post("/graphql", json={"query": "{ readPosition }"}, headers={"origin": origin})
+                   for _ in range(2)]
+    refused = answers[1]
+    assert refused.status_code == 429 and refused.headers["retry-after"]
+    assert refused.headers["access-control-allow-origin"] == origin
+    exposed = {h.strip().lower() for h in refused.headers["access-control-expose-headers"].split(",")}
+    assert "retry-after" in exposed and "ratelimit-remaining" in exposed

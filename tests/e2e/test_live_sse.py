@@ -94,13 +94,20 @@ def test_a_change_arrives_with_its_position_and_a_resume_has_no_gap_and_no_dupli
     assert last["workshop"]["capacity"] == 50
 
 
+def test_a_quiet_stream_opens_at_once_with_a_comment(live: Live, streams: list[SSE]) -> None:
+    quiet = SSE(live.port, WORKSHOP, {"id": live.published}, bearer=ADMIN)
+    streams.append(quiet)
+    assert quiet.status == 200
+    assert next(quiet.lines) == ": connected"  # before any keep-alive: the client knows it is subscribed
+
+
 def test_keepalive_comments_flow_while_nothing_happens(live: Live, streams: list[SSE]) -> None:
     quiet = SSE(live.port, WORKSHOP, {"id": live.published}, bearer=ADMIN)
     streams.append(quiet)
     deadline = time.monotonic() + 10
     for line in quiet.lines:  # CITYNET_SSE_KEEPALIVE_SECONDS=0.5: comment lines, no event
         assert not line.startswith("event:"), line
-        if line.startswith(":"):
+        if line.startswith(": ping"):
             quiet.comments += 1
         if quiet.comments >= 2 or time.monotonic() > deadline:
             break
@@ -183,9 +190,10 @@ def test_connections_per_identity_count_both_transports(live: Live, streams: lis
     first, second = (SSE(live.port, EVENTS, {}, bearer=bearer) for _ in range(2))
     streams += [first, second]
     assert first.status == second.status == 200
-    third = SSE(live.port, EVENTS, {}, bearer=bearer)
+    third = SSE(live.port, EVENTS, {}, bearer=bearer, headers={"origin": ORIGIN})
     streams.append(third)
-    assert third.status == 429
+    assert third.status == 429 and third.response.headers["retry-after"]
+    assert "Retry-After" in third.response.headers["access-control-expose-headers"]  # a partner page can read it
     with connect(f"ws://127.0.0.1:{live.port}/graphql", subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
                  open_timeout=10) as ws:
         ws.send('{"type": "connection_init", "payload": {"authorization": "Bearer %s"}}' % bearer)
