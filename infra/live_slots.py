@@ -92,7 +92,8 @@ class RedisSlots:
         from redis.asyncio import Redis
 
         self.url = url
-        self.client: Any = Redis.from_url(url)
+        # A Redis that does not answer must not hold up every connection attempt: fall back after a second.
+        self.client: Any = Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0)
         self.lease = lease_seconds
         self.held: dict[str, str] = {}  # member -> key: this process's open connections
         self.local = LocalSlots()  # when Redis does not answer
