@@ -17,15 +17,22 @@ type's own `coerce_output_value`, exactly what graphql-core would do. Anything e
 is null where the type says non-null, a failed coercion, an exception, any other field — goes
 through graphql-core's own `execute_field`, so errors, their paths and null propagation are
 graphql-core's. The fields' order in the response is kept.
+
+Subscribers that would be sent the same message share one execution (``render_key``, below): 500
+subscribers of one workshop each ran their own selection set on the same update, about 0.3 ms each,
+so the last of them got the update some 150 ms after the first.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from graphql import GraphQLObjectType, is_leaf_type, is_non_null_type
+from graphql import ExecutionResult, GraphQLObjectType, is_leaf_type, is_non_null_type
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
@@ -54,7 +61,43 @@ def _plan(schema: Any, parent_type: GraphQLObjectType, field_name: str) -> tuple
     return definition.python_name, named.coerce_output_value, non_null
 
 
+RENDER_KEY = "render_key"  # set by a subscription on an update every subscriber like it is shown alike
+# Per service (a process may serve two databases, whose positions coincide) and event loop.
+_renders: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], asyncio.Future[Any]]] = weakref.WeakKeyDictionary()
+_KEPT_RENDERS = 256
+
+
 class LeafFastExecutor(StrawberryGraphQLCoreExecutionContext):
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """A subscription event whose payload carries a render key (graphql/subscriptions.py: the update,
+        its event, and everything that decides what its subscriber is shown: visibility and languages)
+        is executed once for every subscriber with the same operation text and variables."""
+        share = getattr(self.root_value, RENDER_KEY, None)
+        loc = self.operation.loc
+        service = getattr(self.context_value, "citynet", None)
+        if share is None or loc is None or service is None:
+            return super().execute_operation(serially)
+        name = self.operation.name.value if self.operation.name else None
+        key = (id(asyncio.get_running_loop()), share, loc.source.body, name,
+               json.dumps(self.variable_values, sort_keys=True, default=str))
+        return self._shared(_renders.setdefault(service, OrderedDict()), key, serially)
+
+    async def _shared(self, renders: OrderedDict[tuple[Any, ...], asyncio.Future[Any]], key: tuple[Any, ...],
+                      serially: bool | None) -> ExecutionResult:
+        render = renders.get(key)
+        if render is None:
+            render = renders[key] = asyncio.ensure_future(self._render(serially))
+            while len(renders) > _KEPT_RENDERS:
+                renders.popitem(last=False)
+        # Shielded: a subscriber that leaves while the first render runs does not cancel it for the others.
+        result = await asyncio.shield(render)
+        # Each subscriber gets its own result object around the shared data (handlers may set extensions).
+        return ExecutionResult(result.data, result.errors, dict(result.extensions) if result.extensions else None)
+
+    async def _render(self, serially: bool | None) -> Any:
+        result = super().execute_operation(serially)
+        return await result if self.is_awaitable(result) else result
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,

@@ -12,7 +12,7 @@ import asyncio
 import weakref
 from contextlib import aclosing
 from collections.abc import AsyncGenerator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -20,6 +20,7 @@ from citynet.domain.errors import NotFound
 from citynet.graphql.agreement_types import ActionPlan, Protocol
 from citynet.graphql.audit import AuditEvent, EventFilter
 from citynet.graphql.context import Info
+from citynet.graphql.execution import RENDER_KEY
 from citynet.graphql.ids import from_global_id
 from citynet.graphql.loaders import Loaders
 from citynet.graphql.types import Network, Position
@@ -28,6 +29,8 @@ from citynet.services import authz, live_access
 from citynet.services.live import SlowConsumer, live_feed, matches
 from citynet.services.readmodel.audit_queries import EventRow
 from citynet.services.readmodel.visibility import VisibleReads
+
+T = TypeVar("T")
 
 SLOW_CONSUMER_CLOSE_CODE = 1013  # RFC 6455 "Try Again Later": reconnect and resume with `after`
 
@@ -78,6 +81,14 @@ def _on_overflow(info: Info) -> Callable[[SlowConsumer], None] | None:
             websocket.close(code=SLOW_CONSUMER_CLOSE_CODE, reason=str(error)[:120]))
 
     return close
+
+
+def _shown(update: T, info: Info, kind: str, key: str, position: int) -> T:
+    """Mark an update with what decides how it is shown: subscribers with the same mark (and operation
+    text and variables) share one execution of their selection (graphql/execution.py)."""
+    setattr(update, RENDER_KEY, (kind, key, position, getattr(update, "skipped_events", 0),
+                                 authz.visibility_key(info.context.actor), tuple(info.context.languages)))
+    return update
 
 
 def _events(info: Info, keys: frozenset[str] | None, after: int | None,
@@ -180,8 +191,9 @@ class Subscription:
             async for event, skipped in stream:
                 row = await _at(info, event.position).workshops.workshop.load(key)
                 if row is not None and live_access.workshop_visible(actor, row.status):
-                    yield WorkshopUpdate(position=event.position, event_type=event.event_type,
-                                         workshop=Workshop.from_row(row), skipped_events=skipped.take())
+                    yield _shown(WorkshopUpdate(position=event.position, event_type=event.event_type,
+                                                workshop=Workshop.from_row(row), skipped_events=skipped.take()),
+                                 info, "workshop", key, event.position)
 
     @strawberry.subscription(description="A workshop's registrations and waitlist as they change, promotions "
                                          "included: its coordinators see all, a city representative their city's.")
@@ -198,8 +210,9 @@ class Subscription:
             async for event, skipped in stream:
                 rows = await _at(info, event.position).workshops.registrations.load(key)
                 shown = [Registration.from_row(r) for r in rows if city is None or r.city_id == city]
-                yield RegistrationsUpdate(position=event.position, event_type=event.event_type, registrations=shown,
-                                          skipped_events=skipped.take())
+                yield _shown(RegistrationsUpdate(position=event.position, event_type=event.event_type,
+                                                 registrations=shown, skipped_events=skipped.take()),
+                             info, "registrations", key, event.position)
 
     @strawberry.subscription(description="A network as it changes: members, roles, commissions.")
     async def network(self, info: Info, id: strawberry.ID,
@@ -213,8 +226,9 @@ class Subscription:
             async for event, skipped in stream:
                 row = await _at(info, event.position).network.load(key)
                 if row is not None:
-                    yield NetworkUpdate(position=event.position, event_type=event.event_type, network=Network.from_row(row),
-                                        skipped_events=skipped.take())
+                    yield _shown(NetworkUpdate(position=event.position, event_type=event.event_type,
+                                               network=Network.from_row(row), skipped_events=skipped.take()),
+                                 info, "network", key, event.position)
 
     @strawberry.subscription(description="An action plan as it changes: versions, endorsements, adoption, progress.")
     async def action_plan(self, info: Info, id: strawberry.ID,
@@ -222,8 +236,9 @@ class Subscription:
                           ) -> AsyncGenerator[ActionPlanUpdate, None]:
         async with aclosing(_agreement(info, id, "ActionPlan", "plan", after)) as stream:
             async for event, row, skipped in stream:
-                yield ActionPlanUpdate(position=event.position, event_type=event.event_type,
-                                       action_plan=ActionPlan.from_row(row), skipped_events=skipped.take())
+                yield _shown(ActionPlanUpdate(position=event.position, event_type=event.event_type,
+                                              action_plan=ActionPlan.from_row(row), skipped_events=skipped.take()),
+                             info, "plan", row.id, event.position)
 
     @strawberry.subscription(description="A joint crisis protocol as it changes: versions, endorsements, adoption.")
     async def protocol(self, info: Info, id: strawberry.ID,
@@ -231,8 +246,9 @@ class Subscription:
                        ) -> AsyncGenerator[ProtocolUpdate, None]:
         async with aclosing(_agreement(info, id, "Protocol", "protocol", after)) as stream:
             async for event, row, skipped in stream:
-                yield ProtocolUpdate(position=event.position, event_type=event.event_type, protocol=Protocol.from_row(row),
-                                     skipped_events=skipped.take())
+                yield _shown(ProtocolUpdate(position=event.position, event_type=event.event_type,
+                                            protocol=Protocol.from_row(row), skipped_events=skipped.take()),
+                             info, "protocol", row.id, event.position)
 
     @strawberry.subscription(description="Auditors: the event history as it grows, with the `events` query's "
                                          "filters; each event once, in position order.")

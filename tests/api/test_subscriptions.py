@@ -173,6 +173,35 @@ def test_a_resume_far_behind_delivers_the_newest_updates_and_says_how_many_it_sk
     within.close()
 
 
+def test_subscribers_shown_alike_share_one_execution_per_event(api: GraphQLClient, ids: dict[str, str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """500 subscribers of one workshop each executed their selection on the same update; now those shown
+    the same (visibility, languages, operation, variables) share one execution, and the others do not."""
+    from citynet.graphql import execution
+
+    renders: list[int] = []
+    render = execution.LeafFastExecutor._render
+
+    async def counted(self: Any, serially: Any) -> Any:
+        renders.append(1)
+        return await render(self, serially)
+
+    monkeypatch.setattr(execution.LeafFastExecutor, "_render", counted)
+    before = api("{ readPosition }")["readPosition"]
+    admins = [Live(api.http, api.token) for _ in range(3)]
+    anonymous = Live(api.http)
+    for live in (*admins, anonymous):
+        assert live.init()["type"] == "connection_ack"
+        live.subscribe("w", WORKSHOP, id=ids["published"], after=before)
+    position = capacity(api, ids["published"], 44)
+    updates = [live.next("w")["data"]["workshop"] for live in (*admins, anonymous)]
+    assert {u["position"] for u in updates} == {position}
+    assert all(u["workshop"]["capacity"] == 44 for u in updates)
+    assert len(renders) == 2  # one for the three admins, one for the anonymous caller
+    for live in (*admins, anonymous):
+        live.close()
+
+
 def test_anonymous_callers_get_nothing_of_unpublished_workshops(api: GraphQLClient, ids: dict[str, str]) -> None:
     proposed = api("""mutation($input: ProposeWorkshopInput!) { proposeWorkshop(input: $input) {
         ... on WorkshopPayload { workshop { id status } } } }""", {"input": {
