@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("args", [["bench/run.py", "--reads", "3", "--writes", "3"],
-                                  ["bench/audit.py", "--events", "300"]])
+                                  ["bench/audit.py", "--events", "300"],
+                                  ["bench/projections.py", "--events", "300", "--seconds", "1", "--rounds", "1",
+                                   "--samples", "10"]])
 def test_benchmark_runs(args: list[str], postgres_url: str) -> None:
     result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
