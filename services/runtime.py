@@ -185,7 +185,9 @@ class Citynet:
             import anyio.to_thread
 
             await anyio.to_thread.run_sync(self.projections.catch_up)
-        return await self.projections.wait_async(position, timeout)
+        # A stalled projection is not waited on (it may stay stalled until new code is deployed), and a
+        # write it has not applied is not reported as read back current.
+        return await self.projections.wait_async(position, timeout) and self.projections.board.includes(position)
 
     def register_delegate(
         self, workshop_id: UUID, city_id: UUID, name: str, email: str, function: str,

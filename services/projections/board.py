@@ -80,6 +80,12 @@ class PositionBoard:
             return self.head if self.standings else 0
         return min(healthy)
 
+    def includes(self, position: int) -> bool:
+        """Whether every projection, stalled ones too, has applied ``position`` (``reached`` skips the
+        stalled, so that waits do not hang on them; a reply must not claim what they lack)."""
+        with self._lock:
+            return all(s.position >= position for s in self.standings.values())
+
     def lagging(self) -> dict[str, Standing]:
         """Projections behind the head or stalled, for readers to be told."""
         return {n: Standing(s.position, s.stalled_at, s.error) for n, s in self.standings.items()
