@@ -46,25 +46,29 @@ def _fresh(info: Info) -> Any:
     return info.context.load
 
 
-# Per read model, per visibility (callers shown exactly the same rows): the loaders of the newest event.
-_shared: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], tuple[int, Loaders]]] = weakref.WeakKeyDictionary()
+# Per read model, per visibility (callers shown exactly the same rows): the loaders of the newest event,
+# with the read models' versions they were made at.
+_shared: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], tuple[int, Any, Loaders]]] = weakref.WeakKeyDictionary()
 
 
 def _at(info: Info, position: int) -> Any:
-    """DataLoaders shared by every subscriber with the same visibility rendering the event at ``position``:
-    made after the read models include it, they hold rows as of then or later, and 500 subscribers of
-    one workshop cost one batched read instead of 500."""
-    by_visibility = _shared.setdefault(info.context.services.reads, {})
+    """DataLoaders shared by every subscriber with the same visibility rendering the event at ``position``
+    while the read models stay as they are: made after the read models include it, they hold rows as of
+    then, and 500 subscribers of one workshop cost one batched read instead of 500. Once any read model
+    moves on (another write, an erasure, a translation), later renders read afresh."""
+    services = info.context.services
+    by_visibility = _shared.setdefault(services.reads, {})
     key = authz.visibility_key(info.context.actor)
+    versions = services.projections.board.versions()
     cached = by_visibility.get(key)
     if cached is not None and position < cached[0]:
         # An older event (a catch-up): never hand out loaders older than the newest ones, since the
         # context (and so the loaders) is shared by every operation on the connection.
         return _fresh(info)
-    if cached is None or cached[0] != position:
-        cached = by_visibility[key] = (position, Loaders(_visible(info)))
-    info.context.loaders = cached[1]
-    return cached[1]
+    if cached is None or cached[0] != position or cached[1] != versions:
+        cached = by_visibility[key] = (position, versions, Loaders(_visible(info)))
+    info.context.loaders = cached[2]
+    return cached[2]
 
 
 def _on_overflow(info: Info) -> Callable[[SlowConsumer], None] | None:
@@ -86,7 +90,9 @@ def _on_overflow(info: Info) -> Callable[[SlowConsumer], None] | None:
 def _shown(update: T, info: Info, kind: str, key: str, position: int) -> T:
     """Mark an update with what decides how it is shown: subscribers with the same mark (and operation
     text and variables) share one execution of their selection (graphql/execution.py)."""
-    setattr(update, RENDER_KEY, (kind, key, position, getattr(update, "skipped_events", 0),
+    # The loaders (one snapshot of the read models, above) are part of the key: a later render of the
+    # same event after the read models moved on (a catch-up, an erasure, a translation) is its own.
+    setattr(update, RENDER_KEY, (kind, key, position, getattr(update, "skipped_events", 0), info.context.loaders,
                                  authz.visibility_key(info.context.actor), tuple(info.context.languages)))
     return update
 

@@ -12,7 +12,7 @@ from citynet.domain.city import City
 from citynet.services.readmodel.directory import DirectoryProjection
 
 REGISTER = """mutation($n: String!) { registerCity(input: {name: $n, countryCode: "DE", timeZone: "Europe/Berlin"}) {
-  __typename ... on RegisterCityPayload { position } } }"""
+  __typename ... on RegisterCityPayload { position readModelCurrent } } }"""
 STATUS = "{ projections { name state position head lag stalledAt error } }"
 
 
@@ -58,6 +58,8 @@ def test_a_stalled_projection_is_reported_and_commands_still_succeed(api: Any, s
     assert bad["__typename"] == "RegisterCityPayload"
     after = api(REGISTER, {"n": "Vienna"})["registerCity"]
     assert after["__typename"] == "RegisterCityPayload"
+    # Found by a review: the stalled directory has not applied it, so the reply must not say current.
+    assert bad["readModelCurrent"] is False and after["readModelCurrent"] is False
     rows = {r["name"]: r for r in api(STATUS)["projections"]}
     city_event = int(bad["position"]) - 1  # the city's event; its name claim follows in the same save
     assert rows["directory"]["state"] == "STALLED" and rows["directory"]["stalledAt"] == city_event
