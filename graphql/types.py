@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Generic, NewType, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, NewType, TypeVar
 
 import strawberry
 
@@ -35,8 +35,18 @@ Position = strawberry.scalar(
         "X-Citynet-Min-Position header to read your own writes from any server."
     ),
     serialize=int,
-    parse_value=int,
+    parse_value=lambda value: _position(value),
 )
+
+
+def _position(value: Any) -> int:
+    """A position sent by a client: a whole number from 0 to 2^63 - 1 (a JSON number, or its ASCII digits
+    as a string); not a negative, a fraction, 1e3 or true (int() took them all: -5 read as 0)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if type(value) is not int or not 0 <= value < 2**63:
+        raise ValueError(f"a position is a whole number from 0 to 2^63 - 1, not {value!r}")
+    return value
 
 
 ON = ("Effective date: the day in the world the question is about (a city joined UBC in 1991), in the "

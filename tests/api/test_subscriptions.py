@@ -332,3 +332,16 @@ def test_a_position_beyond_the_log_is_refused_not_waited_on(api: GraphQLClient, 
     errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
     assert errors[0]["extensions"]["field"] == "after", message
     live.close()
+
+
+@pytest.mark.parametrize("after", [-5, 1e3, True, "1e3"])
+def test_a_position_that_is_not_a_whole_number_from_0_is_refused(api: GraphQLClient, ids: dict[str, str],
+                                                                   after: Any) -> None:
+    """Found by a review: `after: -5` was read as 0 and `after: 1e3` as 1000."""
+    live = Live(api.http, api.token)
+    assert live.init()["type"] == "connection_ack"
+    live.subscribe("w", WORKSHOP, id=ids["published"], after=after)
+    message = live.receive()
+    assert message["type"] == "error", message
+    assert "position is a whole number" in json.dumps(message["payload"]), message
+    live.close()
