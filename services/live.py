@@ -184,6 +184,15 @@ class LiveFeed:
                 event_log.c.originator_id.in_(sorted(keys))))).scalar_one()
         return int(start), int(skipped)
 
+    async def missed(self, keys: frozenset[str], after: int, limit: int | None = None) -> int:
+        """How many of these objects' events a resume from ``after`` would replay (at most ``limit``)."""
+        limit = limit or _default_max_replay
+        await self._check_within_log(after)
+        recent = (select(event_log.c.position)
+                  .where(event_log.c.position > after, event_log.c.originator_id.in_(sorted(keys))).limit(limit))
+        async with self.citynet.reads.engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(recent.subquery()))).scalar_one())
+
     async def _check_within_log(self, after: int) -> None:
         if after > self.dispatched:
             # A position from another database (or from before a restore) would wait for ever in silence.

@@ -345,3 +345,39 @@ def test_a_position_that_is_not_a_whole_number_from_0_is_refused(api: GraphQLCli
     assert message["type"] == "error", message
     assert "position is a whole number" in json.dumps(message["payload"]), message
     live.close()
+
+
+def test_a_resume_is_charged_to_the_callers_budget(api: GraphQLClient, ids: dict[str, str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each replayed message draws on the caller's request budget: past it a resume sends the newest state."""
+    from citynet.infra import app as app_module
+
+    class Budget:
+        def __init__(self, room: int) -> None:
+            self.room, self.asked = room, []  # type: ignore[var-annotated]
+
+        async def take_up_to(self, units: int) -> int:
+            self.asked.append(units)
+            granted = min(units, self.room)
+            self.room -= granted
+            return granted
+
+    workshop = ids["published"]
+    before = api("{ readPosition }")["readPosition"]
+    written = [capacity(api, workshop, 31 + i) for i in range(5)]
+    budget = Budget(room=2)
+    make_context = app_module.make_context
+
+    def with_budget(*args: Any, **kwargs: Any) -> Any:
+        context = make_context(*args, **kwargs)
+        context.live_budget = budget
+        return context
+
+    monkeypatch.setattr(app_module, "make_context", with_budget)
+    resumed = Live(api.http, api.token)
+    resumed.init()
+    resumed.subscribe("w", WORKSHOP.replace("eventType", "eventType skippedEvents"), id=workshop, after=before)
+    got = [resumed.next("w")["data"]["workshop"] for _ in range(3)]
+    assert budget.asked == [4]  # five missed: the first is the subscribe's, four asked, two granted
+    assert [(u["position"], u["skippedEvents"]) for u in got] == [(written[2], 2), (written[3], 0), (written[4], 0)]
+    resumed.close()
