@@ -20,6 +20,7 @@ class Context(BaseContext, kw_only=True):
     connection_params: Any = None  # WebSocket connection_init payload (carries the token)
     languages: tuple[str, ...] = ()  # from Accept-Language, best first (graphql/translations.py)
     live_stream: Any = None  # infra.live_http.LiveHTTPStream of a Server-Sent Events subscription
+    live_budget: Any = None  # the caller's request budget for live updates (take_up_to(units) -> granted)
 
     @property
     def services(self) -> Citynet:
