@@ -53,6 +53,11 @@ async def subscriber(port: int, workshop: str, ready: asyncio.Event, arrivals: a
         await ready.wait()
         async for raw in ws:
             message = json.loads(raw)
+            if message.get("type") == "ping":  # the server's keep-alive (every CITYNET_WS_PING_SECONDS)
+                await ws.send(json.dumps({"type": "pong"}))
+                continue
+            if message.get("type") != "next":
+                raise RuntimeError(f"unexpected message: {message}")
             arrivals.put_nowait((message["payload"]["data"]["workshop"]["position"], time.monotonic()))
 
 
