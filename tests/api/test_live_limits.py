@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from citynet.infra.app import create_app
+from citynet.infra.operation_budget import OperationBudget
 from citynet.infra.rate_limit_store import FallbackStore
 from citynet.infra.settings import Settings
 from citynet.services.live import LiveFeed, SlowConsumer
@@ -224,3 +225,103 @@ def test_a_page_on_another_origin_can_read_when_to_retry(tmp_path: Path) -> None
     assert refused.headers["access-control-allow-origin"] == origin
     exposed = {h.strip().lower() for h in refused.headers["access-control-expose-headers"].split(",")}
     assert "retry-after" in exposed and "ratelimit-remaining" in exposed
+
+
+# The rate limit's budget, shared by HTTP and live updates (infra/operation_budget.py).
+
+@pytest.fixture
+def limited(tmp_path: Path) -> Any:
+    """Three requests a minute per identity; WebSocket sockets to spare."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'b.sqlite3'}", rate_limit_per_minute=3,
+                        max_connections_per_identity=5)
+    with TestClient(app=create_app(settings)) as test_client:
+        test_client.settings = settings  # type: ignore[attr-defined]
+        yield test_client
+        while Live.opened:
+            Live.opened.pop().close()
+
+
+def _assert_rate_limited(message: dict[str, Any], op_id: str) -> None:
+    assert message["id"] == op_id and message["type"] == "error", message
+    [error] = message["payload"]
+    retry_after = error["extensions"]["retryAfter"]
+    assert error["extensions"]["code"] == "RATE_LIMITED" and 1 <= retry_after <= 60
+    assert error["message"] == f"Too many requests: retry after {retry_after} s"
+
+
+def _still_open(live: Live) -> bool:
+    live.send({"type": "ping"})
+    return live.receive() == {"type": "pong"}
+
+
+def test_queries_over_the_websocket_spend_the_rate_limit(limited: Any) -> None:
+    live = Live(limited)
+    assert live.init()["type"] == "connection_ack"  # one unit
+    for n in range(2):  # two more: the budget of 3 is spent
+        live.subscribe(f"q{n}", "{ readPosition }")
+        assert live.next(f"q{n}")["data"] is not None
+        assert live.receive() == {"id": f"q{n}", "type": "complete"}
+    live.subscribe("q2", "{ readPosition }")
+    _assert_rate_limited(live.receive(), "q2")
+    assert _still_open(live)  # the operation is refused, not the connection
+
+
+def test_subscribe_messages_spend_the_rate_limit(limited: Any) -> None:
+    live = Live(limited, mint_token(limited.settings, "auditor"))
+    assert live.init()["type"] == "connection_ack"
+    live.subscribe("s0", NETWORKS)
+    live.subscribe("s1", NETWORKS)
+    live.subscribe("s2", NETWORKS)  # the fourth unit of three
+    _assert_rate_limited(live.receive(), "s2")
+    assert _still_open(live)
+
+
+def test_http_and_the_websocket_share_one_budget(limited: Any) -> None:
+    assert [limited.post("/graphql", json={"query": "{ readPosition }"}).status_code for _ in range(2)] == [200, 200]
+    live = Live(limited)
+    assert live.init()["type"] == "connection_ack"  # the third unit
+    live.subscribe("q", "{ readPosition }")
+    _assert_rate_limited(live.receive(), "q")
+    assert limited.post("/graphql", json={"query": "{ readPosition }"}).status_code == 429
+
+
+def test_connection_init_past_the_budget_is_closed_with_4429(limited: Any) -> None:
+    assert [limited.post("/graphql", json={"query": "{ readPosition }"}).status_code for _ in range(3)] == [200] * 3
+    closed = Live(limited).init()
+    assert closed["type"] == "closed" and closed["code"] == 4429, closed
+    assert closed["reason"].startswith("Too many requests: retry after ")
+
+
+def test_a_socket_without_connection_init_is_closed_after_the_wait(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'w.sqlite3'}", ws_init_seconds=0.3)
+    with TestClient(app=create_app(settings)) as test_client:
+        try:
+            silent = Live(test_client)
+            assert silent.receive() == {"type": "closed", "code": 4408, "reason": "Connection initialisation timeout"}
+        finally:
+            while Live.opened:
+                Live.opened.pop().close()
+
+
+def test_one_address_holds_few_uninitialised_sockets(client: Any) -> None:
+    first, second, third = (Live(client) for _ in range(3))  # the limit per identity is 2
+    assert third.receive() == {"type": "closed", "code": 4429, "reason": "Too many connections for this identity"}
+    assert first.init()["type"] == "connection_ack"  # initialised: no longer pending
+    fourth = Live(client)
+    assert fourth.init()["type"] == "connection_ack"
+    assert second.init() == {"type": "closed", "code": 4429, "reason": "Too many connections for this identity"}
+
+
+def test_the_budget_grants_what_the_window_has_room_for() -> None:
+    async def scenario() -> tuple[list[Any], dict[str, Any]]:
+        store = MemoryStore()
+        budget = OperationBudget(store, per_minute=5)
+        caller = budget.bound("ip:10.0.0.1")
+        got = [await caller.take_up_to(3), await caller.take_up_to(3), await budget.take("ip:10.0.0.1"),
+               await budget.take("ip:10.0.0.2")]
+        record = json.loads(await store.get("RateLimitMiddleware::ip:10.0.0.1") or b"{}")  # the middleware's record
+        return got, record
+
+    got, record = asyncio.run(scenario())
+    assert got[:2] == [3, 2] and 1 <= got[2] <= 60 and got[3] is None
+    assert len(record["history"]) == 5 and record["reset"] > 0
