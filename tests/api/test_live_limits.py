@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from citynet.infra.app import create_app
+from citynet.infra.live_slots import RedisSlots
 from citynet.infra.operation_budget import OperationBudget
 from citynet.infra.rate_limit_store import FallbackStore
 from citynet.infra.settings import Settings
@@ -325,3 +326,40 @@ def test_the_budget_grants_what_the_window_has_room_for() -> None:
     got, record = asyncio.run(scenario())
     assert got[:2] == [3, 2] and 1 <= got[2] <= 60 and got[3] is None
     assert len(record["history"]) == 5 and record["reset"] > 0
+
+
+def test_live_slots_wait_for_a_silent_redis_once_then_count_here(caplog: pytest.LogCaptureFixture) -> None:
+    """A Redis that accepts connections and never answers (review N6): the first connection waits for the
+    timeout, the next ones are counted in this process at once, with one warning."""
+    async def scenario() -> tuple[list[float], list[Any]]:
+        silent: list[asyncio.StreamWriter] = []
+
+        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            silent.append(writer)  # accept, never answer
+
+        server = await asyncio.start_server(accept, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        slots = RedisSlots(f"redis://127.0.0.1:{port}/0")
+        waits: list[float] = []
+        held: list[Any] = []
+        loop = asyncio.get_running_loop()
+        for _ in range(4):
+            started = loop.time()
+            held.append(await slots.acquire("ip:10.0.0.9", 3))
+            waits.append(loop.time() - started)
+        for slot in held:
+            if slot is not None:
+                await slot.release()
+        await slots.client.aclose()
+        for writer in silent:
+            writer.close()
+        server.close()
+        return waits, held
+
+    logger = logging.getLogger("citynet.infra.live_slots")
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        waits, held = asyncio.run(scenario())
+    assert 0.9 <= waits[0] < 3 and max(waits[1:]) < 0.2, waits
+    assert [slot is not None for slot in held] == [True, True, True, False]  # still limited: counted here
+    warnings = [r.getMessage() for r in caplog.records if r.name == logger.name and r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "did not answer" in warnings[0], warnings
