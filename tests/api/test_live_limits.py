@@ -16,6 +16,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.testing import TestClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from citynet.graphql.schema import CitynetSchema
 from citynet.infra.app import create_app
 from citynet.infra.live_slots import RedisSlots
 from citynet.infra.operation_budget import OperationBudget
@@ -363,3 +364,59 @@ def test_live_slots_wait_for_a_silent_redis_once_then_count_here(caplog: pytest.
     assert [slot is not None for slot in held] == [True, True, True, False]  # still limited: counted here
     warnings = [r.getMessage() for r in caplog.records if r.name == logger.name and r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "did not answer" in warnings[0], warnings
+
+
+def test_resolvers_of_live_operations_can_spend_the_callers_budget(limited: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Context.live_budget`` (WebSocket and Server-Sent Events): the caller's budget, shared with HTTP."""
+    granted: list[int] = []
+    stream = CitynetSchema.stream
+
+    async def spending(self: Any, *args: Any, **kwargs: Any) -> Any:
+        granted.append(await kwargs["context_value"].live_budget.take_up_to(5))
+        return await stream(self, *args, **kwargs)
+
+    monkeypatch.setattr(CitynetSchema, "stream", spending)
+    missing = "subscription { workshop(id: \"V29ya3Nob3A6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw\") { position } }"
+    sse = limited.post("/graphql", json={"query": missing}, headers={"accept": "text/event-stream"})
+    assert sse.status_code == 200 and "event: complete" in sse.text  # the request took one unit, the resolver two
+    assert granted == [2]
+    assert limited.post("/graphql", json={"query": "{ readPosition }"}).status_code == 429
+
+
+def test_live_budget_on_the_websocket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'l.sqlite3'}", rate_limit_per_minute=4)
+    budgets: list[Any] = []
+    stream = CitynetSchema.stream
+
+    async def spending(self: Any, *args: Any, **kwargs: Any) -> Any:
+        budgets.append(kwargs["context_value"].live_budget)
+        budgets.append(await budgets[-1].take_up_to(5))
+        return await stream(self, *args, **kwargs)
+
+    monkeypatch.setattr(CitynetSchema, "stream", spending)
+    with TestClient(app=create_app(settings)) as test_client:
+        try:
+            live = Live(test_client)
+            assert live.init()["type"] == "connection_ack"  # one unit, the subscribe message two
+            live.subscribe("q", "{ readPosition }")
+            assert live.next("q")["data"] is not None
+            assert budgets[1] == 2 and budgets[0].identity == "ip:testclient"
+            assert test_client.post("/graphql", json={"query": "{ readPosition }"}).status_code == 429
+        finally:
+            while Live.opened:
+                Live.opened.pop().close()
+
+    unlimited = Settings(database_url=f"sqlite:///{tmp_path / 'u.sqlite3'}", rate_limit_per_minute=0)
+    budgets.clear()
+    monkeypatch.setattr(CitynetSchema, "stream", lambda self, *a, **k: (budgets.append(k["context_value"].live_budget),
+                                                                         stream(self, *a, **k))[1])
+    with TestClient(app=create_app(unlimited)) as test_client:
+        try:
+            live = Live(test_client)
+            assert live.init()["type"] == "connection_ack"
+            live.subscribe("q", "{ readPosition }")
+            assert live.next("q")["data"] is not None
+            assert budgets == [None]  # no rate limit, no budget
+        finally:
+            while Live.opened:
+                Live.opened.pop().close()
