@@ -9,23 +9,21 @@ a process that dies without releasing its connections loses them when their leas
 
 If Redis does not answer, the connection is counted locally and a warning logged: a live update is
 not refused because the limiter's store is down (the per-process limit still holds). Redis is then left
-alone for ``RETRY_SECONDS`` (infra/redis_outage.py, as for the rate limit's store): a Redis that accepts
+alone for 30 s (infra/redis_outage.py, one record with the rate limit's store): a Redis that accepts
 connections and never answers would otherwise hold up every new connection for the timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import uuid
 import weakref
 from collections import Counter
 from typing import Any, Protocol
 
-from citynet.infra.redis_outage import RETRY_SECONDS, TIMEOUT_SECONDS, RedisOutage, redis_where
+from citynet.infra.redis_outage import TIMEOUT_SECONDS, outage_of
 
-log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 30.0
 KEY_PREFIX = "citynet:live:connections:"
@@ -92,14 +90,14 @@ class _RedisSlot:
 class RedisSlots:
     """Connections per identity shared by every process using this Redis."""
 
-    def __init__(self, url: str, lease_seconds: float = LEASE_SECONDS, retry_seconds: float = RETRY_SECONDS) -> None:
+    def __init__(self, url: str, lease_seconds: float = LEASE_SECONDS) -> None:
         from redis.asyncio import Redis
 
         self.url = url
         # A Redis that does not answer must not hold up every connection attempt: fall back after a second,
         # and do not ask it again for a while.
         self.client: Any = Redis.from_url(url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS)
-        self.outage = RedisOutage(redis_where(url), "live connections", log, retry_seconds)
+        self.outage = outage_of(url)  # shared with the rate limit's store on the same Redis
         self.lease = lease_seconds
         self.held: dict[str, str] = {}  # member -> key: this process's open connections
         self.local = LocalSlots()  # when Redis does not answer

@@ -18,7 +18,7 @@ from typing import Any
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
-from citynet.infra.redis_outage import RETRY_SECONDS, TIMEOUT_SECONDS, RedisOutage, redis_where
+from citynet.infra.redis_outage import RETRY_SECONDS, TIMEOUT_SECONDS, RedisOutage, outage_of
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,10 @@ class FallbackStore(Store):
     """``primary`` (Redis) while it answers; ``fallback`` (memory) for ``retry_seconds`` after it failed."""
 
     def __init__(self, primary: Store, fallback: Store | None = None, retry_seconds: float = RETRY_SECONDS,
-                 where: str = "Redis") -> None:
+                 where: str = "Redis", outage: RedisOutage | None = None) -> None:
         self.primary = primary
         self.fallback = fallback or MemoryStore()
-        self.outage = RedisOutage(where, "rate limits", log, retry_seconds)
+        self.outage = outage or RedisOutage(where, "rate limits", log, retry_seconds)
 
     async def _call(self, method: str, *args: Any) -> Any:
         if self.outage.down:
@@ -73,4 +73,4 @@ def shared_rate_limit_store(redis_url: str) -> FallbackStore:
 
     client = Redis.from_url(redis_url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS)
     redis = RedisStore(client, namespace="citynet_rate_limit", handle_client_shutdown=True)
-    return FallbackStore(redis, where=redis_where(redis_url))
+    return FallbackStore(redis, outage=outage_of(redis_url))

@@ -4,7 +4,8 @@ Both Redis users here (the rate limit's store, infra/rate_limit_store.py, and th
 infra/live_slots.py) fall back to counting in this process when Redis does not answer. Asking again at
 every request would make each one wait for the timeout while Redis is down, or accepts connections and
 never answers; so after a failure they count locally for ``RETRY_SECONDS``, with one warning, then try
-Redis again.
+Redis again. Both share one record per Redis URL in a process (``outage_of``): what one of them learned
+spares the other the wait, and the warning is logged once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import asyncio
 import logging
 import time
 from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 30.0
 TIMEOUT_SECONDS = 1.0  # a request waits at most this for Redis (connect, then each reply)
@@ -55,3 +58,14 @@ class RedisOutage:
         if self.down_until is not None:
             self.down_until = None
             self.log.warning("%s answers again: %s shared again", self.where, self.what)
+
+
+_by_url: dict[str, RedisOutage] = {}
+
+
+def outage_of(url: str) -> RedisOutage:
+    """This process's record for the Redis at ``url``, shared by the rate limit's store and the live slots."""
+    found = _by_url.get(url)
+    if found is None:
+        found = _by_url[url] = RedisOutage(redis_where(url), "rate limits and live connections", log)
+    return found

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -174,7 +176,7 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 def test_a_dead_redis_leaves_rate_limits_to_this_process(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}", redis_url=DEAD_REDIS,
                         rate_limit_per_minute=3)
-    logger = logging.getLogger("citynet.infra.rate_limit_store")
+    logger = logging.getLogger("citynet.infra.redis_outage")
     logger.addHandler(caplog.handler)  # the app's logging configuration does not propagate to caplog's
     try:
         with TestClient(app=create_app(settings)) as test_client:
@@ -357,7 +359,7 @@ def test_live_slots_wait_for_a_silent_redis_once_then_count_here(caplog: pytest.
         server.close()
         return waits, held
 
-    logger = logging.getLogger("citynet.infra.live_slots")
+    logger = logging.getLogger("citynet.infra.redis_outage")
     with caplog.at_level(logging.WARNING, logger=logger.name):
         waits, held = asyncio.run(scenario())
     assert 0.9 <= waits[0] < 3 and max(waits[1:]) < 0.2, waits
@@ -420,3 +422,32 @@ def test_live_budget_on_the_websocket(tmp_path: Path, monkeypatch: pytest.Monkey
         finally:
             while Live.opened:
                 Live.opened.pop().close()
+
+
+def test_a_silent_redis_holds_up_one_connection_once_for_the_rate_limit_and_the_slots(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Both Redis users share what they learned: the first WebSocket waits one timeout, not one each."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)  # accepted by the kernel, never answered
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 's.sqlite3'}",
+                        redis_url=f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+    logger = logging.getLogger("citynet.infra.redis_outage")
+    logger.addHandler(caplog.handler)
+    try:
+        with TestClient(app=create_app(settings)) as test_client:
+            waits = []
+            for _ in range(3):
+                started = time.monotonic()
+                live = Live(test_client)
+                assert live.init()["type"] == "connection_ack"
+                waits.append(time.monotonic() - started)
+                live.close()
+    finally:
+        logger.removeHandler(caplog.handler)
+        listener.close()
+        while Live.opened:
+            Live.opened.pop().close()
+    assert 0.9 <= waits[0] < 1.9 and max(waits[1:]) < 0.5, waits
+    warnings = [r.getMessage() for r in caplog.records if r.name == logger.name and r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
