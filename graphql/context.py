@@ -20,7 +20,10 @@ class Context(BaseContext, kw_only=True):
     connection_params: Any = None  # WebSocket connection_init payload (carries the token)
     languages: tuple[str, ...] = ()  # from Accept-Language, best first (graphql/translations.py)
     live_stream: Any = None  # infra.live_http.LiveHTTPStream of a Server-Sent Events subscription
-    live_budget: Any = None  # the caller's request budget for live updates (take_up_to(units) -> granted)
+    # Live updates (WebSocket, Server-Sent Events): the caller's rate-limit budget, shared with HTTP, for work
+    # beyond the operation itself (e.g. replayed messages): ``await live_budget.take_up_to(n)`` grants up to n
+    # units and returns how many. None elsewhere and when there is no rate limit (infra/operation_budget.py).
+    live_budget: Any = None
 
     @property
     def services(self) -> Citynet:

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -20,7 +21,8 @@ from litestar.exceptions import HTTPException, TooManyRequestsException
 from litestar.exceptions.responses import create_exception_response
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Scope
-from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.stores.memory import MemoryStore
 from cross_web import HTTPException as StrawberryHTTPException
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -38,6 +40,7 @@ from citynet.infra.graphql_http import JSON, SUPPORTED, content_type, error_body
 from citynet.infra.live_http import LiveHTTPStream, LiveStream, sse_transport
 from citynet.infra.live_slots import slots_for
 from citynet.infra.live_ws import LimitedWebSocketAdapter, LivePolicy, LiveTransportWSHandler, identity_of, token_expiry
+from citynet.infra.operation_budget import OperationBudget, sharing_lock
 from citynet.infra.rate_limit_store import shared_rate_limit_store
 from citynet.infra.request_id import request_id_middleware
 from citynet.infra.response_cache import REQUEST_READS, Actors, operation_kind, response_cache_middleware
@@ -91,7 +94,7 @@ async def wait_for_header_position(citynet: Citynet, wanted: int, timeout: float
         raise HTTPException(status_code=503, detail=f"read models have not reached position {wanted} within {timeout}s")
 
 
-def _graphql_controller(settings: Settings) -> type:
+def _graphql_controller(settings: Settings, budget: OperationBudget | None = None) -> type:
     schema = build_schema(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
@@ -129,6 +132,7 @@ def _graphql_controller(settings: Settings) -> type:
         # `graphql-ws` clients get close 4406) and graphql-sse (Server-Sent Events, distinct connections).
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_seconds),
     )
     live.configure(queue_size=settings.live_queue_size, max_replay=settings.live_max_replay)
 
@@ -144,7 +148,7 @@ def _graphql_controller(settings: Settings) -> type:
         stream_transport_classes_by_protocol = {GRAPHQL_SSE_PROTOCOL: sse_transport(settings.sse_keepalive_seconds)}
         live = LivePolicy(settings.max_body_bytes, settings.max_connections_per_identity,
                           settings.ws_idle_seconds, tokens, settings.ws_ping_seconds,
-                          settings.ws_pong_timeout_seconds, settings.redis_url)
+                          settings.ws_pong_timeout_seconds, settings.redis_url, budget)
 
         async def on_ws_connect(self, context: Context) -> Any:
             params = context.connection_params if isinstance(context.connection_params, dict) else {}
@@ -193,6 +197,8 @@ def _graphql_controller(settings: Settings) -> type:
                                 media_type=content_type(JSON), headers={"Retry-After": "5"})
             live_stream = LiveHTTPStream(slot, token_expiry({"authorization": request.headers.get("authorization")}, tokens))
             context.live_stream = live_stream
+            if budget is not None:  # the request itself was counted by the rate limiter; resolvers may take more
+                context.live_budget = budget.bound(identity_of(context.actor, request.client))
             token = _LIVE.set(live_stream)
             try:
                 response = await self.run(request, context=context, root_value=root_value)
@@ -362,19 +368,20 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
             actor = actor_from_header(request.headers.get("authorization"), tokens)
         except AuthError:
             actor = ANONYMOUS
-        if actor is ANONYMOUS:
-            return f"ip:{get_remote_address(request)}"
-        return f"sub:{actor.id}"
+        return identity_of(actor, request.client)
 
+    # With Redis, shared by every process on it: N workers or servers count one budget per identity
+    # (each its own while Redis does not answer: infra/rate_limit_store.py). Live updates spend the same
+    # budget (infra/operation_budget.py).
+    stores: dict[str, Any] = {
+        "rate_limit": shared_rate_limit_store(settings.redis_url) if settings.redis_url else MemoryStore()}
+    budget = OperationBudget(stores["rate_limit"], settings.rate_limit_per_minute) \
+        if settings.rate_limit_per_minute else None
     rate_limit = RateLimitConfig(rate_limit=("minute", settings.rate_limit_per_minute),
-                                 identifier_for_request=identity, exclude=["/health", "/ready"])
-    stores: dict[str, Any] = {}
-    if settings.redis_url:
-        # Shared by every process on this Redis: N workers or servers count one budget per identity
-        # (each its own while Redis does not answer: infra/rate_limit_store.py).
-        stores["rate_limit"] = shared_rate_limit_store(settings.redis_url)
+                                 identifier_for_request=identity, exclude=["/health", "/ready"],
+                                 **({"middleware_class": sharing_lock(budget)} if budget is not None else {}))
     return Litestar(
-        route_handlers=[_graphql_controller(settings), health, ready, calendar_router(tokens)],
+        route_handlers=[_graphql_controller(settings, budget), health, ready, calendar_router(tokens)],
         lifespan=[lifespan],
         cors_config=cors,
         # 0: no rate limit here (a gateway in front limits; benchmarks). Litestar's limiter keeps every
@@ -382,7 +389,7 @@ def create_app(settings: Settings | None = None, demo: bool = False, citynet: Ci
         middleware=[request_id_middleware, *([rate_limit.middleware] if settings.rate_limit_per_minute else []),
                     response_cache_middleware(settings.response_cache_size, tokens)],
         request_max_body_size=settings.max_body_bytes,
-        stores=stores or None,
+        stores=stores,
         exception_handlers={TooManyRequestsException: _too_many_requests},
         openapi_config=None,
         debug=False,

@@ -8,20 +8,22 @@ a process that dies without releasing its connections loses them when their leas
 (drop expired leases, count, add), so two servers cannot both take the last one.
 
 If Redis does not answer, the connection is counted locally and a warning logged: a live update is
-not refused because the limiter's store is down (the per-process limit still holds).
+not refused because the limiter's store is down (the per-process limit still holds). Redis is then left
+alone for 30 s (infra/redis_outage.py, one record with the rate limit's store): a Redis that accepts
+connections and never answers would otherwise hold up every new connection for the timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import uuid
 import weakref
 from collections import Counter
 from typing import Any, Protocol
 
-log = logging.getLogger(__name__)
+from citynet.infra.redis_outage import TIMEOUT_SECONDS, outage_of
+
 
 LEASE_SECONDS = 30.0
 KEY_PREFIX = "citynet:live:connections:"
@@ -77,12 +79,12 @@ class _RedisSlot:
         self.owner, self.key, self.member = owner, key, member
 
     async def release(self) -> None:
-        if self.owner.held.pop(self.member, None) is None:
-            return
+        if self.owner.held.pop(self.member, None) is None or self.owner.outage.down:
+            return  # while Redis does not answer, the lease runs out by itself
         try:
             await self.owner.client.zrem(self.key, self.member)
-        except Exception:  # noqa: BLE001 - the lease runs out by itself
-            log.warning("could not release live connection %s in Redis; its lease expires", self.member)
+        except self.owner.outage.errors as e:
+            self.owner.outage.failed(e)
 
 
 class RedisSlots:
@@ -92,8 +94,10 @@ class RedisSlots:
         from redis.asyncio import Redis
 
         self.url = url
-        # A Redis that does not answer must not hold up every connection attempt: fall back after a second.
-        self.client: Any = Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0)
+        # A Redis that does not answer must not hold up every connection attempt: fall back after a second,
+        # and do not ask it again for a while.
+        self.client: Any = Redis.from_url(url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS)
+        self.outage = outage_of(url)  # shared with the rate limit's store on the same Redis
         self.lease = lease_seconds
         self.held: dict[str, str] = {}  # member -> key: this process's open connections
         self.local = LocalSlots()  # when Redis does not answer
@@ -103,12 +107,15 @@ class RedisSlots:
     async def acquire(self, identity: str, limit: int) -> Slot | None:
         key, member = KEY_PREFIX + identity, uuid.uuid4().hex
         now = time.time()
+        if self.outage.down:
+            return await self.local.acquire(identity, limit)
         try:
             taken = await self._script(keys=[key], args=[now, limit, now + self.lease, member,
                                                          int(self.lease * 2000)])
-        except Exception as e:  # noqa: BLE001
-            log.warning("Redis at %s did not answer (%s): counting live connections in this process", self.url, e)
+        except self.outage.errors as e:
+            self.outage.failed(e)
             return await self.local.acquire(identity, limit)
+        self.outage.answered()
         if not taken:
             return None
         self.held[member] = key
@@ -120,6 +127,8 @@ class RedisSlots:
         """Push this process's leases forward while it holds connections."""
         while self.held:
             await asyncio.sleep(self.lease / 3)
+            if self.outage.down:
+                continue  # the leases may run out meanwhile: those connections are then no longer counted
             expiry = time.time() + self.lease
             try:
                 async with self.client.pipeline(transaction=False) as pipe:
@@ -127,8 +136,8 @@ class RedisSlots:
                         pipe.zadd(key, {member: expiry}, xx=True)
                         pipe.pexpire(key, int(self.lease * 2000))
                     await pipe.execute()
-            except Exception as e:  # noqa: BLE001 - retried at the next round
-                log.warning("could not renew live connection leases in Redis: %s", e)
+            except self.outage.errors as e:  # retried at the next round
+                self.outage.failed(e)
 
 
 _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Slots]] = weakref.WeakKeyDictionary()

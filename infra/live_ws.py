@@ -6,6 +6,12 @@ strawberry's handler does the protocol; this adds what a public server needs (de
   or, with CITYNET_REDIS_URL, across every process on that Redis (close 4429 instead of connection_ack);
 - the subscription ends when the token expires (close 4403, the protocol's "Forbidden");
 - a connection with no operation running and no message for the idle timeout is closed (1000);
+- a socket that has not sent connection_init within CITYNET_WS_INIT_SECONDS is closed (4408, strawberry), and
+  one client address holds at most CITYNET_MAX_CONNECTIONS_PER_IDENTITY such sockets at once in this process
+  (4429): un-initialised sockets do not pile up;
+- the rate limit's budget (infra/operation_budget.py, one with HTTP): connection_init takes a unit (4429
+  past it) and so does every subscribe message, whatever its operation (the protocol's ``error`` for that
+  id past it, the connection stays open);
 - clients' pings are answered with pongs (strawberry); the server pings every CITYNET_WS_PING_SECONDS
   and closes a connection that sends nothing back within CITYNET_WS_PONG_TIMEOUT_SECONDS (4499, the
   code graphql-ws clients use for the same verdict), so half-open connections do not pile up.
@@ -14,7 +20,7 @@ strawberry's handler does the protocol; this adds what a public server needs (de
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,7 +31,8 @@ from strawberry.litestar.controller import LitestarWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from citynet.infra.auth import TokenConfig
-from citynet.infra.live_slots import Slot, slots_for
+from citynet.infra.live_slots import LocalSlots, Slot, slots_for
+from citynet.infra.operation_budget import OperationBudget
 from citynet.services.attribution import ANONYMOUS
 
 MESSAGE_TOO_BIG = 1009  # RFC 6455
@@ -33,6 +40,7 @@ TOO_MANY_CONNECTIONS = 4429  # graphql-ws's "too many requests" family
 FORBIDDEN = 4403  # graphql-transport-ws: the token is no longer valid
 IDLE = 1000  # a normal close: nothing was running
 NO_PONG = 4499  # the peer did not answer a ping in time (graphql-ws: "Terminated")
+RATE_LIMITED = "RATE_LIMITED"
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,9 @@ class LivePolicy:
     ping_seconds: float = 30.0
     pong_timeout_seconds: float = 20.0
     redis_url: str = ""
+    budget: OperationBudget | None = None  # None: no rate limit
+    # Sockets not yet initialised, per client address, in this process (at most max_connections_per_identity).
+    pending: LocalSlots = field(default_factory=LocalSlots)
 
 
 def token_expiry(params: Any, tokens: TokenConfig) -> datetime | None:
@@ -80,10 +91,17 @@ class LimitedWebSocketAdapter(LitestarWebSocketAdapter):
 
 
 def identity_of(actor: Any, client: Any) -> str:
-    """Whom live connections are counted against: the token's subject, else the client address."""
+    """Whom live connections and rate limits are counted against: the token's subject, else the client
+    address (as Litestar's ``get_remote_address``, so that HTTP and live updates share one budget)."""
     if actor is None or actor is ANONYMOUS or actor.id == ANONYMOUS.id:
-        return f"ip:{client.host if client else 'unknown'}"
+        return f"ip:{client.host if client else '127.0.0.1'}"
     return f"sub:{actor.id}"
+
+
+def rate_limited(retry_after: int) -> dict[str, Any]:
+    """The GraphQL error of an operation refused by the rate limit."""
+    return {"message": f"Too many requests: retry after {retry_after} s",
+            "extensions": {"code": RATE_LIMITED, "retryAfter": retry_after}}
 
 
 class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):  # type: ignore[type-arg]
@@ -91,6 +109,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):  # type: ignore[typ
         super().__init__(*args, **kwargs)
         self.identity: str | None = None
         self.slot: Slot | None = None
+        self.pending: Slot | None = None  # this socket's place among its address's un-initialised ones
         self.timers: list[asyncio.Task[None]] = []
         self.last_message = asyncio.get_running_loop().time()
         self.pong = asyncio.Event()
@@ -99,15 +118,44 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):  # type: ignore[typ
     def policy(self) -> LivePolicy:
         return self.view.live  # type: ignore[attr-defined,no-any-return]
 
+    @property
+    def client(self) -> Any:
+        return getattr(getattr(self.context, "websocket", None), "client", None)
+
     async def handle(self) -> None:
+        # Until connection_init the socket is counted against its address (the token comes with
+        # connection_init), apart from its live connections: anonymous neighbours behind one NAT must
+        # not keep its signed-in users from connecting. Released at the ack or the close.
+        pending = await self.policy.pending.acquire(identity_of(ANONYMOUS, self.client),
+                                                    self.policy.max_connections_per_identity)
+        if pending is None:
+            await self.websocket.close(code=TOO_MANY_CONNECTIONS, reason="Too many connections for this identity")
+            return
+        self.pending = pending
         self.timers.append(asyncio.create_task(self._close_when_idle()))
         try:
             await super().handle()
         finally:
             for timer in self.timers:
                 timer.cancel()
+            await pending.release()
             if self.slot is not None:
                 await self.slot.release()
+
+    async def handle_subscribe(self, message: Any) -> None:
+        """One unit of the budget per operation strawberry would start (not for those it refuses itself:
+        before the ack, a duplicate id, past the per-connection limit)."""
+        budget = self.policy.budget
+        if (budget is not None and self.identity is not None and self.connection_acknowledged
+                and message["id"] not in self.operations
+                and (self.max_subscriptions_per_connection is None
+                     or len(self.operations) < self.max_subscriptions_per_connection)):
+            retry_after = await budget.take(self.identity)
+            if retry_after is not None:
+                await self.send_message({"id": message["id"], "type": "error",
+                                         "payload": [rate_limited(retry_after)]})
+                return
+        await super().handle_subscribe(message)
 
     async def handle_message(self, message: Any) -> None:
         if not (isinstance(message, dict) and message.get("type") == "pong"):
@@ -119,14 +167,23 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):  # type: ignore[typ
         # The identity is known only once on_ws_connect has checked the token, just before the ack:
         # count the connection here, and refuse it instead of acknowledging it past the limit.
         if isinstance(message, dict) and message.get("type") == "connection_ack" and self.identity is None:
-            identity = identity_of(getattr(self.context, "actor", ANONYMOUS),
-                                   getattr(getattr(self.context, "websocket", None), "client", None))
+            identity = identity_of(getattr(self.context, "actor", ANONYMOUS), self.client)
+            if self.pending is not None:
+                await self.pending.release()
+            budget = self.policy.budget
+            retry_after = None if budget is None else await budget.take(identity)
+            if retry_after is not None:
+                await self.websocket.close(code=TOO_MANY_CONNECTIONS,
+                                           reason=f"Too many requests: retry after {retry_after} s")
+                return
             self.slot = await slots_for(self.policy.redis_url).acquire(identity,
                                                                        self.policy.max_connections_per_identity)
             if self.slot is None:
                 await self.websocket.close(code=TOO_MANY_CONNECTIONS, reason="Too many connections for this identity")
                 return
             self.identity = identity
+            if budget is not None and hasattr(self.context, "live_budget"):
+                self.context.live_budget = budget.bound(identity)
             expiry = token_expiry(getattr(self.context, "connection_params", None), self.policy.tokens)
             if expiry is not None:
                 self.timers.append(asyncio.create_task(self._close_at(expiry)))

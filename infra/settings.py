@@ -70,6 +70,7 @@ class Settings:
     live_max_replay: int = 50  # an object's missed updates a resume delivers one by one (the newest)
     ws_ping_seconds: float = 30.0  # the server's graphql-transport-ws ping interval
     ws_pong_timeout_seconds: float = 20.0  # no pong (or any message) that long after a ping: closed 4499
+    ws_init_seconds: float = 5.0  # a WebSocket with no connection_init that long after the upgrade: closed 4408
     sse_keepalive_seconds: float = 15.0  # comment lines on an idle Server-Sent Events stream
 
     @property
@@ -109,11 +110,11 @@ class Settings:
         if min(self.max_subscriptions_per_connection, self.max_connections_per_identity, self.live_queue_size,
                self.live_max_replay) < 1 \
                 or not min(self.ws_idle_seconds, self.ws_ping_seconds, self.ws_pong_timeout_seconds,
-                           self.sse_keepalive_seconds) > 0:
+                           self.ws_init_seconds, self.sse_keepalive_seconds) > 0:
             raise SettingsError("live-update limits (CITYNET_MAX_SUBSCRIPTIONS_PER_CONNECTION, "
                                 "CITYNET_MAX_CONNECTIONS_PER_IDENTITY, CITYNET_LIVE_QUEUE_SIZE, CITYNET_LIVE_MAX_REPLAY, "
                                 "CITYNET_WS_IDLE_SECONDS, CITYNET_WS_PING_SECONDS, CITYNET_WS_PONG_TIMEOUT_SECONDS, "
-                                "CITYNET_SSE_KEEPALIVE_SECONDS) must be positive")
+                                "CITYNET_WS_INIT_SECONDS, CITYNET_SSE_KEEPALIVE_SECONDS) must be positive")
         if not 1 <= self.workers <= 64:
             raise SettingsError(f"CITYNET_WORKERS must be 1-64, not {self.workers}")
         if not 1 <= self.port <= 65535:
@@ -183,5 +184,6 @@ class Settings:
             live_max_replay=_int("CITYNET_LIVE_MAX_REPLAY", get("CITYNET_LIVE_MAX_REPLAY", "50")),
             ws_ping_seconds=float(get("CITYNET_WS_PING_SECONDS", "30")),
             ws_pong_timeout_seconds=float(get("CITYNET_WS_PONG_TIMEOUT_SECONDS", "20")),
+            ws_init_seconds=float(get("CITYNET_WS_INIT_SECONDS", "5")),
             sse_keepalive_seconds=float(get("CITYNET_SSE_KEEPALIVE_SECONDS", "15")),
         ).validated()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,10 @@ from litestar.stores.memory import MemoryStore
 from litestar.testing import TestClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from citynet.graphql.schema import CitynetSchema
 from citynet.infra.app import create_app
+from citynet.infra.live_slots import RedisSlots
+from citynet.infra.operation_budget import OperationBudget
 from citynet.infra.rate_limit_store import FallbackStore
 from citynet.infra.settings import Settings
 from citynet.services.live import LiveFeed, SlowConsumer
@@ -171,7 +176,7 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 def test_a_dead_redis_leaves_rate_limits_to_this_process(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}", redis_url=DEAD_REDIS,
                         rate_limit_per_minute=3)
-    logger = logging.getLogger("citynet.infra.rate_limit_store")
+    logger = logging.getLogger("citynet.infra.redis_outage")
     logger.addHandler(caplog.handler)  # the app's logging configuration does not propagate to caplog's
     try:
         with TestClient(app=create_app(settings)) as test_client:
@@ -224,3 +229,225 @@ def test_a_page_on_another_origin_can_read_when_to_retry(tmp_path: Path) -> None
     assert refused.headers["access-control-allow-origin"] == origin
     exposed = {h.strip().lower() for h in refused.headers["access-control-expose-headers"].split(",")}
     assert "retry-after" in exposed and "ratelimit-remaining" in exposed
+
+
+# The rate limit's budget, shared by HTTP and live updates (infra/operation_budget.py).
+
+@pytest.fixture
+def limited(tmp_path: Path) -> Any:
+    """Three requests a minute per identity; WebSocket sockets to spare."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'b.sqlite3'}", rate_limit_per_minute=3,
+                        max_connections_per_identity=5)
+    with TestClient(app=create_app(settings)) as test_client:
+        test_client.settings = settings  # type: ignore[attr-defined]
+        yield test_client
+        while Live.opened:
+            Live.opened.pop().close()
+
+
+def _assert_rate_limited(message: dict[str, Any], op_id: str) -> None:
+    assert message["id"] == op_id and message["type"] == "error", message
+    [error] = message["payload"]
+    retry_after = error["extensions"]["retryAfter"]
+    assert error["extensions"]["code"] == "RATE_LIMITED" and 1 <= retry_after <= 60
+    assert error["message"] == f"Too many requests: retry after {retry_after} s"
+
+
+def _still_open(live: Live) -> bool:
+    live.send({"type": "ping"})
+    return live.receive() == {"type": "pong"}
+
+
+def test_queries_over_the_websocket_spend_the_rate_limit(limited: Any) -> None:
+    live = Live(limited)
+    assert live.init()["type"] == "connection_ack"  # one unit
+    for n in range(2):  # two more: the budget of 3 is spent
+        live.subscribe(f"q{n}", "{ readPosition }")
+        assert live.next(f"q{n}")["data"] is not None
+        assert live.receive() == {"id": f"q{n}", "type": "complete"}
+    live.subscribe("q2", "{ readPosition }")
+    _assert_rate_limited(live.receive(), "q2")
+    assert _still_open(live)  # the operation is refused, not the connection
+
+
+def test_subscribe_messages_spend_the_rate_limit(limited: Any) -> None:
+    live = Live(limited, mint_token(limited.settings, "auditor"))
+    assert live.init()["type"] == "connection_ack"
+    live.subscribe("s0", NETWORKS)
+    live.subscribe("s1", NETWORKS)
+    live.subscribe("s2", NETWORKS)  # the fourth unit of three
+    _assert_rate_limited(live.receive(), "s2")
+    assert _still_open(live)
+
+
+def test_http_and_the_websocket_share_one_budget(limited: Any) -> None:
+    assert [limited.post("/graphql", json={"query": "{ readPosition }"}).status_code for _ in range(2)] == [200, 200]
+    live = Live(limited)
+    assert live.init()["type"] == "connection_ack"  # the third unit
+    live.subscribe("q", "{ readPosition }")
+    _assert_rate_limited(live.receive(), "q")
+    assert limited.post("/graphql", json={"query": "{ readPosition }"}).status_code == 429
+
+
+def test_connection_init_past_the_budget_is_closed_with_4429(limited: Any) -> None:
+    assert [limited.post("/graphql", json={"query": "{ readPosition }"}).status_code for _ in range(3)] == [200] * 3
+    closed = Live(limited).init()
+    assert closed["type"] == "closed" and closed["code"] == 4429, closed
+    assert closed["reason"].startswith("Too many requests: retry after ")
+
+
+def test_a_socket_without_connection_init_is_closed_after_the_wait(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'w.sqlite3'}", ws_init_seconds=0.3)
+    with TestClient(app=create_app(settings)) as test_client:
+        try:
+            silent = Live(test_client)
+            assert silent.receive() == {"type": "closed", "code": 4408, "reason": "Connection initialisation timeout"}
+        finally:
+            while Live.opened:
+                Live.opened.pop().close()
+
+
+def test_one_address_holds_few_uninitialised_sockets(client: Any) -> None:
+    first, second, third = (Live(client) for _ in range(3))  # the limit per identity is 2
+    assert third.receive() == {"type": "closed", "code": 4429, "reason": "Too many connections for this identity"}
+    assert first.init()["type"] == "connection_ack"  # initialised: no longer pending
+    fourth = Live(client)
+    assert fourth.init()["type"] == "connection_ack"
+    assert second.init() == {"type": "closed", "code": 4429, "reason": "Too many connections for this identity"}
+
+
+def test_the_budget_grants_what_the_window_has_room_for() -> None:
+    async def scenario() -> tuple[list[Any], dict[str, Any]]:
+        store = MemoryStore()
+        budget = OperationBudget(store, per_minute=5)
+        caller = budget.bound("ip:10.0.0.1")
+        got = [await caller.take_up_to(3), await caller.take_up_to(3), await budget.take("ip:10.0.0.1"),
+               await budget.take("ip:10.0.0.2")]
+        record = json.loads(await store.get("RateLimitMiddleware::ip:10.0.0.1") or b"{}")  # the middleware's record
+        return got, record
+
+    got, record = asyncio.run(scenario())
+    assert got[:2] == [3, 2] and 1 <= got[2] <= 60 and got[3] is None
+    assert len(record["history"]) == 5 and record["reset"] > 0
+
+
+def test_live_slots_wait_for_a_silent_redis_once_then_count_here(caplog: pytest.LogCaptureFixture) -> None:
+    """A Redis that accepts connections and never answers (review N6): the first connection waits for the
+    timeout, the next ones are counted in this process at once, with one warning."""
+    async def scenario() -> tuple[list[float], list[Any]]:
+        silent: list[asyncio.StreamWriter] = []
+
+        async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            silent.append(writer)  # accept, never answer
+
+        server = await asyncio.start_server(accept, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        slots = RedisSlots(f"redis://127.0.0.1:{port}/0")
+        waits: list[float] = []
+        held: list[Any] = []
+        loop = asyncio.get_running_loop()
+        for _ in range(4):
+            started = loop.time()
+            held.append(await slots.acquire("ip:10.0.0.9", 3))
+            waits.append(loop.time() - started)
+        for slot in held:
+            if slot is not None:
+                await slot.release()
+        await slots.client.aclose()
+        for writer in silent:
+            writer.close()
+        server.close()
+        return waits, held
+
+    logger = logging.getLogger("citynet.infra.redis_outage")
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        waits, held = asyncio.run(scenario())
+    assert 0.9 <= waits[0] < 3 and max(waits[1:]) < 0.2, waits
+    assert [slot is not None for slot in held] == [True, True, True, False]  # still limited: counted here
+    warnings = [r.getMessage() for r in caplog.records if r.name == logger.name and r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "did not answer" in warnings[0], warnings
+
+
+def test_resolvers_of_live_operations_can_spend_the_callers_budget(limited: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Context.live_budget`` (WebSocket and Server-Sent Events): the caller's budget, shared with HTTP."""
+    granted: list[int] = []
+    stream = CitynetSchema.stream
+
+    async def spending(self: Any, *args: Any, **kwargs: Any) -> Any:
+        granted.append(await kwargs["context_value"].live_budget.take_up_to(5))
+        return await stream(self, *args, **kwargs)
+
+    monkeypatch.setattr(CitynetSchema, "stream", spending)
+    missing = "subscription { workshop(id: \"V29ya3Nob3A6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw\") { position } }"
+    sse = limited.post("/graphql", json={"query": missing}, headers={"accept": "text/event-stream"})
+    assert sse.status_code == 200 and "event: complete" in sse.text  # the request took one unit, the resolver two
+    assert granted == [2]
+    assert limited.post("/graphql", json={"query": "{ readPosition }"}).status_code == 429
+
+
+def test_live_budget_on_the_websocket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'l.sqlite3'}", rate_limit_per_minute=4)
+    budgets: list[Any] = []
+    stream = CitynetSchema.stream
+
+    async def spending(self: Any, *args: Any, **kwargs: Any) -> Any:
+        budgets.append(kwargs["context_value"].live_budget)
+        budgets.append(await budgets[-1].take_up_to(5))
+        return await stream(self, *args, **kwargs)
+
+    monkeypatch.setattr(CitynetSchema, "stream", spending)
+    with TestClient(app=create_app(settings)) as test_client:
+        try:
+            live = Live(test_client)
+            assert live.init()["type"] == "connection_ack"  # one unit, the subscribe message two
+            live.subscribe("q", "{ readPosition }")
+            assert live.next("q")["data"] is not None
+            assert budgets[1] == 2 and budgets[0].identity == "ip:testclient"
+            assert test_client.post("/graphql", json={"query": "{ readPosition }"}).status_code == 429
+        finally:
+            while Live.opened:
+                Live.opened.pop().close()
+
+    unlimited = Settings(database_url=f"sqlite:///{tmp_path / 'u.sqlite3'}", rate_limit_per_minute=0)
+    budgets.clear()
+    monkeypatch.setattr(CitynetSchema, "stream", lambda self, *a, **k: (budgets.append(k["context_value"].live_budget),
+                                                                         stream(self, *a, **k))[1])
+    with TestClient(app=create_app(unlimited)) as test_client:
+        try:
+            live = Live(test_client)
+            assert live.init()["type"] == "connection_ack"
+            live.subscribe("q", "{ readPosition }")
+            assert live.next("q")["data"] is not None
+            assert budgets == [None]  # no rate limit, no budget
+        finally:
+            while Live.opened:
+                Live.opened.pop().close()
+
+
+def test_a_silent_redis_holds_up_one_connection_once_for_the_rate_limit_and_the_slots(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Both Redis users share what they learned: the first WebSocket waits one timeout, not one each."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)  # accepted by the kernel, never answered
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 's.sqlite3'}",
+                        redis_url=f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
+    logger = logging.getLogger("citynet.infra.redis_outage")
+    logger.addHandler(caplog.handler)
+    try:
+        with TestClient(app=create_app(settings)) as test_client:
+            waits = []
+            for _ in range(3):
+                started = time.monotonic()
+                live = Live(test_client)
+                assert live.init()["type"] == "connection_ack"
+                waits.append(time.monotonic() - started)
+                live.close()
+    finally:
+        logger.removeHandler(caplog.handler)
+        listener.close()
+        while Live.opened:
+            Live.opened.pop().close()
+    assert 0.9 <= waits[0] < 1.9 and max(waits[1:]) < 0.5, waits
+    warnings = [r.getMessage() for r in caplog.records if r.name == logger.name and r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
@@ -96,6 +97,40 @@ def test_the_limit_counts_connections_on_every_server(servers: tuple[Server, Ser
         assert ack["type"] == "connection_ack"
     finally:
         stream.close()
+
+
+@pytest.fixture(scope="module")
+def limited_servers(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
+    started = []
+    try:
+        for name in ("la", "lb"):
+            started.append(Server({"CITYNET_DATA_DIR": str(tmp_path_factory.mktemp(name)), "CITYNET_DATABASE_URL": "",
+                                   "CITYNET_REDIS_URL": redis_url, "CITYNET_RATE_LIMIT_PER_MINUTE": "4"}))
+        yield started[0], started[1]
+    finally:
+        for server in started:
+            server.stop()
+
+
+def test_one_rate_limit_budget_across_servers_and_transports(limited_servers: tuple[Server, Server]) -> None:
+    a, b = limited_servers
+    bearer = token("auditor")
+    connection, ack = ws(a.port, bearer)  # one unit
+    try:
+        assert ack["type"] == "connection_ack"
+        connection.send(json.dumps({"type": "subscribe", "id": "q1", "payload": {"query": "{ readPosition }"}}))
+        assert json.loads(connection.recv(timeout=10))["type"] == "next"  # two
+        assert json.loads(connection.recv(timeout=10))["type"] == "complete"
+        post = {"json": {"query": "{ readPosition }"}, "headers": {"authorization": f"Bearer {bearer}"}, "timeout": 20}
+        assert [httpx.post(f"http://127.0.0.1:{b.port}/graphql", **post).status_code  # type: ignore[arg-type]
+                for _ in range(2)] == [200, 200]  # three, four: on the other server
+        connection.send(json.dumps({"type": "subscribe", "id": "q2", "payload": {"query": "{ readPosition }"}}))
+        refused = json.loads(connection.recv(timeout=10))
+        assert refused["id"] == "q2" and refused["type"] == "error", refused
+        assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert httpx.post(f"http://127.0.0.1:{b.port}/graphql", **post).status_code == 429  # type: ignore[arg-type]
+    finally:
+        connection.close()
 
 
 def test_a_dead_process_loses_its_connections_when_their_lease_runs_out(redis_url: str) -> None:
