@@ -350,7 +350,7 @@ def test_a_position_that_is_not_a_whole_number_from_0_is_refused(api: GraphQLCli
 def test_a_resume_is_charged_to_the_callers_budget(api: GraphQLClient, ids: dict[str, str],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Each replayed message draws on the caller's request budget: past it a resume sends the newest state."""
-    from citynet.infra import app as app_module
+    from citynet.infra.operation_budget import OperationBudget
 
     class Budget:
         def __init__(self, room: int) -> None:
@@ -366,14 +366,7 @@ def test_a_resume_is_charged_to_the_callers_budget(api: GraphQLClient, ids: dict
     before = api("{ readPosition }")["readPosition"]
     written = [capacity(api, workshop, 31 + i) for i in range(5)]
     budget = Budget(room=2)
-    make_context = app_module.make_context
-
-    def with_budget(*args: Any, **kwargs: Any) -> Any:
-        context = make_context(*args, **kwargs)
-        context.live_budget = budget
-        return context
-
-    monkeypatch.setattr(app_module, "make_context", with_budget)
+    monkeypatch.setattr(OperationBudget, "bound", lambda self, identity: budget)
     resumed = Live(api.http, api.token)
     resumed.init()
     resumed.subscribe("w", WORKSHOP.replace("eventType", "eventType skippedEvents"), id=workshop, after=before)
