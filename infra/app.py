@@ -21,6 +21,7 @@ from litestar.exceptions import HTTPException, TooManyRequestsException
 from litestar.exceptions.responses import create_exception_response
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import Scope
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.stores.memory import MemoryStore
 from cross_web import HTTPException as StrawberryHTTPException
@@ -185,6 +186,9 @@ def _graphql_controller(settings: Settings, budget: OperationBudget | None = Non
             data = await _request_data(request)
             if isinstance(data, dict) and not _has_query(data):  # as on the ordinary POST, not a stream's error
                 return Response(error_body(NO_QUERY), status_code=400, media_type=content_type(JSON))
+            unclear = _no_single_operation(data)
+            if unclear is not None:  # found by a review: two operations and no operationName was a stream's 500
+                return Response(error_body(unclear), status_code=400, media_type=content_type(JSON))
             kind = _operation_kind(data)
             if kind not in (None, "subscription"):
                 return Response(error_body(f"a {kind} is not streamed: send it as an ordinary request "
@@ -273,6 +277,25 @@ async def _request_data(request: Request[Any, Any, Any]) -> Any:
 def _has_query(data: dict[str, Any]) -> bool:
     query = data.get("query")
     return isinstance(query, str) and bool(query.strip())
+
+
+def _no_single_operation(data: Any) -> str | None:
+    """Why a stream request's document does not name exactly one operation (it does not parse, has
+    several and no operationName, or has none of that name); None when it does."""
+    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
+        return None  # strawberry answers malformed requests
+    try:
+        ops = [d for d in parse(data["query"]).definitions if isinstance(d, OperationDefinitionNode)]
+    except GraphQLError as error:
+        return f"Syntax Error: {error.message}"
+    name = data.get("operationName")
+    if isinstance(name, str) and name:
+        if not any(o.name and o.name.value == name for o in ops):
+            return f"Unknown operation named '{name}'"
+        return None
+    if len(ops) != 1:
+        return "Must provide operation name if query contains multiple operations" if ops else "No operation"
+    return None
 
 
 def _operation_kind(data: Any) -> str | None:

@@ -169,3 +169,17 @@ def test_a_subscription_as_a_single_response_is_a_400_naming_the_live_transports
         assert "data" not in body
         message = body["errors"][0]["message"]
         assert "WebSocket" in message and "text/event-stream" in message
+
+
+@pytest.mark.parametrize("query, name, expected", [
+    ("query Q { __typename } subscription S { events { position } }", None, "multiple operations"),
+    ("subscription S { events { position } }", "T", "Unknown operation named 'T'"),
+    ("subscription { events { position }", None, "Syntax Error"),
+])
+def test_a_stream_request_that_names_no_single_operation_is_a_400(http: TestClient, query: str, name: str | None,
+                                                                 expected: str) -> None:
+    """Found by a review: two operations and no operationName over text/event-stream was a 500 in the stream."""
+    body = {"query": query, **({"operationName": name} if name else {})}
+    response = http.post("/graphql", json=body, headers=SSE)
+    assert response.status_code == 400, response.text
+    assert expected in response.json()["errors"][0]["message"]
