@@ -28,6 +28,7 @@ import hashlib
 import os
 import re
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -42,7 +43,7 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.engine import Connection, Engine
 
 from citynet.services.projections import checkpoints
-from citynet.services.projections.batch import Batch
+from citynet.services.projections.batch import Batch, Rows
 from citynet.services.projections.runner import Item, Progress, Projection
 from citynet.services.projections.wakeup import lock_key
 from citynet.services.runtime import Citynet
@@ -267,40 +268,73 @@ _INDEX_DEF = re.compile(r"^CREATE (?P<unique>UNIQUE )?INDEX \S+ ON \S+ (?P<rest>
 
 def replay(citynet: Citynet, shadows: Sequence[Shadow], upto: int, conn: Connection | None = None,
            progress: Progress | None = None) -> None:
-    """Apply the log to the shadows up to ``upto``, reading and decoding each event once for all of them."""
+    """Apply the log to the shadows up to ``upto``, reading and decoding each event once for all of them.
+
+    With no ``conn`` on PostgreSQL, reading and writing overlap the work in Python: a thread reads the
+    next batch of the log and another COPYs the rows of the last one while this one decodes and applies
+    (psycopg waits for the server without holding the GIL)."""
     start = min(s.position for s in shadows)
     decoder = citynet.projections.decoder
     wanted = [(s, set(s.projection.topics)) for s in shadows]
-    while start < upto:
-        items = _read(citynet, start, upto)
-        if not items:
-            break
-        end = items[-1].position if len(items) == READ_BATCH else upto
-        for shadow, topics in wanted:
-            if shadow.failed:
-                continue
-            mine = [i for i in items if i.position > shadow.position and (not topics or i.notification.topic in topics)]
-            current = None
-            try:
-                with _connection(citynet.sync_engine, conn) as c:
-                    for current in mine:
-                        decoder.state(current) if shadow.projection.raw else decoder.event(current)
-                    current = None
-                    shadow.projection.prepare(c, shadow.batch, mine)
-                    for current in mine:
-                        shadow.projection.apply(shadow.batch, current)
-                    current = None
-                    _write(c, shadow.batch)
-            except Exception as error:  # noqa: BLE001 - this projection stops; the others go on
-                if conn is not None:
-                    raise
-                at = current.position if current is not None else (mine[0].position if mine else end)
-                shadow.failed = (at, f"{type(error).__name__}: {error}")
-                continue
-            shadow.position = end
-        start = end
-        if progress:
-            progress(end, upto)
+    # Shadow rows are scratch data until the swap (a crash discards them): the projections' engine commits
+    # them without waiting for the WAL flush, as it does the live rows.
+    engine = citynet.projection_engine
+    background = conn is None and not citynet.storage.is_sqlite
+    with _Writer(engine if background else None) as writer:
+        for items in _batches(citynet, start, upto, read_ahead=background):
+            end = items[-1].position if len(items) == READ_BATCH else upto
+            present = {i.notification.topic for i in items}
+            for shadow, topics in wanted:
+                writer.check(shadow)
+                if shadow.failed:
+                    continue
+                if topics and topics.isdisjoint(present):  # nothing for it here: no scan, no transaction
+                    shadow.position = end
+                    continue
+                mine = [i for i in items if i.position > shadow.position and (not topics or i.notification.topic in topics)]
+                current = None
+                try:
+                    with _connection(engine, conn) as c:
+                        for current in mine:
+                            decoder.state(current) if shadow.projection.raw else decoder.event(current)
+                        current = None
+                        shadow.projection.prepare(c, shadow.batch, mine)
+                        for current in mine:
+                            shadow.projection.apply(shadow.batch, current)
+                        current = None
+                        writer.write(c, shadow, mine[0].position if mine else end)
+                except Exception as error:  # noqa: BLE001 - this projection stops; the others go on
+                    if conn is not None:
+                        raise
+                    at = current.position if current is not None else (mine[0].position if mine else end)
+                    shadow.failed = (at, f"{type(error).__name__}: {error}")
+                    continue
+                shadow.position = end
+            if progress:
+                progress(end, upto)
+    for shadow, _topics in wanted:
+        writer.check(shadow)  # the last writes' failures
+
+
+def _batches(citynet: Citynet, start: int, upto: int, read_ahead: bool) -> Iterator[list[Item]]:
+    """The log after ``start`` up to ``upto``, batch by batch; with ``read_ahead``, each next batch is read
+    by a thread while the caller works on this one."""
+    if not read_ahead:
+        while start < upto and (items := _read(citynet, start, upto)):
+            yield items
+            if len(items) < READ_BATCH:
+                return
+            start = items[-1].position
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="citynet-rebuild-read") as reader:
+        following = reader.submit(_read, citynet, start, upto) if start < upto else None
+        while following is not None:
+            items = following.result()
+            if not items:
+                return
+            following = (reader.submit(_read, citynet, items[-1].position, upto)
+                         if len(items) == READ_BATCH and items[-1].position < upto else None)
+            yield items
 
 
 class Stored(NamedTuple):
@@ -345,25 +379,91 @@ def _connection(engine: Engine, conn: Connection | None) -> Iterator[Connection]
         yield own
 
 
-def _write(conn: Connection, batch: Batch) -> None:
-    """Flush a complete batch; on PostgreSQL, fresh rows of append-only shadows go in by COPY."""
+class _Writer:
+    """Writes the shadows' batches in order. With an engine (PostgreSQL, no caller's transaction), COPYs of
+    fresh rows go to a thread with a connection and a transaction per batch of its own, and the replay goes
+    on meanwhile; a batch that changes stored rows first waits for those, then is written at once in the
+    replay's transaction. Without one, every batch is written at once in the replay's transaction."""
+
+    def __init__(self, engine: Engine | None) -> None:
+        self.engine = engine
+        self.pending: list[tuple[Shadow, int, Future[None]]] = []
+        self.thread: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> _Writer:
+        if self.engine is not None:
+            self.thread = ThreadPoolExecutor(1, thread_name_prefix="citynet-rebuild-write")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.thread is not None:
+            self.thread.shutdown(wait=True)  # every write finished (or failed) before the replay returns
+
+    def write(self, conn: Connection, shadow: Shadow, at: int) -> None:
+        """Write what ``shadow``'s batch changed; ``at``: the batch's first position (named if it fails)."""
+        if self.thread is None or conn.dialect.name != "postgresql":
+            _write(conn, shadow.batch)
+            return
+        copies = []
+        for rows in shadow.batch.rows.values():
+            fresh = rows.take_inserts_only()
+            if fresh is None:  # rows of earlier batches change: they must be in the table first
+                self.wait()
+                _write(conn, shadow.batch, copies)
+                return
+            if fresh:
+                copies.append((rows, fresh))
+        if copies:
+            self.pending.append((shadow, at, self.thread.submit(self._copy_all, copies)))
+
+    def _copy_all(self, copies: list[tuple[Rows, list[dict[str, Any]]]]) -> None:
+        assert self.engine is not None
+        with self.engine.begin() as conn:
+            for rows, fresh in copies:
+                _copy(conn, rows, fresh)
+
+    def wait(self) -> None:
+        for _shadow, _at, future in self.pending:
+            with contextlib.suppress(Exception):  # reported by ``check``
+                future.result()
+
+    def check(self, shadow: Shadow) -> None:
+        """Mark ``shadow`` failed if one of its finished writes failed."""
+        still = []
+        for owner, at, future in self.pending:
+            if owner is not shadow or not future.done():
+                still.append((owner, at, future))
+            elif future.exception() is not None and not shadow.failed:
+                error = future.exception()
+                shadow.failed = (at, f"{type(error).__name__}: {error}")
+        self.pending = still
+
+
+def _write(conn: Connection, batch: Batch, copies: Sequence[tuple[Rows, list[dict[str, Any]]]] = ()) -> None:
+    """Flush a complete batch; on PostgreSQL, fresh rows of append-only shadows go in by COPY (and
+    ``copies``: fresh rows already taken from the batch)."""
     if conn.dialect.name != "postgresql":
         batch.flush(conn)
         return
+    for rows, fresh in copies:
+        _copy(conn, rows, fresh)
     for rows in batch.rows.values():
         fresh = rows.take_inserts_only()
         if fresh is None:
             rows.flush(conn)
-            continue
-        if fresh:
-            raw = conn.connection.driver_connection
-            columns = rows.columns
-            names = ", ".join(f'"{c}"' for c in columns)
-            values = itemgetter(*columns) if len(columns) > 1 else (lambda row, c=columns[0]: (row[c],))
-            with raw.cursor() as cur, cur.copy(f'COPY "{rows.table.name}" ({names}) FROM STDIN') as copy:
-                write = copy.write_row
-                for row in fresh:
-                    write(values(row))
+        elif fresh:
+            _copy(conn, rows, fresh)
+
+
+def _copy(conn: Connection, rows: Rows, fresh: list[dict[str, Any]]) -> None:
+    raw = conn.connection.driver_connection
+    columns = rows.columns
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = itemgetter(*columns) if len(columns) > 1 else (lambda row, c=columns[0]: (row[c],))
+    with raw.cursor() as cur, cur.copy(f'COPY "{rows.table.name}" ({names}) FROM STDIN') as copy:
+        write = copy.write_row
+        for row in fresh:
+            write(values(row))
 
 
 # -- rebuild ----------------------------------------------------------------------------------------
