@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import JSONTranscoder, Notification, find_id_convertor
 from eventsourcing.utils import resolve_topic
+import msgspec
 import psycopg
 from sqlalchemy import Table
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -95,16 +96,21 @@ class Decoder:
 
 
 def _lean_decoder(transcoder: Any) -> Callable[[bytes], Any] | None:
-    """eventsourcing's JSONTranscoder.decode with a leaner object hook (same result, same error for an
-    unknown transcoding; about 40 % less time: every event of a rebuild is decoded); None when the
-    transcoder is not the library's JSON one."""
+    """eventsourcing's JSONTranscoder.decode, faster (every event of a rebuild is decoded): the same values
+    and the same errors; None when the transcoder is not the library's JSON one.
+
+    msgspec parses the JSON into plain values about 2.5 times as fast as the json module, and the
+    transcoded objects (``{"_type_": ..., "_data_": ...}``) are then turned into their values bottom-up,
+    as json's object hook does. Text that msgspec refuses (an error, or what only the json module reads:
+    NaN, lone surrogates, numbers beyond a float) goes to the json module with a lean object hook, which
+    decides."""
     cls = type(transcoder)
     if not (isinstance(transcoder, JSONTranscoder) and cls.decode is JSONTranscoder.decode
             and cls._decode_obj is JSONTranscoder._decode_obj):
         return None
     names = transcoder.names
 
-    def hook(d: dict[str, Any]) -> Any:
+    def transcoded(d: dict[str, Any]) -> Any:
         if len(d) == 2 and "_type_" in d and "_data_" in d:
             try:
                 transcoding = names[d["_type_"]]
@@ -113,8 +119,47 @@ def _lean_decoder(transcoder: Any) -> Callable[[bytes], Any] | None:
             return transcoding.decode(d["_data_"])
         return d
 
-    decoder = json.JSONDecoder(object_hook=hook)
-    return lambda data: decoder.decode(data.decode("utf8"))
+    decoder = json.JSONDecoder(object_hook=transcoded)
+
+    def by_json(data: bytes) -> Any:
+        return decoder.decode(data.decode("utf8"))
+
+    parse = msgspec.json.Decoder().decode
+
+    def restore(value: Any) -> Any:
+        """Transcoded objects anywhere in ``value`` to their values, innermost first (as an object hook)."""
+        if type(value) is dict:
+            for key, item in value.items():
+                if type(item) is dict or type(item) is list:
+                    value[key] = restore(item)
+            return transcoded(value)
+        if type(value) is list:
+            for i, item in enumerate(value):
+                if type(item) is dict or type(item) is list:
+                    value[i] = restore(item)
+        return value
+
+    def by_msgspec(data: bytes) -> Any:
+        try:
+            value = parse(data)
+        except Exception:  # noqa: BLE001 - whatever msgspec refuses, the json module decides
+            return by_json(data)
+        if b"\\u" in data:  # a key "_type_" may be spelled with escapes: look everywhere
+            return restore(value)
+        marks = data.count(b'"_type_"')  # each object with a key "_type_" spells it so at least once
+        if not marks:
+            return value
+        if type(value) is dict:
+            # Usually every transcoded object is a field of the state itself (a timestamp, an id): when
+            # those account for every mark, there are none deeper, and no walk through the rest.
+            fields = [key for key, item in value.items() if type(item) is dict and "_type_" in item]
+            if len(fields) == marks:
+                for key in fields:
+                    value[key] = transcoded(value[key])
+                return value
+        return restore(value)
+
+    return by_msgspec
 
 
 class Projection(Protocol):
