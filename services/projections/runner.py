@@ -144,8 +144,8 @@ def _lean_decoder(transcoder: Any) -> Callable[[bytes], Any] | None:
             value = parse(data)
         except Exception:  # noqa: BLE001 - whatever msgspec refuses, the json module decides
             return by_json(data)
-        if b"\\u" in data:  # a key "_type_" may be spelled with escapes: look everywhere
-            return restore(value)
+        if data.find(b"\\") >= 0 and data.find(b"\\u") >= 0:  # (one byte is found fastest: memchr)
+            return restore(value)  # a key "_type_" may be spelled with escapes: look everywhere
         marks = data.count(b'"_type_"')  # each object with a key "_type_" spells it so at least once
         if not marks:
             return value
