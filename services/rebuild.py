@@ -147,7 +147,7 @@ def clean_leftovers_if_idle(citynet: Citynet) -> list[str]:
 
 class Shadow:
     """Shadow copies of a projection's tables: columns, defaults and primary key (secondary indexes are
-    built once the rows are in, see ``build_indexes``)."""
+    built once the rows are in, see ``index_statements``)."""
 
     def __init__(self, engine: Engine, projection: Projection) -> None:
         self.engine = engine
@@ -177,15 +177,13 @@ class Shadow:
         for table in self.tables.values():  # (swapped-in shadows have the live names now: not these)
             conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
 
-    def build_indexes(self) -> None:
-        _run_all(self.engine, self.index_statements())
-
-    def index_statements(self) -> list[str]:
+    def index_statements(self) -> list[tuple[int, str]]:
         """PostgreSQL: give the filled shadows the live tables' secondary indexes (as the database has
         them), under temporary names; ``swap_into_live`` then renames the
         shadows into place. Building an index over the loaded rows is far cheaper than maintaining
         it row by row, and the swap becomes a few catalogue changes however many rows there are.
-        (Planner statistics of the new tables come from autovacuum, as they did for rows copied in.)"""
+        (Planner statistics of the new tables come from autovacuum, as they did for rows copied in.)
+        Each statement comes with the number of rows its table holds."""
         names = [t.name for t in self.projection.tables]
         with self.engine.begin() as conn:
             rows = conn.execute(text(
@@ -195,14 +193,14 @@ class Shadow:
                 "  || '.' || quote_ident(i.indexname)) AND c.contype = 'p') ORDER BY i.tablename, i.indexname"),
                 {"names": names}).all()
         self._renames = []
-        statements = []
+        statements: list[tuple[int, str]] = []
         for table, index, definition in rows:
             match = _INDEX_DEF.match(definition)
             if match is None:
                 raise RuntimeError(f"cannot rebuild index {index} of {table}: {definition}")
             temporary = SHADOW + hashlib.sha1(index.encode()).hexdigest()[:20]  # unique as index names are
-            statements.append(f'CREATE {match["unique"] or ""}INDEX "{temporary}" '
-                              f'ON "{self.tables[table].name}" {match["rest"]}')
+            statement = f'CREATE {match["unique"] or ""}INDEX "{temporary}" ON "{self.tables[table].name}" {match["rest"]}'
+            statements.append((self.batch.rows[table].stored, statement))
             self._renames.append((table, temporary, index))
         return statements
 
@@ -245,21 +243,26 @@ class Shadow:
             conn.execute(text(f'ALTER INDEX "{temporary}" RENAME TO "{index}"'))
 
 
-def _run_all(engine: Engine, statements: Sequence[str], connections: int = 2) -> None:
-    """Run independent statements (index builds) on a few connections at once: each CREATE INDEX keeps
-    one server process busy, and two on one table do not block each other (SHARE locks)."""
-    from concurrent.futures import ThreadPoolExecutor
+def _build_indexes(engine: Engine, statements: Sequence[tuple[int, str]], connections: int = 2) -> None:
+    """Run index builds (with their tables' row counts) on a few connections at once: each CREATE INDEX
+    keeps one server process busy, and two on one table do not block each other (SHARE locks). Those of
+    the largest tables go first, so that the connections finish together; those of empty tables (most of
+    them, usually) go together in one transaction rather than a transaction each."""
+    empty = [st for rows, st in statements if not rows]
+    jobs = [[st] for _rows, st in sorted((s for s in statements if s[0]), key=lambda s: -s[0])]
+    jobs += [empty] if empty else []
 
-    def run(statement: str) -> None:
+    def run(job: list[str]) -> None:
         with engine.begin() as conn:
-            conn.execute(text(statement))
+            for statement in job:
+                conn.execute(text(statement))
 
-    if len(statements) <= 1 or connections <= 1:
-        for statement in statements:
-            run(statement)
+    if len(jobs) <= 1 or connections <= 1:
+        for job in jobs:
+            run(job)
         return
     with ThreadPoolExecutor(connections) as pool:
-        for future in [pool.submit(run, st) for st in statements]:
+        for future in [pool.submit(run, job) for job in jobs]:
             future.result()
 
 
@@ -512,7 +515,7 @@ def _rebuild_here(citynet: Citynet, shadows: Sequence[Shadow], progress: Progres
         replay(citynet, shadows, citynet.projections.head(), progress=progress)
     done = [s for s in shadows if not s.failed]
     if not citynet.storage.is_sqlite:  # all shadows' indexes at once, two at a time
-        _run_all(citynet.sync_engine, [st for s in done for st in s.index_statements()])
+        _build_indexes(citynet.sync_engine, [st for s in done for st in s.index_statements()])
     for shadow in done:
         _swap(citynet, shadow)
     return {s.projection.name: s.failed for s in shadows if s.failed}

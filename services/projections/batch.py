@@ -44,6 +44,12 @@ class Rows:
         self._dirty: set[Key] = set()
         self._groups: dict[tuple[str, ...], set[Key]] = {}  # group columns loaded, by value
 
+    @property
+    def stored(self) -> int:
+        """How many rows the table holds as of the last flush, as far as this batch knows (a complete
+        batch knows every row)."""
+        return len(self._stored)
+
     # -- loading ------------------------------------------------------------------
 
     def key_of(self, row: dict[str, Any]) -> Key:
