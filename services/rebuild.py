@@ -157,7 +157,8 @@ class Shadow:
             Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False,
                    server_default=c.server_default.arg if c.server_default is not None else None)  # type: ignore[attr-defined]
             for c in t.columns]) for t in projection.tables}
-        self.batch = Batch(projection.tables, complete=True, shadow=lambda t: self.tables[t.name])
+        self.batch = Batch(projection.tables, complete=True, shadow=lambda t: self.tables[t.name],
+                           adds_only=getattr(projection, "adds_only", False))
         self.position = 0
         self.failed: tuple[int, str] | None = None  # the event it could not apply, and why
         self._renames: list[tuple[str, str, str]] = []  # (live table, shadow index, live index name)

@@ -178,6 +178,8 @@ class Projection(Protocol):
     tables: Sequence[Table]
     topics: Sequence[str]  # empty: every event
     raw: bool  # True: wants stored records only, no decoding
+    # Optional: ``adds_only = True`` when every event adds new rows, never read back nor changed (a
+    # rebuild then writes them and forgets them: see batch.AddedRows).
 
     def prepare(self, conn: Connection, batch: Batch, items: Sequence[Item]) -> None:
         """Load, with a few set-based SELECTs, every row the batch's events will touch."""

@@ -46,6 +46,7 @@ def decode_state(transcoder: Transcoder, state: bytes) -> tuple[dict[str, Any], 
 class EventLogProjection:
     name = "event_log"
     raw = True
+    adds_only = True  # one new row per event, never read back nor changed (see AddedRows)
     topics: tuple[str, ...] = ()
     tables = (event_log,)
 
