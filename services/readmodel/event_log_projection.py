@@ -55,11 +55,13 @@ class EventLogProjection:
 
     def prepare(self, conn: Connection, b: Batch, items: Sequence[Item]) -> None:
         """Shared event classes (Agreement.*) name the base: keep each aggregate's own type from its first event."""
+        if b.complete:
+            return  # a rebuild sees every first event: ``apply`` notes their types, nothing to load
         known = b.memo.setdefault(AGGREGATE_TYPES, {})
         firsts = {str(i.notification.originator_id) for i in items if i.notification.originator_version == 1}
         wanted = {str(i.notification.originator_id) for i in items if i.notification.originator_version > 1} - firsts
         wanted -= known.keys()
-        if wanted and not b.complete:
+        if wanted:
             for part in _chunks(sorted(wanted), 500):
                 known.update({r.originator_id: r.aggregate_type for r in conn.execute(
                     select(event_log.c.originator_id, event_log.c.aggregate_type).where(
