@@ -28,6 +28,7 @@ import hashlib
 import os
 import re
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -42,7 +43,7 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.engine import Connection, Engine
 
 from citynet.services.projections import checkpoints
-from citynet.services.projections.batch import Batch
+from citynet.services.projections.batch import Batch, Rows
 from citynet.services.projections.runner import Item, Progress, Projection
 from citynet.services.projections.wakeup import lock_key
 from citynet.services.runtime import Citynet
@@ -146,7 +147,7 @@ def clean_leftovers_if_idle(citynet: Citynet) -> list[str]:
 
 class Shadow:
     """Shadow copies of a projection's tables: columns, defaults and primary key (secondary indexes are
-    built once the rows are in, see ``build_indexes``)."""
+    built once the rows are in, see ``index_statements``)."""
 
     def __init__(self, engine: Engine, projection: Projection) -> None:
         self.engine = engine
@@ -156,7 +157,8 @@ class Shadow:
             Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, autoincrement=False,
                    server_default=c.server_default.arg if c.server_default is not None else None)  # type: ignore[attr-defined]
             for c in t.columns]) for t in projection.tables}
-        self.batch = Batch(projection.tables, complete=True, shadow=lambda t: self.tables[t.name])
+        self.batch = Batch(projection.tables, complete=True, shadow=lambda t: self.tables[t.name],
+                           adds_only=getattr(projection, "adds_only", False))
         self.position = 0
         self.failed: tuple[int, str] | None = None  # the event it could not apply, and why
         self._renames: list[tuple[str, str, str]] = []  # (live table, shadow index, live index name)
@@ -176,15 +178,13 @@ class Shadow:
         for table in self.tables.values():  # (swapped-in shadows have the live names now: not these)
             conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
 
-    def build_indexes(self) -> None:
-        _run_all(self.engine, self.index_statements())
-
-    def index_statements(self) -> list[str]:
+    def index_statements(self) -> list[tuple[int, str]]:
         """PostgreSQL: give the filled shadows the live tables' secondary indexes (as the database has
         them), under temporary names; ``swap_into_live`` then renames the
         shadows into place. Building an index over the loaded rows is far cheaper than maintaining
         it row by row, and the swap becomes a few catalogue changes however many rows there are.
-        (Planner statistics of the new tables come from autovacuum, as they did for rows copied in.)"""
+        (Planner statistics of the new tables come from autovacuum, as they did for rows copied in.)
+        Each statement comes with the number of rows its table holds."""
         names = [t.name for t in self.projection.tables]
         with self.engine.begin() as conn:
             rows = conn.execute(text(
@@ -194,14 +194,14 @@ class Shadow:
                 "  || '.' || quote_ident(i.indexname)) AND c.contype = 'p') ORDER BY i.tablename, i.indexname"),
                 {"names": names}).all()
         self._renames = []
-        statements = []
+        statements: list[tuple[int, str]] = []
         for table, index, definition in rows:
             match = _INDEX_DEF.match(definition)
             if match is None:
                 raise RuntimeError(f"cannot rebuild index {index} of {table}: {definition}")
             temporary = SHADOW + hashlib.sha1(index.encode()).hexdigest()[:20]  # unique as index names are
-            statements.append(f'CREATE {match["unique"] or ""}INDEX "{temporary}" '
-                              f'ON "{self.tables[table].name}" {match["rest"]}')
+            statement = f'CREATE {match["unique"] or ""}INDEX "{temporary}" ON "{self.tables[table].name}" {match["rest"]}'
+            statements.append((self.batch.rows[table].stored, statement))
             self._renames.append((table, temporary, index))
         return statements
 
@@ -244,21 +244,26 @@ class Shadow:
             conn.execute(text(f'ALTER INDEX "{temporary}" RENAME TO "{index}"'))
 
 
-def _run_all(engine: Engine, statements: Sequence[str], connections: int = 2) -> None:
-    """Run independent statements (index builds) on a few connections at once: each CREATE INDEX keeps
-    one server process busy, and two on one table do not block each other (SHARE locks)."""
-    from concurrent.futures import ThreadPoolExecutor
+def _build_indexes(engine: Engine, statements: Sequence[tuple[int, str]], connections: int = 2) -> None:
+    """Run index builds (with their tables' row counts) on a few connections at once: each CREATE INDEX
+    keeps one server process busy, and two on one table do not block each other (SHARE locks). Those of
+    the largest tables go first, so that the connections finish together; those of empty tables (most of
+    them, usually) go together in one transaction rather than a transaction each."""
+    empty = [st for rows, st in statements if not rows]
+    jobs = [[st] for _rows, st in sorted((s for s in statements if s[0]), key=lambda s: -s[0])]
+    jobs += [empty] if empty else []
 
-    def run(statement: str) -> None:
+    def run(job: list[str]) -> None:
         with engine.begin() as conn:
-            conn.execute(text(statement))
+            for statement in job:
+                conn.execute(text(statement))
 
-    if len(statements) <= 1 or connections <= 1:
-        for statement in statements:
-            run(statement)
+    if len(jobs) <= 1 or connections <= 1:
+        for job in jobs:
+            run(job)
         return
     with ThreadPoolExecutor(connections) as pool:
-        for future in [pool.submit(run, st) for st in statements]:
+        for future in [pool.submit(run, job) for job in jobs]:
             future.result()
 
 
@@ -267,40 +272,73 @@ _INDEX_DEF = re.compile(r"^CREATE (?P<unique>UNIQUE )?INDEX \S+ ON \S+ (?P<rest>
 
 def replay(citynet: Citynet, shadows: Sequence[Shadow], upto: int, conn: Connection | None = None,
            progress: Progress | None = None) -> None:
-    """Apply the log to the shadows up to ``upto``, reading and decoding each event once for all of them."""
+    """Apply the log to the shadows up to ``upto``, reading and decoding each event once for all of them.
+
+    With no ``conn`` on PostgreSQL, reading and writing overlap the work in Python: a thread reads the
+    next batch of the log and another COPYs the rows of the last one while this one decodes and applies
+    (psycopg waits for the server without holding the GIL)."""
     start = min(s.position for s in shadows)
     decoder = citynet.projections.decoder
     wanted = [(s, set(s.projection.topics)) for s in shadows]
-    while start < upto:
-        items = _read(citynet, start, upto)
-        if not items:
-            break
-        end = items[-1].position if len(items) == READ_BATCH else upto
-        for shadow, topics in wanted:
-            if shadow.failed:
-                continue
-            mine = [i for i in items if i.position > shadow.position and (not topics or i.notification.topic in topics)]
-            current = None
-            try:
-                with _connection(citynet.sync_engine, conn) as c:
-                    for current in mine:
-                        decoder.state(current) if shadow.projection.raw else decoder.event(current)
-                    current = None
-                    shadow.projection.prepare(c, shadow.batch, mine)
-                    for current in mine:
-                        shadow.projection.apply(shadow.batch, current)
-                    current = None
-                    _write(c, shadow.batch)
-            except Exception as error:  # noqa: BLE001 - this projection stops; the others go on
-                if conn is not None:
-                    raise
-                at = current.position if current is not None else (mine[0].position if mine else end)
-                shadow.failed = (at, f"{type(error).__name__}: {error}")
-                continue
-            shadow.position = end
-        start = end
-        if progress:
-            progress(end, upto)
+    # Shadow rows are scratch data until the swap (a crash discards them): the projections' engine commits
+    # them without waiting for the WAL flush, as it does the live rows.
+    engine = citynet.projection_engine
+    background = conn is None and not citynet.storage.is_sqlite
+    with _Writer(engine if background else None) as writer:
+        for items in _batches(citynet, start, upto, read_ahead=background):
+            end = items[-1].position if len(items) == READ_BATCH else upto
+            present = {i.notification.topic for i in items}
+            for shadow, topics in wanted:
+                writer.check(shadow)
+                if shadow.failed:
+                    continue
+                if topics and topics.isdisjoint(present):  # nothing for it here: no scan, no transaction
+                    shadow.position = end
+                    continue
+                mine = [i for i in items if i.position > shadow.position and (not topics or i.notification.topic in topics)]
+                current = None
+                try:
+                    with _connection(engine, conn) as c:
+                        for current in mine:
+                            decoder.state(current) if shadow.projection.raw else decoder.event(current)
+                        current = None
+                        shadow.projection.prepare(c, shadow.batch, mine)
+                        for current in mine:
+                            shadow.projection.apply(shadow.batch, current)
+                        current = None
+                        writer.write(c, shadow, mine[0].position if mine else end)
+                except Exception as error:  # noqa: BLE001 - this projection stops; the others go on
+                    if conn is not None:
+                        raise
+                    at = current.position if current is not None else (mine[0].position if mine else end)
+                    shadow.failed = (at, f"{type(error).__name__}: {error}")
+                    continue
+                shadow.position = end
+            if progress:
+                progress(end, upto)
+    for shadow, _topics in wanted:
+        writer.check(shadow)  # the last writes' failures
+
+
+def _batches(citynet: Citynet, start: int, upto: int, read_ahead: bool) -> Iterator[list[Item]]:
+    """The log after ``start`` up to ``upto``, batch by batch; with ``read_ahead``, each next batch is read
+    by a thread while the caller works on this one."""
+    if not read_ahead:
+        while start < upto and (items := _read(citynet, start, upto)):
+            yield items
+            if len(items) < READ_BATCH:
+                return
+            start = items[-1].position
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="citynet-rebuild-read") as reader:
+        following = reader.submit(_read, citynet, start, upto) if start < upto else None
+        while following is not None:
+            items = following.result()
+            if not items:
+                return
+            following = (reader.submit(_read, citynet, items[-1].position, upto)
+                         if len(items) == READ_BATCH and items[-1].position < upto else None)
+            yield items
 
 
 class Stored(NamedTuple):
@@ -322,14 +360,18 @@ def _read(citynet: Citynet, start: int, upto: int) -> list[Item]:
     if citynet.storage.is_sqlite or datastore is None:
         return [Item(n.id, n) for n in recorder.select_notifications(
             start=start, limit=READ_BATCH, stop=upto, inclusive_of_start=False)]
+    # No upper bound in the query: with one, and without planner statistics (autovacuum off, or not yet
+    # run after a bulk load), PostgreSQL estimates a few rows and sorts the whole rest of the log for
+    # every batch (a rebuild grew quadratic). ``> start ORDER BY ... LIMIT`` walks the index; rows past
+    # ``upto`` (at most one batch, at the end) are left out here.
     statement = psycopg.sql.SQL(
         "SELECT notification_id, originator_id::text, originator_version, topic, state FROM {}.{} "
-        "WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s").format(
+        "WHERE notification_id > %s ORDER BY notification_id LIMIT %s").format(
         psycopg.sql.Identifier(datastore.schema), psycopg.sql.Identifier(recorder.events_table_name))
     with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
-        cursor.execute(statement, (start, upto, READ_BATCH), prepare=True)
+        cursor.execute(statement, (start, READ_BATCH), prepare=True)
         make = Stored._make
-        return [Item(row[0], make(row)) for row in cursor.fetchall()]
+        return [Item(row[0], make(row)) for row in cursor.fetchall() if row[0] <= upto]
 
 
 @contextlib.contextmanager
@@ -341,25 +383,91 @@ def _connection(engine: Engine, conn: Connection | None) -> Iterator[Connection]
         yield own
 
 
-def _write(conn: Connection, batch: Batch) -> None:
-    """Flush a complete batch; on PostgreSQL, fresh rows of append-only shadows go in by COPY."""
+class _Writer:
+    """Writes the shadows' batches in order. With an engine (PostgreSQL, no caller's transaction), COPYs of
+    fresh rows go to a thread with a connection and a transaction per batch of its own, and the replay goes
+    on meanwhile; a batch that changes stored rows first waits for those, then is written at once in the
+    replay's transaction. Without one, every batch is written at once in the replay's transaction."""
+
+    def __init__(self, engine: Engine | None) -> None:
+        self.engine = engine
+        self.pending: list[tuple[Shadow, int, Future[None]]] = []
+        self.thread: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> _Writer:
+        if self.engine is not None:
+            self.thread = ThreadPoolExecutor(1, thread_name_prefix="citynet-rebuild-write")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.thread is not None:
+            self.thread.shutdown(wait=True)  # every write finished (or failed) before the replay returns
+
+    def write(self, conn: Connection, shadow: Shadow, at: int) -> None:
+        """Write what ``shadow``'s batch changed; ``at``: the batch's first position (named if it fails)."""
+        if self.thread is None or conn.dialect.name != "postgresql":
+            _write(conn, shadow.batch)
+            return
+        copies = []
+        for rows in shadow.batch.rows.values():
+            fresh = rows.take_inserts_only()
+            if fresh is None:  # rows of earlier batches change: they must be in the table first
+                self.wait()
+                _write(conn, shadow.batch, copies)
+                return
+            if fresh:
+                copies.append((rows, fresh))
+        if copies:
+            self.pending.append((shadow, at, self.thread.submit(self._copy_all, copies)))
+
+    def _copy_all(self, copies: list[tuple[Rows, list[dict[str, Any]]]]) -> None:
+        assert self.engine is not None
+        with self.engine.begin() as conn:
+            for rows, fresh in copies:
+                _copy(conn, rows, fresh)
+
+    def wait(self) -> None:
+        for _shadow, _at, future in self.pending:
+            with contextlib.suppress(Exception):  # reported by ``check``
+                future.result()
+
+    def check(self, shadow: Shadow) -> None:
+        """Mark ``shadow`` failed if one of its finished writes failed."""
+        still = []
+        for owner, at, future in self.pending:
+            if owner is not shadow or not future.done():
+                still.append((owner, at, future))
+            elif future.exception() is not None and not shadow.failed:
+                error = future.exception()
+                shadow.failed = (at, f"{type(error).__name__}: {error}")
+        self.pending = still
+
+
+def _write(conn: Connection, batch: Batch, copies: Sequence[tuple[Rows, list[dict[str, Any]]]] = ()) -> None:
+    """Flush a complete batch; on PostgreSQL, fresh rows of append-only shadows go in by COPY (and
+    ``copies``: fresh rows already taken from the batch)."""
     if conn.dialect.name != "postgresql":
         batch.flush(conn)
         return
+    for rows, fresh in copies:
+        _copy(conn, rows, fresh)
     for rows in batch.rows.values():
         fresh = rows.take_inserts_only()
         if fresh is None:
             rows.flush(conn)
-            continue
-        if fresh:
-            raw = conn.connection.driver_connection
-            columns = rows.columns
-            names = ", ".join(f'"{c}"' for c in columns)
-            values = itemgetter(*columns) if len(columns) > 1 else (lambda row, c=columns[0]: (row[c],))
-            with raw.cursor() as cur, cur.copy(f'COPY "{rows.table.name}" ({names}) FROM STDIN') as copy:
-                write = copy.write_row
-                for row in fresh:
-                    write(values(row))
+        elif fresh:
+            _copy(conn, rows, fresh)
+
+
+def _copy(conn: Connection, rows: Rows, fresh: list[dict[str, Any]]) -> None:
+    raw = conn.connection.driver_connection
+    columns = rows.columns
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = itemgetter(*columns) if len(columns) > 1 else (lambda row, c=columns[0]: (row[c],))
+    with raw.cursor() as cur, cur.copy(f'COPY "{rows.table.name}" ({names}) FROM STDIN') as copy:
+        write = copy.write_row
+        for row in fresh:
+            write(values(row))
 
 
 # -- rebuild ----------------------------------------------------------------------------------------
@@ -408,7 +516,7 @@ def _rebuild_here(citynet: Citynet, shadows: Sequence[Shadow], progress: Progres
         replay(citynet, shadows, citynet.projections.head(), progress=progress)
     done = [s for s in shadows if not s.failed]
     if not citynet.storage.is_sqlite:  # all shadows' indexes at once, two at a time
-        _run_all(citynet.sync_engine, [st for s in done for st in s.index_statements()])
+        _build_indexes(citynet.sync_engine, [st for s in done for st in s.index_statements()])
     for shadow in done:
         _swap(citynet, shadow)
     return {s.projection.name: s.failed for s in shadows if s.failed}

@@ -44,6 +44,12 @@ class Rows:
         self._dirty: set[Key] = set()
         self._groups: dict[tuple[str, ...], set[Key]] = {}  # group columns loaded, by value
 
+    @property
+    def stored(self) -> int:
+        """How many rows the table holds as of the last flush, as far as this batch knows (a complete
+        batch knows every row)."""
+        return len(self._stored)
+
     # -- loading ------------------------------------------------------------------
 
     def key_of(self, row: dict[str, Any]) -> Key:
@@ -101,10 +107,14 @@ class Rows:
             if row is not None and all(row[c] == v for c, v in items):
                 yield row
 
-    def put(self, row: dict[str, Any]) -> None:
+    def _full(self, row: dict[str, Any]) -> dict[str, Any]:
         full = row if len(row) == len(self.columns) else {**self._defaults, **row}
         if len(full) != len(self.columns):
             raise KeyError(f"{self.table.name} needs values for {sorted(set(self.columns) - set(full))}")
+        return full
+
+    def put(self, row: dict[str, Any]) -> None:
+        full = self._full(row)
         key = self.key_of(full)
         self._rows[key] = full
         self._dirty.add(key)
@@ -164,13 +174,49 @@ class Rows:
         return fresh  # type: ignore[return-value]
 
 
+class AddedRows(Rows):
+    """The rows of a complete batch (a rebuild) of a projection that only adds rows: each event a new
+    one, never read back nor changed (the event log). They are handed over to be written and then
+    forgotten, not kept until the end as other complete batches keep theirs: keeping every row of the
+    log in memory was a fifth of the event log's rebuild time (and most of its memory)."""
+
+    def __init__(self, table: Table) -> None:
+        super().__init__(table, complete=True)
+        self._added: list[dict[str, Any]] = []
+        self._written = 0
+
+    @property
+    def stored(self) -> int:
+        return self._written
+
+    def put(self, row: dict[str, Any]) -> None:
+        self._added.append(self._full(row))
+
+    def take_inserts_only(self) -> list[dict[str, Any]]:
+        fresh, self._added = self._added, []
+        self._written += len(fresh)
+        return fresh
+
+    def flush(self, conn: Connection) -> int:
+        fresh = self.take_inserts_only()
+        for i in range(0, len(fresh), CHUNK):
+            conn.execute(insert(self.table), fresh[i:i + CHUNK])
+        return len(fresh)
+
+    def _only_adds(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"{self.table.name}: its projection only adds rows (adds_only), it cannot read or change them")
+
+    load = load_groups = get = where = update = remove = _only_adds
+
+
 class Batch:
     """The ``Rows`` of every table a projection owns, for one batch (or a whole rebuild)."""
 
     def __init__(self, tables: Iterable[Table], complete: bool = False,
-                 shadow: Callable[[Table], Table] | None = None) -> None:
+                 shadow: Callable[[Table], Table] | None = None, adds_only: bool = False) -> None:
         # Handlers name the live tables; a rebuild writes the same rows into shadow tables.
-        self.rows = {t.name: Rows(shadow(t) if shadow else t, complete) for t in tables}
+        self.rows = {t.name: AddedRows(shadow(t) if shadow else t) if complete and adds_only
+                     else Rows(shadow(t) if shadow else t, complete) for t in tables}
         self.complete = complete
         self.memo: dict[str, Any] = {}  # per-projection scratch (e.g. next arrival numbers)
 
