@@ -31,7 +31,6 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 import psycopg
@@ -43,7 +42,7 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.engine import Connection, Engine
 
 from citynet.services.projections import checkpoints
-from citynet.services.projections.batch import Batch, Rows
+from citynet.services.projections.batch import Batch, Rows, copy_rows, write
 from citynet.services.projections.runner import Item, Progress, Projection
 from citynet.services.projections.wakeup import lock_key
 from citynet.services.runtime import Citynet
@@ -406,14 +405,14 @@ class _Writer:
     def write(self, conn: Connection, shadow: Shadow, at: int) -> None:
         """Write what ``shadow``'s batch changed; ``at``: the batch's first position (named if it fails)."""
         if self.thread is None or conn.dialect.name != "postgresql":
-            _write(conn, shadow.batch)
+            write(conn, shadow.batch)
             return
         copies = []
         for rows in shadow.batch.rows.values():
             fresh = rows.take_inserts_only()
             if fresh is None:  # rows of earlier batches change: they must be in the table first
                 self.wait()
-                _write(conn, shadow.batch, copies)
+                write(conn, shadow.batch, copies)
                 return
             if fresh:
                 copies.append((rows, fresh))
@@ -424,7 +423,7 @@ class _Writer:
         assert self.engine is not None
         with self.engine.begin() as conn:
             for rows, fresh in copies:
-                _copy(conn, rows, fresh)
+                copy_rows(conn, rows, fresh)
 
     def wait(self) -> None:
         for _shadow, _at, future in self.pending:
@@ -441,33 +440,6 @@ class _Writer:
                 error = future.exception()
                 shadow.failed = (at, f"{type(error).__name__}: {error}")
         self.pending = still
-
-
-def _write(conn: Connection, batch: Batch, copies: Sequence[tuple[Rows, list[dict[str, Any]]]] = ()) -> None:
-    """Flush a complete batch; on PostgreSQL, fresh rows of append-only shadows go in by COPY (and
-    ``copies``: fresh rows already taken from the batch)."""
-    if conn.dialect.name != "postgresql":
-        batch.flush(conn)
-        return
-    for rows, fresh in copies:
-        _copy(conn, rows, fresh)
-    for rows in batch.rows.values():
-        fresh = rows.take_inserts_only()
-        if fresh is None:
-            rows.flush(conn)
-        elif fresh:
-            _copy(conn, rows, fresh)
-
-
-def _copy(conn: Connection, rows: Rows, fresh: list[dict[str, Any]]) -> None:
-    raw = conn.connection.driver_connection
-    columns = rows.columns
-    names = ", ".join(f'"{c}"' for c in columns)
-    values = itemgetter(*columns) if len(columns) > 1 else (lambda row, c=columns[0]: (row[c],))
-    with raw.cursor() as cur, cur.copy(f'COPY "{rows.table.name}" ({names}) FROM STDIN') as copy:
-        write = copy.write_row
-        for row in fresh:
-            write(values(row))
 
 
 # -- rebuild ----------------------------------------------------------------------------------------

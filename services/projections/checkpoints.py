@@ -107,12 +107,14 @@ def claim_and_advance(conn: Connection, name: str, expected: int, position: int,
     ``announce``: standings to tell other processes when (and only if) this transaction commits; on
     PostgreSQL sent in the same statement (a NOTIFY is delivered at commit wherever it stands)."""
     if announce and conn.dialect.name == "postgresql":
-        claimed = conn.execute(text(
-            "WITH claimed AS (UPDATE projection_checkpoints SET position = :position, stalled_at = NULL, "
-            "error = NULL, failures = 0, updated_at = :now WHERE name = :name AND position = :expected "
-            "RETURNING 1) SELECT pg_notify(:channel, :payload) FROM claimed"),
+        # Through the driver, prepared: once per projection and round, SQLAlchemy's execution around it
+        # cost more than the statement.
+        claimed = conn.connection.driver_connection.execute(
+            "WITH claimed AS (UPDATE projection_checkpoints SET position = %(position)s, stalled_at = NULL, "
+            "error = NULL, failures = 0, updated_at = %(now)s WHERE name = %(name)s AND position = %(expected)s "
+            "RETURNING 1) SELECT pg_notify(%(channel)s, %(payload)s) FROM claimed",
             {"position": position, "now": _now(), "name": name, "expected": expected,
-             "channel": POSITIONS_CHANNEL, "payload": json.dumps(announce)}).all()
+             "channel": POSITIONS_CHANNEL, "payload": json.dumps(announce)}, prepare=True).fetchall()
         return len(claimed) == 1
     result = conn.execute(update(checkpoints).where(checkpoints.c.name == name, checkpoints.c.position == expected)
                           .values(position=position, stalled_at=None, error=None, failures=0, updated_at=_now()))

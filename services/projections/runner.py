@@ -33,7 +33,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.engine import Connection, Engine
 
 from citynet.services.projections import checkpoints
-from citynet.services.projections.batch import CLAIMED, Batch
+from citynet.services.projections.batch import CLAIMED, Batch, write
 from citynet.services.projections.board import PositionBoard
 
 log = logging.getLogger(__name__)
@@ -312,7 +312,7 @@ class Runner:
             self.projection.prepare(conn, batch, items)
             for item in items:
                 self.projection.apply(batch, item)
-            batch.flush(conn)
+            write(conn, batch)
         self.announced = target
         for r, p in told:
             r.announced = max(r.announced, p)
