@@ -3,13 +3,14 @@
 strawberry's handler does the protocol; this adds what a public server needs (decision 014):
 - a message larger than the body limit is refused (close 1009) before it is parsed;
 - at most N live connections per identity, WebSocket and Server-Sent Events together, in this process
-  or, with CITYNET_REDIS_URL, across every process on that Redis (close 4429 instead of connection_ack);
+  or, with CITYNET_REDIS_URL, across every process on that Redis (close 1013 instead of connection_ack);
 - the subscription ends when the token expires (close 4403, the protocol's "Forbidden");
 - a connection with no operation running and no message for the idle timeout is closed (1000);
 - a socket that has not sent connection_init within CITYNET_WS_INIT_SECONDS is closed (4408, strawberry), and
-  one client address holds at most CITYNET_MAX_CONNECTIONS_PER_IDENTITY such sockets at once in this process
-  (4429): un-initialised sockets do not pile up;
-- the rate limit's budget (infra/operation_budget.py, one with HTTP): connection_init takes a unit (4429
+  one client address holds at most 4 x CITYNET_MAX_CONNECTIONS_PER_IDENTITY such sockets at once in this
+  process (1013): un-initialised sockets do not pile up;
+- a connection sends at most 100 messages (pings included) per 10 s, else it is closed (1008);
+- the rate limit's budget (infra/operation_budget.py, one with HTTP): connection_init takes a unit (1013
   past it) and so does every subscribe message, whatever its operation (the protocol's ``error`` for that
   id past it, the connection stays open);
 - clients' pings are answered with pongs (strawberry); the server pings every CITYNET_WS_PING_SECONDS
@@ -36,11 +37,17 @@ from citynet.infra.operation_budget import OperationBudget
 from citynet.services.attribution import ANONYMOUS
 
 MESSAGE_TOO_BIG = 1009  # RFC 6455
-TOO_MANY_CONNECTIONS = 4429  # graphql-ws's "too many requests" family
+# Refusals a client should retry later: 1013 "Try Again Later" (RFC 6455), which graphql-ws clients retry
+# with their back-off; 4429 is in their list of codes never retried (a review: a frontend refused once
+# stayed dead until the page was reloaded). 4429 stays strawberry's, for a second connection_init.
+TRY_AGAIN_LATER = 1013
+TOO_MANY_MESSAGES = 1008  # RFC 6455 "Policy Violation": a flood is not retried
+MESSAGE_WINDOW_SECONDS = 10.0
 FORBIDDEN = 4403  # graphql-transport-ws: the token is no longer valid
 IDLE = 1000  # a normal close: nothing was running
 NO_PONG = 4499  # the peer did not answer a ping in time (graphql-ws: "Terminated")
 RATE_LIMITED = "RATE_LIMITED"
+PENDING_PER_CONNECTION = 4
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,12 @@ class LivePolicy:
     pong_timeout_seconds: float = 20.0
     redis_url: str = ""
     budget: OperationBudget | None = None  # None: no rate limit
-    # Sockets not yet initialised, per client address, in this process (at most max_connections_per_identity).
+    # Sockets not yet initialised, per client address, in this process (at most PENDING_PER_CONNECTION times
+    # max_connections_per_identity: an office behind one NAT opens several at once).
     pending: LocalSlots = field(default_factory=LocalSlots)
+    # Messages a connection may send per MESSAGE_WINDOW_SECONDS (pings, subscribes, anything): a review
+    # pegged the server with a flood of pings, which cost no budget (6 windows: 600 a minute).
+    max_messages_per_window: int = 100
 
 
 def token_expiry(params: Any, tokens: TokenConfig) -> datetime | None:
@@ -111,7 +122,8 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):  # type: ignore[typ
         self.slot: Slot | None = None
         self.pending: Slot | None = None  # this socket's place among its address's un-initialised ones
         self.timers: list[asyncio.Task[None]] = []
-        self.last_message = asyncio.get_running_loop().time()
+        self.last_message = self.window_start = asyncio.get_running_loop().time()
+        self.window_messages = 0
         self.pong = asyncio.Event()
 
     @property
@@ -127,9 +139,9 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):  # type: ignore[typ
         # connection_init), apart from its live connections: anonymous neighbours behind one NAT must
         # not keep its signed-in users from connecting. Released at the ack or the close.
         pending = await self.policy.pending.acquire(identity_of(ANONYMOUS, self.client),
-                                                    self.policy.max_connections_per_identity)
+                                                    PENDING_PER_CONNECTION * self.policy.max_connections_per_identity)
         if pending is None:
-            await self.websocket.close(code=TOO_MANY_CONNECTIONS, reason="Too many connections for this identity")
+            await self.websocket.close(code=TRY_AGAIN_LATER, reason="Too many connections for this identity")
             return
         self.pending = pending
         self.timers.append(asyncio.create_task(self._close_when_idle()))
@@ -158,8 +170,15 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):  # type: ignore[typ
         await super().handle_subscribe(message)
 
     async def handle_message(self, message: Any) -> None:
-        if not (isinstance(message, dict) and message.get("type") == "pong"):
-            self.last_message = asyncio.get_running_loop().time()  # answering our pings is not activity
+        now = asyncio.get_running_loop().time()
+        if now - self.window_start >= MESSAGE_WINDOW_SECONDS:
+            self.window_start, self.window_messages = now, 0
+        self.window_messages += 1
+        if self.window_messages > self.policy.max_messages_per_window:
+            await self.websocket.close(code=TOO_MANY_MESSAGES, reason="Policy Violation: too many messages")
+            return
+        if not (isinstance(message, dict) and message.get("type") in ("ping", "pong")):
+            self.last_message = now  # keep-alives are not activity: a socket that only pings idles out
         self.pong.set()  # anything the peer sends shows it is there; a pong is the usual answer
         await super().handle_message(message)
 
@@ -173,13 +192,13 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler):  # type: ignore[typ
             budget = self.policy.budget
             retry_after = None if budget is None else await budget.take(identity)
             if retry_after is not None:
-                await self.websocket.close(code=TOO_MANY_CONNECTIONS,
+                await self.websocket.close(code=TRY_AGAIN_LATER,
                                            reason=f"Too many requests: retry after {retry_after} s")
                 return
             self.slot = await slots_for(self.policy.redis_url).acquire(identity,
                                                                        self.policy.max_connections_per_identity)
             if self.slot is None:
-                await self.websocket.close(code=TOO_MANY_CONNECTIONS, reason="Too many connections for this identity")
+                await self.websocket.close(code=TRY_AGAIN_LATER, reason="Too many connections for this identity")
                 return
             self.identity = identity
             if budget is not None and hasattr(self.context, "live_budget"):

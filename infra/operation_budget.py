@@ -6,8 +6,9 @@ of the current window and the window's end (``reset``). A WebSocket is one HTTP 
 not even that: the middleware sees HTTP scopes only), yet graphql-transport-ws runs queries and
 mutations as well as subscriptions over it, and a resumed subscription replays up to 50 messages. So
 live updates spend the same budget, in the same record: a WebSocket's ``connection_init`` and each of
-its ``subscribe`` messages take one unit, and resolvers can take more (``LiveBudget``) for the work a
-subscription asks for. Redis-backed with ``CITYNET_REDIS_URL`` (infra/rate_limit_store.py), as the
+its ``subscribe`` messages take one unit. The messages a resume replays are charged to a second record of
+the same shape and size (``LiveBudget``, ``REPLAYS``), so that resuming does not starve the caller's
+queries. Redis-backed with ``CITYNET_REDIS_URL`` (infra/rate_limit_store.py), as the
 middleware's.
 
 Read-modify-write of the record is guarded by a lock in this process, shared with the middleware
@@ -29,9 +30,15 @@ from litestar.stores.base import Store
 WINDOW_SECONDS = DURATION_VALUES["minute"]
 
 
-def budget_key(identity: str) -> str:
-    """The middleware's key for ``identity`` (``RateLimitMiddleware.cache_key_from_request``)."""
-    return f"{RateLimitMiddleware.__name__}::{identity}"
+def budget_key(identity: str, record: str = RateLimitMiddleware.__name__) -> str:
+    """The middleware's key for ``identity`` (``RateLimitMiddleware.cache_key_from_request``), or that of
+    another record of the same shape."""
+    return f"{record}::{identity}"
+
+
+# Replayed messages of resumed subscriptions have a budget of their own, of the same size: drawn from the
+# requests' budget, a dashboard resuming twelve subscriptions spent its minute and its next query got 429.
+REPLAYS = "LiveReplay"
 
 
 class OperationBudget:
@@ -50,9 +57,9 @@ class OperationBudget:
                 return record
         return CacheObject(history=[], reset=now + WINDOW_SECONDS)
 
-    async def take_up_to(self, identity: str, units: int) -> int:
+    async def take_up_to(self, identity: str, units: int, record: str = RateLimitMiddleware.__name__) -> int:
         """Grant as many of ``units`` as the window has room for, record them, return how many."""
-        granted, _ = await self._take(identity, units)
+        granted, _ = await self._take(identity, units, record)
         return granted
 
     async def take(self, identity: str) -> int | None:
@@ -60,8 +67,9 @@ class OperationBudget:
         granted, record = await self._take(identity, 1)
         return None if granted else max(record.reset - int(time()), 1)
 
-    async def _take(self, identity: str, units: int) -> tuple[int, CacheObject]:
-        key = budget_key(identity)
+    async def _take(self, identity: str, units: int,
+                    record_name: str = RateLimitMiddleware.__name__) -> tuple[int, CacheObject]:
+        key = budget_key(identity, record_name)
         async with self.lock:
             now = int(time())
             record = await self._history(key, now)
@@ -77,13 +85,14 @@ class OperationBudget:
 
 @dataclass(frozen=True)
 class LiveBudget:
-    """One caller's budget, for resolvers (``Context.live_budget``): e.g. the messages a resume replays."""
+    """One caller's budget for the messages its resumes replay (``Context.live_budget``): a record apart
+    from the requests', of the same size per minute."""
 
     budget: OperationBudget
     identity: str
 
     async def take_up_to(self, units: int) -> int:
-        return await self.budget.take_up_to(self.identity, units)
+        return await self.budget.take_up_to(self.identity, units, REPLAYS)
 
 
 def sharing_lock(budget: OperationBudget) -> type[RateLimitMiddleware]:

@@ -199,7 +199,7 @@ def test_connections_per_identity_count_both_transports(live: Live, streams: lis
         ws.send('{"type": "connection_init", "payload": {"authorization": "Bearer %s"}}' % bearer)
         with pytest.raises(Exception) as closed:
             ws.recv(timeout=10)
-        assert "4429" in str(closed.value)
+        assert "1013" in str(closed.value)
     first.close()  # a closed stream frees its place once the server sees the disconnect
     deadline = time.monotonic() + 10
     while True:
