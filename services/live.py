@@ -23,9 +23,11 @@ from datetime import timezone
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import and_, func, select
 from citynet.domain.errors import InvalidInput
+from citynet.domain.translation import Translations
 
 from citynet.services.readmodel.audit_queries import EventFilter, EventRow
 from citynet.services.readmodel.tables import event_log
@@ -48,6 +50,21 @@ def _row(r: Any) -> EventRow:
     return EventRow(r.position, r.originator_id, r.originator_version, r.aggregate_type, r.event_type,
                     r.recorded_at, r.actor_id, r.actor_role, r.actor_city_id, r.correlation_id, r.causation_id,
                     r.command, json.loads(r.data))
+
+
+def with_translations(keys: frozenset[str] | None) -> frozenset[str] | None:
+    """The aggregates whose events change these objects as subscribers see them: each object's own, and
+    its translations (a workshop's title in German is the workshop's news; a review found live clients
+    kept the old title until the workshop's next event)."""
+    if keys is None:
+        return None
+    more = set(keys)
+    for key in keys:
+        try:
+            more.add(str(Translations.create_id(UUID(key))))
+        except ValueError:
+            continue
+    return frozenset(more)
 
 
 def _utc_text(moment: Any) -> str:
@@ -169,6 +186,7 @@ class LiveFeed:
         Only the newest ``limit`` missed events are delivered one by one; the state they show already
         includes the skipped ones. The auditors' event tail is not limited: each event is its content."""
         limit = limit or _default_max_replay
+        keys = with_translations(keys) or keys
         if after is None:
             return None, 0
         await self._check_within_log(after)
@@ -187,6 +205,7 @@ class LiveFeed:
     async def missed(self, keys: frozenset[str], after: int, limit: int | None = None) -> int:
         """How many of these objects' events a resume from ``after`` would replay (at most ``limit``)."""
         limit = limit or _default_max_replay
+        keys = with_translations(keys) or keys
         await self._check_within_log(after)
         recent = (select(event_log.c.position)
                   .where(event_log.c.position > after, event_log.c.originator_id.in_(sorted(keys))).limit(limit))
@@ -207,6 +226,7 @@ class LiveFeed:
         those after ``after`` from the log first, then live ones as the read models take them in."""
         if after is not None:
             await self._check_within_log(after)
+        keys = with_translations(keys)
         sub = _Subscriber(keys, accept, asyncio.Queue(self.queue_size), on_overflow)
         self._start(jump=True)
         last = self.dispatched if after is None else after

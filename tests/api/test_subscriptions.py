@@ -374,3 +374,18 @@ def test_a_resume_is_charged_to_the_callers_budget(api: GraphQLClient, ids: dict
     assert budget.asked == [4]  # five missed: the first is the subscribe's, four asked, two granted
     assert [(u["position"], u["skippedEvents"]) for u in got] == [(written[2], 2), (written[3], 0), (written[4], 0)]
     resumed.close()
+
+
+def test_a_translation_reaches_the_workshops_subscribers(api: GraphQLClient, ids: dict[str, str]) -> None:
+    """Found by a review: a translated title reached live clients only with the workshop's next event."""
+    workshop = ids["published"]
+    live = Live(api.http, api.token)
+    live.init()
+    live.subscribe("w", WORKSHOP, id=workshop, after=api("{ readPosition }")["readPosition"])
+    done = api("""mutation($input: TranslateTextInput!) { translateText(input: $input) { __typename
+        ... on MutationPayload { position } } }""",
+               {"input": {"recordId": workshop, "field": "TITLE", "lang": "de", "text": "Krisenmanagement"}})
+    assert done["translateText"]["__typename"] == "TranslateTextPayload", done
+    update = live.next("w")["data"]["workshop"]
+    assert update["eventType"] == "TextTranslated" and update["position"] == done["translateText"]["position"]
+    live.close()
