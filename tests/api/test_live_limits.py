@@ -4,12 +4,14 @@ per identity, message size, token expiry; and a slow consumer in the feed itself
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import socket
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,15 +36,25 @@ from tests.conftest import mint_token
 NETWORKS = "subscription { events { position } }"
 
 
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[Any]:
+    """A test client of an app made with ``settings``; its WebSockets are closed before the app stops (an
+    open test WebSocket would keep it waiting)."""
+    with TestClient(app=create_app(settings)) as test_client:
+        test_client.settings = settings  # type: ignore[attr-defined]
+        try:
+            yield test_client
+        finally:
+            while Live.opened:
+                Live.opened.pop().close()
+
+
 @pytest.fixture
 def client(tmp_path: Path) -> Any:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.sqlite3'}", max_subscriptions_per_connection=2,
                         max_connections_per_identity=2, max_body_bytes=2048, max_tokens=100)
-    with TestClient(app=create_app(settings)) as test_client:
-        test_client.settings = settings  # type: ignore[attr-defined]
+    with serving(settings) as test_client:
         yield test_client
-        while Live.opened:  # before the app stops: an open test WebSocket would keep it waiting
-            Live.opened.pop().close()
 
 
 def test_the_legacy_graphql_ws_protocol_is_not_offered(client: Any) -> None:
@@ -129,11 +141,8 @@ def test_graphiql_subscribes_over_the_served_protocol(client: Any) -> None:
 def pinging(tmp_path: Path) -> Any:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}", ws_ping_seconds=0.2,
                         ws_pong_timeout_seconds=0.5)
-    with TestClient(app=create_app(settings)) as test_client:
-        test_client.settings = settings  # type: ignore[attr-defined]
+    with serving(settings) as test_client:
         yield test_client
-        while Live.opened:
-            Live.opened.pop().close()
 
 
 def test_the_server_pings_and_closes_a_connection_that_does_not_answer(pinging: Any) -> None:
@@ -158,19 +167,15 @@ def test_a_document_over_the_token_limit_is_refused_on_the_websocket(client: Any
 def test_answering_server_pings_does_not_keep_an_idle_connection_open(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'i.sqlite3'}", ws_ping_seconds=0.2,
                         ws_pong_timeout_seconds=1.0, ws_idle_seconds=1.0)
-    with TestClient(app=create_app(settings)) as test_client:
+    with serving(settings) as test_client:
         live = Live(test_client)
-        try:
-            assert live.init()["type"] == "connection_ack"
-            while True:  # no subscription: pongs alone do not count as activity
-                message = live.receive()
-                if message["type"] != "ping":
-                    break
-                live.send({"type": "pong"})
-            assert message == {"type": "closed", "code": 1000, "reason": "Idle timeout"}
-        finally:
-            while Live.opened:
-                Live.opened.pop().close()
+        assert live.init()["type"] == "connection_ack"
+        while True:  # no subscription: pongs alone do not count as activity
+            message = live.receive()
+            if message["type"] != "ping":
+                break
+            live.send({"type": "pong"})
+        assert message == {"type": "closed", "code": 1000, "reason": "Idle timeout"}
 
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
@@ -241,11 +246,8 @@ def limited(tmp_path: Path) -> Any:
     """Three requests a minute per identity; WebSocket sockets to spare."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'b.sqlite3'}", rate_limit_per_minute=3,
                         max_connections_per_identity=5)
-    with TestClient(app=create_app(settings)) as test_client:
-        test_client.settings = settings  # type: ignore[attr-defined]
+    with serving(settings) as test_client:
         yield test_client
-        while Live.opened:
-            Live.opened.pop().close()
 
 
 def _assert_rate_limited(message: dict[str, Any], op_id: str) -> None:
@@ -301,13 +303,9 @@ def test_connection_init_past_the_budget_is_closed_to_be_retried_later(limited: 
 
 def test_a_socket_without_connection_init_is_closed_after_the_wait(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'w.sqlite3'}", ws_init_seconds=0.3)
-    with TestClient(app=create_app(settings)) as test_client:
-        try:
-            silent = Live(test_client)
-            assert silent.receive() == {"type": "closed", "code": 4408, "reason": "Connection initialisation timeout"}
-        finally:
-            while Live.opened:
-                Live.opened.pop().close()
+    with serving(settings) as test_client:
+        silent = Live(test_client)
+        assert silent.receive() == {"type": "closed", "code": 4408, "reason": "Connection initialisation timeout"}
 
 
 def test_one_address_holds_few_uninitialised_sockets(client: Any) -> None:
@@ -334,20 +332,16 @@ def test_a_flood_of_messages_closes_the_connection(client: Any) -> None:
 
 def test_pings_alone_do_not_keep_a_connection_open(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}", ws_idle_seconds=0.6)
-    with TestClient(app=create_app(settings)) as test_client:
-        try:
-            live = Live(test_client)
-            assert live.init()["type"] == "connection_ack"
-            started, message = time.monotonic(), {"type": "pong"}
-            while message["type"] == "pong" and time.monotonic() - started < 5:
-                live.send({"type": "ping"})
-                message = live.receive()
-                time.sleep(0.1)
-            assert message == {"type": "closed", "code": 1000, "reason": "Idle timeout"}
-            assert time.monotonic() - started < 2
-        finally:
-            while Live.opened:
-                Live.opened.pop().close()
+    with serving(settings) as test_client:
+        live = Live(test_client)
+        assert live.init()["type"] == "connection_ack"
+        started, message = time.monotonic(), {"type": "pong"}
+        while message["type"] == "pong" and time.monotonic() - started < 5:
+            live.send({"type": "ping"})
+            message = live.receive()
+            time.sleep(0.1)
+        assert message == {"type": "closed", "code": 1000, "reason": "Idle timeout"}
+        assert time.monotonic() - started < 2
 
 
 def test_the_budget_grants_what_the_window_has_room_for() -> None:
@@ -434,32 +428,24 @@ def test_live_budget_on_the_websocket(tmp_path: Path, monkeypatch: pytest.Monkey
         return await stream(self, *args, **kwargs)
 
     monkeypatch.setattr(CitynetSchema, "stream", spending)
-    with TestClient(app=create_app(settings)) as test_client:
-        try:
-            live = Live(test_client)
-            assert live.init()["type"] == "connection_ack"  # one unit, the subscribe message two
-            live.subscribe("q", "{ readPosition }")
-            assert live.next("q")["data"] is not None
-            assert budgets[1] == 4 and budgets[0].identity == "ip:testclient"  # the replays' own record
-            assert test_client.post("/graphql", json={"query": "{ readPosition }"}).status_code == 200
-        finally:
-            while Live.opened:
-                Live.opened.pop().close()
+    with serving(settings) as test_client:
+        live = Live(test_client)
+        assert live.init()["type"] == "connection_ack"  # one unit, the subscribe message two
+        live.subscribe("q", "{ readPosition }")
+        assert live.next("q")["data"] is not None
+        assert budgets[1] == 4 and budgets[0].identity == "ip:testclient"  # the replays' own record
+        assert test_client.post("/graphql", json={"query": "{ readPosition }"}).status_code == 200
 
     unlimited = Settings(database_url=f"sqlite:///{tmp_path / 'u.sqlite3'}", rate_limit_per_minute=0)
     budgets.clear()
     monkeypatch.setattr(CitynetSchema, "stream", lambda self, *a, **k: (budgets.append(k["context_value"].live_budget),
                                                                          stream(self, *a, **k))[1])
-    with TestClient(app=create_app(unlimited)) as test_client:
-        try:
-            live = Live(test_client)
-            assert live.init()["type"] == "connection_ack"
-            live.subscribe("q", "{ readPosition }")
-            assert live.next("q")["data"] is not None
-            assert budgets == [None]  # no rate limit, no budget
-        finally:
-            while Live.opened:
-                Live.opened.pop().close()
+    with serving(unlimited) as test_client:
+        live = Live(test_client)
+        assert live.init()["type"] == "connection_ack"
+        live.subscribe("q", "{ readPosition }")
+        assert live.next("q")["data"] is not None
+        assert budgets == [None]  # no rate limit, no budget
 
 
 def test_a_silent_redis_holds_up_one_connection_once_for_the_rate_limit_and_the_slots(
@@ -473,7 +459,7 @@ def test_a_silent_redis_holds_up_one_connection_once_for_the_rate_limit_and_the_
     logger = logging.getLogger("citynet.infra.redis_outage")
     logger.addHandler(caplog.handler)
     try:
-        with TestClient(app=create_app(settings)) as test_client:
+        with serving(settings) as test_client:
             waits = []
             for _ in range(3):
                 started = time.monotonic()
@@ -484,8 +470,6 @@ def test_a_silent_redis_holds_up_one_connection_once_for_the_rate_limit_and_the_
     finally:
         logger.removeHandler(caplog.handler)
         listener.close()
-        while Live.opened:
-            Live.opened.pop().close()
     assert 0.9 <= waits[0] < 1.9 and max(waits[1:]) < 0.5, waits
     warnings = [r.getMessage() for r in caplog.records if r.name == logger.name and r.levelno == logging.WARNING]
     assert len(warnings) == 1, warnings
