@@ -18,7 +18,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Transcoding
+from eventsourcing.persistence import (IntegrityError, InterfaceError, JSONTranscoder, Mapper, OperationalError,
+                                       Transcoding)
+from eventsourcing.utils import retry
 from eventsourcing.postgres import PostgresDatastore
 import psycopg.sql
 
@@ -194,11 +196,19 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
         datastore = getattr(self.recorder, "datastore", None)
         if not isinstance(datastore, PostgresDatastore) or len(aggregate_ids) < 2:
             return {i for i in aggregate_ids if self.exists(i)}
-        statement = psycopg.sql.SQL(
-            "SELECT originator_id FROM {}.{} WHERE originator_id = ANY(%s) AND originator_version = 1").format(
-            psycopg.sql.Identifier(datastore.schema), psycopg.sql.Identifier(self.recorder.events_table_name))
+        return self._existing_in(datastore, list(aggregate_ids))
+
+    _existing_statement: bytes | None = None
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the recorder's own reads
+    def _existing_in(self, datastore: PostgresDatastore, aggregate_ids: list[UUID]) -> set[UUID]:
         with datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(statement, (list(aggregate_ids),), prepare=True)
+            if self._existing_statement is None:  # composed once: composing it was a tenth of a command
+                self._existing_statement = psycopg.sql.SQL(
+                    "SELECT originator_id FROM {}.{} WHERE originator_id = ANY(%s) AND originator_version = 1"
+                ).format(psycopg.sql.Identifier(datastore.schema),
+                         psycopg.sql.Identifier(self.recorder.events_table_name)).as_bytes(conn)
+            cursor.execute(self._existing_statement, (aggregate_ids,), prepare=True)
             return {row["originator_id"] if isinstance(row, dict) else row[0] for row in cursor.fetchall()}
 
     def _refuse_existing(self, cls: type[Aggregate], aggregate_id: UUID, message: str) -> None:

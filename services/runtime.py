@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from citynet.services import authz, delegates
+from citynet.services import authz, delegates, idle_ping
 from citynet.services.audit_chain import ChainProjection, audit_metadata, chain_head_position
 from citynet.services.application import CitynetApplication, Recorded
 from citynet.services.clock import Clock, SystemClock
@@ -113,6 +113,7 @@ class Citynet:
         env = self.storage.eventsourcing_env if setup else {**self.storage.eventsourcing_env, "CREATE_TABLE": "false"}
         self.app = CitynetApplication(env=env)
         self.app.clock = self.clock
+        self.idle_ping = idle_ping.install(self.app.recorder)
         self.projection_engine = _projection_engine(self.storage) or self.sync_engine
         self.projections = ProjectionEngine(
             self.app, self.projection_engine,

@@ -79,7 +79,8 @@ def parse_database_url(url: str) -> Storage:
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
-            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_PRE_PING": "y",  # replaced by a ping of idle connections only (services/idle_ping.py)
+            "APPLICATION_RECORDER_TOPIC": "citynet.services.event_store:CitynetRecorder",
         }
         rest = url.split("://", 1)[1]
         return Storage(
