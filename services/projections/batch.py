@@ -14,6 +14,7 @@ known to the next.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
@@ -26,18 +27,24 @@ CHUNK = 500
 CLAIMED = "claimed"  # memo: the checkpoint position the runner claimed for this batch
 
 
+@functools.cache
+def _shape(table: Table) -> tuple[list[str], list[str], Callable[[dict[str, Any]], Any], dict[str, Any]]:
+    """A table's key columns, columns, key getter and defaults, worked out once (a live round makes a
+    ``Rows`` for every table of every projection it writes)."""
+    key_columns = [c.name for c in table.primary_key.columns]
+    # What a row gets for a column a handler leaves out (NULL, or the server default).
+    defaults = {c.name: (None if c.nullable else c.server_default.arg)  # type: ignore[union-attr]
+                for c in table.columns if c.nullable or c.server_default is not None}
+    return key_columns, [c.name for c in table.columns], itemgetter(*key_columns), defaults
+
+
 class Rows:
     """The rows of one table that a batch has seen, keyed by primary key."""
 
     def __init__(self, table: Table, complete: bool = False) -> None:
         self.table = table
-        self.key_columns = [c.name for c in table.primary_key.columns]
-        self.columns = [c.name for c in table.columns]
-        self._key = itemgetter(*self.key_columns)
+        self.key_columns, self.columns, self._key, self._defaults = _shape(table)
         self._single_key = len(self.key_columns) == 1
-        # What a row gets for a column a handler leaves out (NULL, or the server default).
-        self._defaults = {c.name: (None if c.nullable else c.server_default.arg)  # type: ignore[union-attr]
-                          for c in table.columns if c.nullable or c.server_default is not None}
         self.complete = complete
         self._rows: dict[Key, dict[str, Any] | None] = {}  # None: known absent (or deleted)
         self._stored: set[Key] = set()  # keys that exist in the database as of the last flush

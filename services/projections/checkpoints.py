@@ -121,6 +121,25 @@ def claim_and_advance(conn: Connection, name: str, expected: int, position: int,
     return result.rowcount == 1
 
 
+def claim_all(conn: Connection, claims: list[tuple[str, int, int]],
+              announce: list[dict[str, int | str | None]]) -> bool:
+    """``claim_and_advance`` for several projections in one transaction (a round that writes rows for
+    each): every (name, expected, position) or, returning False, the caller rolls back. On PostgreSQL one
+    prepared statement moves them all and announces ``announce`` at commit."""
+    if conn.dialect.name != "postgresql":
+        return all(claim_and_advance(conn, name, expected, position) for name, expected, position in claims)
+    claims = sorted(claims)  # every process locks the rows in the same order
+    row = conn.connection.driver_connection.execute(
+        "WITH claimed AS (UPDATE projection_checkpoints AS c SET position = v.position, stalled_at = NULL, "
+        "error = NULL, failures = 0, updated_at = %(now)s FROM unnest(%(names)s::text[], %(expected)s::bigint[], "
+        "%(positions)s::bigint[]) AS v(name, expected, position) WHERE c.name = v.name AND c.position = v.expected "
+        "RETURNING 1) SELECT (SELECT count(*) FROM claimed), pg_notify(%(channel)s, %(payload)s)",
+        {"now": _now(), "names": [c[0] for c in claims], "expected": [c[1] for c in claims],
+         "positions": [c[2] for c in claims], "channel": POSITIONS_CHANNEL, "payload": json.dumps(announce)},
+        prepare=True).fetchone()
+    return row is not None and row[0] == len(claims)
+
+
 def advance(conn: Connection, name: str, position: int) -> None:
     """Move the checkpoint (the engine announces positions, once per round, after commit)."""
     conn.execute(update(checkpoints).where(checkpoints.c.name == name).values(

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from citynet.services.projections import checkpoints
 from citynet.services.projections.board import PositionBoard
-from citynet.services.projections.runner import Decoder, Item, Progress, Projection, Runner
+from citynet.services.projections.runner import Decoder, Item, Progress, Projection, Runner, unannounced
 from citynet.services.projections.wakeup import Leases, Listener
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,10 @@ class ProjectionStatus:
         if self.stalled_at is not None:
             return "stalled"
         return "current" if self.position >= self.head else "catching_up"
+
+
+class _Separately(Exception):
+    """The joint transaction of a round cannot be used: roll it back, apply runner by runner."""
 
 
 class ProjectionEngine:
@@ -216,12 +220,42 @@ class ProjectionEngine:
                 start=low, limit=self.batch_size, stop=head, inclusive_of_start=False)
             items = [Item(n.id, n) for n in notifications]
             end = items[-1].position if len(items) == self.batch_size else head
-            moved = [r for r in behind if r.apply(items, end)]
+            moved = self._apply(behind, items, end)
             self._announce(moved)
             # Call again only if there is more to read now: a full batch, or a runner short of the head
             # (one resuming after a stall goes event by event). Events committed meanwhile have poked
             # the engine, so asking the log for its head once more would find nothing new most times.
             return bool(moved) and (len(items) == self.batch_size or any(r.position < head for r in moved))
+
+    def _apply(self, runners: list[Runner], items: list[Item], end: int) -> list[Runner]:
+        """Let each runner apply its share of ``items``; the runners that moved.
+
+        Several runners with rows to write (a live round: the directory, the event log and the audit chain
+        for one registration) write them in one transaction, with one claim of their checkpoints and one
+        announcement: a transaction per runner was most of a round's cost. If anything in it fails (a
+        checkpoint moved by another process, an event a projection cannot apply, the database), it is
+        rolled back and each runner goes its own way, which finds and stalls at a bad event alone."""
+        writing = [r for r in runners if r.stalled_at is None and r.share(items)]
+        moved = [r for r in runners if r not in writing and r.apply(items, end)]
+        if len(writing) < 2:
+            return moved + [r for r in writing if r.apply(items, end)]
+        told = unannounced(list(self.runners.values()), besides=writing)
+        notice = [{"n": r.name, "p": end, "s": None} for r in writing] + [
+            {"n": r.name, "p": p, "s": None} for r, p in told]
+        try:
+            with self.engine.begin() as conn:
+                if not checkpoints.claim_all(conn, [(r.name, r.persisted, end) for r in writing], notice):
+                    raise _Separately("a checkpoint moved")
+                for r in writing:
+                    r.write_rows(conn, r.share(items))
+        except Exception as error:  # noqa: BLE001 - each runner then finds out alone
+            log.debug("round applied runner by runner (%s)", error)
+            return moved + [r for r in writing if r.apply(items, end)]
+        for r in writing:
+            r.committed(end)
+        for r, p in told:
+            r.announced = max(r.announced, p)
+        return moved + writing
 
     def _announce(self, runners: list[Runner]) -> None:
         """Tell other processes of positions that moved without a batch of rows (batches announce

@@ -230,7 +230,7 @@ class Runner:
     def apply(self, items: Sequence[Item], end: int) -> bool:
         """Apply this projection's events among ``items`` and move to ``end`` (the stretch read).
         Returns True when the position moved. Never raises for an event it cannot apply."""
-        mine = [i for i in items if i.position > self.position and self.wants(i)]
+        mine = self.share(items)
         target = end
         if self.stalled_at is not None and mine:  # while stalled, one event at a time
             mine, target = mine[:1], mine[0].position
@@ -294,29 +294,41 @@ class Runner:
         self._moved(target)
         return True
 
+    def share(self, items: Sequence[Item]) -> list[Item]:
+        """The events among ``items`` this projection has yet to apply."""
+        return [i for i in items if i.position > self.position and self.wants(i)]
+
     def _commit(self, items: list[Item], target: int) -> bool:
-        if not self.projection.raw:
-            for item in items:
-                self.decoder.event(item)
-        batch = Batch(self.projection.tables)
-        # Other processes hear of the new position when (and only when) it commits, together with the
-        # positions other runners of this process reached in memory (no rows of theirs to write).
-        told = [(r, r.position) for r in self.companions()
-                if r is not self and r.announced != r.position and r.stalled_at is None]
+        told = unannounced(self.companions(), besides=[self])
         notice = [{"n": self.name, "p": target, "s": None}] + [{"n": r.name, "p": p, "s": None} for r, p in told]
         with self.engine.begin() as conn:
             if not checkpoints.claim_and_advance(conn, self.name, self.persisted, target, announce=notice):
                 conn.rollback()
                 return False
-            batch.memo[CLAIMED] = self.persisted
-            self.projection.prepare(conn, batch, items)
-            for item in items:
-                self.projection.apply(batch, item)
-            write(conn, batch)
+            self.write_rows(conn, items)
         self.announced = target
         for r, p in told:
             r.announced = max(r.announced, p)
         return True
+
+    def write_rows(self, conn: Connection, items: list[Item]) -> None:
+        """Apply ``items`` and write the rows they change, in the caller's transaction (which has claimed
+        this projection's checkpoint)."""
+        if not self.projection.raw:
+            for item in items:
+                self.decoder.event(item)
+        batch = Batch(self.projection.tables)
+        batch.memo[CLAIMED] = self.persisted
+        self.projection.prepare(conn, batch, items)
+        for item in items:
+            self.projection.apply(batch, item)
+        write(conn, batch)
+
+    def committed(self, target: int) -> None:
+        """Rows and checkpoint up to ``target`` were committed (and announced) together with others'."""
+        self._transient = False
+        self.position = self.persisted = self.announced = target
+        self.board.post(self.name, target)
 
     def _stall(self, at: int, error: BaseException) -> None:
         self.failures += 1
@@ -332,3 +344,10 @@ class Runner:
         except Exception:  # noqa: BLE001 - the database itself may be what failed
             log.exception("could not record the stall of %s", self.name)
         self.board.post(self.name, stalled_at=at, error=message)
+
+
+def unannounced(runners: Sequence[Runner], besides: Sequence[Runner]) -> list[tuple[Runner, int]]:
+    """Runners of this process whose positions moved in memory only (no rows of theirs to write) and that
+    other processes have not heard of: a commit that announces positions tells theirs too."""
+    return [(r, r.position) for r in runners
+            if r not in besides and r.announced != r.position and r.stalled_at is None]
