@@ -289,3 +289,29 @@ def test_a_read_model_made_by_older_rules_is_replayed(database_url: str) -> None
             assert conn.execute(sql("SELECT version FROM projection_versions WHERE name = 'agreements'")).scalar() == 2
     finally:
         upgraded.close()
+
+
+@pytest.mark.postgres
+def test_a_round_whose_checkpoints_another_process_moved_applies_nothing_twice(postgres_url: str,
+                                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """A round's writing runners claim their checkpoints together; when another process has applied the
+    stretch meanwhile, the joint claim fails, nothing of it is written, and each runner re-reads."""
+    first, second = Citynet(postgres_url), Citynet(postgres_url)
+    try:
+        first.projections.started = True  # as if a background runner existed: nothing applied inline
+        for name in ("Rostock", "Liepāja", "Vienna", "Ljubljana"):
+            first.execute(lambda app, n=name: app.register_city(n, "DE", "Europe/Berlin"))
+        second.projections.catch_up()  # the other process applies the stretch
+        first.projections.started = False
+        with caplog.at_level("DEBUG", logger="citynet.services.projections.engine"):
+            first.projections.catch_up()  # its runners still hold the old positions
+        assert "runner by runner" in caplog.text, "the joint claim failed and each runner re-read"
+        head = first.projections.head()
+        assert {s.position for s in first.projections.status()} == {head}
+        assert city_names(first) == {"Rostock", "Liepāja", "Vienna", "Ljubljana"}
+        assert logged_positions(first) == sorted(set(logged_positions(first)))  # each event logged once
+        assert len(logged_positions(first)) == head
+        assert verify(first).ok
+    finally:
+        first.close()
+        second.close()
