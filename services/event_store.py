@@ -1,21 +1,47 @@
-"""The PostgreSQL event store's recorder: eventsourcing's own, with its fixed statements composed once.
+"""The PostgreSQL event store's recorder: eventsourcing's own, with group commit and its fixed statements
+composed once. Chosen by ``APPLICATION_RECORDER_TOPIC`` (services/storage.py).
 
-eventsourcing keeps the statements every insert runs (the table lock, the insert, the NOTIFY) and the
-head query as psycopg ``Composed`` objects, which psycopg turns into bytes again on every execution:
-in a profile of ``registerCity`` that was a sixth of the command's own CPU time. The same statements,
-rendered once when the recorder is made. Chosen by ``APPLICATION_RECORDER_TOPIC`` (services/storage.py).
+Group commit. eventsourcing serialises every insert behind an exclusive table lock (so that positions
+are committed in order), so concurrent commands of one process queued in PostgreSQL, each with its own
+lock, insert, NOTIFY and flushed commit, and each holding the lock while its thread waited for the
+interpreter lock to send COMMIT. Here the commands of a process take turns as writer instead: whoever
+writes takes every insert waiting at that moment and stores them in one transaction (one lock, one
+NOTIFY, one flush), in the order they came; each command gets back the positions of its own events.
+Atomicity stays per command: if the joint insert fails on a uniqueness check (two commands changed the
+same record, or a record registered twice), nothing of it is stored and each command's insert is tried
+on its own, so only the commands that conflict get the IntegrityError (the command bus then decides
+again on fresh state), exactly as without grouping.
+
+Statements. eventsourcing keeps the statements every insert runs (the table lock, the insert, the
+NOTIFY) and the head query as psycopg ``Composed`` objects, which psycopg turned into bytes again on
+every execution: a sixth of a command's own CPU time. Here they are rendered once.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Composable, Identifier
 
 
 def _rendered(statement: Any) -> Any:
     return statement.as_bytes(None) if isinstance(statement, Composable) else statement
+
+
+class _Insert:
+    """One command's events, waiting for a writer; then their positions or the error."""
+
+    __slots__ = ("events", "ids", "error", "done")
+
+    def __init__(self, events: Sequence[StoredEvent]) -> None:
+        self.events = events
+        self.ids: Sequence[int] | None = None
+        self.error: BaseException | None = None
+        self.done = False
 
 
 class CitynetRecorder(PostgresApplicationRecorder):
@@ -25,6 +51,53 @@ class CitynetRecorder(PostgresApplicationRecorder):
         self.lock_table_statements = [_rendered(s) for s in self.lock_table_statements]
         self.max_notification_id_statement = _rendered(self.max_notification_id_statement)
         self._notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_bytes(None)
+        self._writer = threading.Lock()  # held by the thread writing the waiting inserts
+        self._waiting_lock = threading.Lock()
+        self._waiting: list[_Insert] = []
+        self.groups = 0  # joint transactions written (for tests and benchmarks)
 
     def _notify_channel(self, curs: Any) -> None:
         curs.execute(self._notify_statement)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        # (eventsourcing passes ``tracking=None`` for an application's own saves: those are grouped.)
+        if any(v is not None for v in kwargs.values()) or not stored_events or self.datastore.enable_db_functions:
+            return super().insert_events(stored_events, **kwargs)
+        mine = _Insert(stored_events)
+        with self._waiting_lock:
+            self._waiting.append(mine)
+        with self._writer:
+            if not mine.done:  # nobody took it while we waited: write it, and whatever waits with it
+                with self._waiting_lock:
+                    group, self._waiting = self._waiting, []
+                self._write(group, **kwargs)
+        if mine.error is not None:
+            raise mine.error
+        return mine.ids
+
+    def _write(self, group: list[_Insert], **kwargs: Any) -> None:
+        if len(group) > 1:
+            try:
+                ids = super().insert_events([event for insert in group for event in insert.events], **kwargs)
+            except IntegrityError:
+                pass  # one of them conflicts: each on its own below, so that only that one fails
+            except Exception as error:  # noqa: BLE001 - the database, not an insert: all of them fail
+                for insert in group:
+                    insert.error = type(error)(*error.args)
+                    insert.error.__cause__ = error
+                    insert.done = True
+                return
+            else:
+                assert ids is not None and len(ids) == sum(len(i.events) for i in group)
+                start = 0
+                for insert in group:
+                    insert.ids, start = ids[start:start + len(insert.events)], start + len(insert.events)
+                    insert.done = True
+                self.groups += 1
+                return
+        for insert in group:
+            try:
+                insert.ids = super().insert_events(insert.events, **kwargs)
+            except Exception as error:  # noqa: BLE001 - raised in the command's own thread
+                insert.error = error
+            insert.done = True
