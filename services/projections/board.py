@@ -114,17 +114,23 @@ class PositionBoard:
     def _release(self) -> None:
         reached = self.reached()
         keep: list[_Waiter] = []
+        due: dict[asyncio.AbstractEventLoop, list[asyncio.Future[bool]]] = {}
         for w in self._waiters:
             if w.target <= reached:
-                try:
-                    w.loop.call_soon_threadsafe(_resolve, w.future)
-                except RuntimeError:  # its loop is closed: nobody is waiting any more
-                    pass
+                due.setdefault(w.loop, []).append(w.future)
             else:
                 keep.append(w)
         self._waiters = keep
+        # One wake-up per event loop, however many of its waits a post releases (each call wrote to the
+        # loop's wake-up pipe: under load a round released several mutations' waits at once).
+        for loop, futures in due.items():
+            try:
+                loop.call_soon_threadsafe(_resolve, futures)
+            except RuntimeError:  # its loop is closed: nobody is waiting any more
+                pass
 
 
-def _resolve(future: asyncio.Future[bool]) -> None:
-    if not future.done():
-        future.set_result(True)
+def _resolve(futures: list[asyncio.Future[bool]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(True)
