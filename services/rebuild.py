@@ -35,6 +35,8 @@ from typing import Any, NamedTuple
 
 import psycopg
 import psycopg.sql
+from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from sqlalchemy import Column, MetaData, String, Table, delete, inspect, select, text
 from sqlalchemy.exc import DBAPIError
@@ -350,6 +352,7 @@ class Stored(NamedTuple):
     state: bytes
 
 
+@retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # a connection dropped since its last use
 def _read(citynet: Citynet, start: int, upto: int) -> list[Item]:
     """The next stored events after ``start`` up to ``upto``. On PostgreSQL, one plain query with tuple rows
     and the originator id as text (no dictionary, UUID object or dataclass per row: a rebuild reads every
