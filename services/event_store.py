@@ -12,6 +12,15 @@ same record, or a record registered twice), nothing of it is stored and each com
 on its own, so only the commands that conflict get the IntegrityError (the command bus then decides
 again on fresh state), exactly as without grouping.
 
+A commit whose answer was lost. eventsourcing retries an insert whose connection failed, but a connection
+can fail after the server committed (a backend terminated during COMMIT: the commit is durable, the client
+sees "terminating connection"). The retry then finds its own rows and fails on the uniqueness check, and the
+command bus, re-running the command on fresh state, reported a committed command as failed (AlreadyExists,
+AlreadyMember...): with group commit, every command of the group. So an insert is retried here, and a
+uniqueness failure after a failed attempt first checks whether exactly these events (byte for byte: they
+carry their command's timestamp and correlation id) are stored; if so, the first attempt committed, and
+their positions are the answer.
+
 Statements. eventsourcing keeps the statements every insert runs (the table lock, the insert, the
 NOTIFY) and the head query as psycopg ``Composed`` objects, which psycopg turned into bytes again on
 every execution: a sixth of a command's own CPU time. Here they are rendered once.
@@ -19,13 +28,21 @@ every execution: a sixth of a command's own CPU time. Here they are rendered onc
 
 from __future__ import annotations
 
+import random
 import threading
+import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Composable, Identifier
+
+
+_ATTEMPTS = 10  # as eventsourcing's own retry of an insert
+_LOST = (InterfaceError, OperationalError)  # the connection failed: the insert may or may not have committed
+_insert_once = PostgresApplicationRecorder.insert_events.__wrapped__  # type: ignore[attr-defined]
 
 
 def _rendered(statement: Any) -> Any:
@@ -62,7 +79,7 @@ class CitynetRecorder(PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         # (eventsourcing passes ``tracking=None`` for an application's own saves: those are grouped.)
         if any(v is not None for v in kwargs.values()) or not stored_events or self.datastore.enable_db_functions:
-            return super().insert_events(stored_events, **kwargs)
+            return super().insert_events(stored_events, **kwargs)  # (eventsourcing's own retries)
         mine = _Insert(stored_events)
         with self._waiting_lock:
             self._waiting.append(mine)
@@ -78,7 +95,7 @@ class CitynetRecorder(PostgresApplicationRecorder):
     def _write(self, group: list[_Insert], **kwargs: Any) -> None:
         if len(group) > 1:
             try:
-                ids = super().insert_events([event for insert in group for event in insert.events], **kwargs)
+                ids = self._insert([event for insert in group for event in insert.events], **kwargs)
             except IntegrityError:
                 pass  # one of them conflicts: each on its own below, so that only that one fails
             except Exception as error:  # noqa: BLE001 - the database, not an insert: all of them fail
@@ -97,7 +114,53 @@ class CitynetRecorder(PostgresApplicationRecorder):
                 return
         for insert in group:
             try:
-                insert.ids = super().insert_events(insert.events, **kwargs)
+                insert.ids = self._insert(insert.events, **kwargs)
             except Exception as error:  # noqa: BLE001 - raised in the command's own thread
                 insert.error = error
             insert.done = True
+
+    def _insert(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """eventsourcing's insert, retried when the connection fails; an insert found committed by an
+        attempt whose answer was lost returns its positions instead of failing on its own rows."""
+        lost = False
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                return self._insert_once(stored_events, **kwargs)
+            except _LOST:
+                if attempt == _ATTEMPTS:
+                    raise
+                lost = True
+                time.sleep(0.2 * (1 + 0.1 * (random.random() - 0.5)))  # noqa: S311 - jitter
+            except IntegrityError:
+                if lost:
+                    ids = self._stored_ids(stored_events)
+                    if ids is not None:
+                        return ids
+                raise
+        raise AssertionError("unreachable")
+
+    def _insert_once(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        return _insert_once(self, stored_events, **kwargs)  # type: ignore[no-any-return]
+
+    def _stored_ids(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
+        """The positions of exactly these events if they are all stored as given, else None."""
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                    curs.execute(SQL("SELECT originator_id, originator_version, topic, state, notification_id FROM {0}.{1} "
+                                     "WHERE originator_id = ANY(%s)").format(
+                                         Identifier(self.datastore.schema), Identifier(self.events_table_name)),
+                                 ([uuid.UUID(str(e.originator_id)) for e in stored_events],))
+                    rows = {(uuid.UUID(str(r["originator_id"])), r["originator_version"]): r for r in curs.fetchall()}
+                break
+            except _LOST:
+                if attempt == _ATTEMPTS:
+                    raise
+                time.sleep(0.2)
+        ids = []
+        for event in stored_events:
+            row = rows.get((uuid.UUID(str(event.originator_id)), event.originator_version))
+            if row is None or row["topic"] != event.topic or bytes(row["state"]) != bytes(event.state):
+                return None
+            ids.append(row["notification_id"])
+        return ids

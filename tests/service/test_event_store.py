@@ -141,3 +141,49 @@ def citynet_pg(postgres_url: str) -> Citynet:
     c = Citynet(postgres_url)
     yield c  # type: ignore[misc]
     c.close()
+
+
+def _answer_lost_once(recorder: CitynetRecorder, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The next insert commits, but its connection fails before the answer arrives (as when a backend is
+    terminated during COMMIT)."""
+    from eventsourcing.persistence import OperationalError
+
+    calls: list[int] = []
+    real = recorder._insert_once  # noqa: SLF001
+
+    def once(stored_events: Any, **kwargs: Any) -> Any:
+        calls.append(len(stored_events))
+        result = real(stored_events, **kwargs)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return result
+
+    monkeypatch.setattr(recorder, "_insert_once", once)
+    return calls
+
+
+def test_a_command_whose_commit_answer_was_lost_is_reported_committed(
+        citynet_pg: Citynet, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = citynet_pg.app.recorder
+    head = citynet_pg.projections.head()
+    calls = _answer_lost_once(recorder, monkeypatch)
+
+    outcome = citynet_pg.bus.run(RegisterCity("Rostock", "DE", "Europe/Berlin"), actor=ADMIN)
+
+    assert len(calls) == 2  # committed, then the retry found its own rows
+    assert citynet_pg.projections.head() == outcome.position == head + 2  # stored once, its own position
+
+
+def test_a_group_whose_commit_answer_was_lost_is_reported_committed(
+        citynet_pg: Citynet, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = citynet_pg.app.recorder
+    head = citynet_pg.projections.head()
+    calls = _answer_lost_once(recorder, monkeypatch)
+    names = ["Rostock", "Vienna", "Turin"]
+
+    outcomes = _held_back(recorder, names, lambda c: citynet_pg.bus.run(c, actor=ADMIN))
+
+    assert calls[0] == 2 * len(names)  # one joint insert
+    assert not [o for o in outcomes.values() if isinstance(o, Exception)], outcomes
+    assert sorted(o.position for o in outcomes.values()) == [head + 2, head + 4, head + 6]
+    assert citynet_pg.projections.head() == head + 6
