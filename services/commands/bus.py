@@ -29,7 +29,9 @@ from uuid import UUID
 
 import anyio.to_thread
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import retry
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError as SQLInterfaceError, OperationalError as SQLOperationalError
 
 from citynet.domain.errors import DomainError
 from citynet.services.application import Recorded
@@ -153,6 +155,9 @@ class CommandBus:
         assert first.result_id is not None
         return Recorded(first.result_id, self._position_of(first.id))
 
+    # A connection the server dropped (restart, failover, a terminated backend): read again on another,
+    # as the recorder's reads do, rather than answer a replayed command with an unexpected error.
+    @retry((SQLOperationalError, SQLInterfaceError), max_attempts=10, wait=0.2)
     def _position_of(self, aggregate_id: UUID) -> int:
         """The log position of a receipt: that of the command it answered (saved in the same transaction)."""
         recorder = self.citynet.app.recorder

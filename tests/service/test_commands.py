@@ -220,3 +220,23 @@ def test_a_committed_command_is_never_reported_as_failed(citynet: Citynet, run: 
     assert citynet.app.exists(outcome.id) and outcome.current is False
     # The synchronous path (CLI, demo) answers the same way.
     assert citynet.bus.run(RegisterCity("Riga", "LV", "Europe/Riga")).current is False
+
+
+def test_a_replay_whose_position_read_lost_its_connection_reads_again(
+        citynet: Citynet, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError as SQLOperationalError
+
+    first = citynet.bus.run(RegisterCity("Kiel", "DE", "Europe/Berlin"), actor=ALICE, idempotency_key="req-1")
+    engine, calls = citynet.sync_engine, []
+    real = engine.connect
+
+    def connect() -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise SQLOperationalError("SELECT", {}, Exception("terminating connection due to administrator command"))
+        return real()
+
+    monkeypatch.setattr(engine, "connect", connect)
+    again = citynet.bus.run(RegisterCity("Kiel", "DE", "Europe/Berlin"), actor=ALICE, idempotency_key="req-1")
+    assert (again.id, again.position, again.replayed) == (first.id, first.position, True)
+    assert len(calls) >= 2
