@@ -87,7 +87,13 @@ class CitynetRecorder(PostgresApplicationRecorder):
             if not mine.done:  # nobody took it while we waited: write it, and whatever waits with it
                 with self._waiting_lock:
                     group, self._waiting = self._waiting, []
-                self._write(group, **kwargs)
+                try:
+                    self._write(group, **kwargs)
+                except BaseException as error:  # (an interrupt): no insert of the group may pass for stored
+                    for insert in group:
+                        if not insert.done:
+                            insert.error, insert.done = RuntimeError(f"the insert was interrupted: {error!r}"), True
+                    raise
         if mine.error is not None:
             raise mine.error
         return mine.ids
@@ -147,10 +153,13 @@ class CitynetRecorder(PostgresApplicationRecorder):
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 with self.datastore.get_connection() as conn, conn.cursor() as curs:
-                    curs.execute(SQL("SELECT originator_id, originator_version, topic, state, notification_id FROM {0}.{1} "
-                                     "WHERE originator_id = ANY(%s)").format(
+                    # Only these versions: a record with a long history is not read whole.
+                    curs.execute(SQL("SELECT e.originator_id, e.originator_version, e.topic, e.state, e.notification_id "
+                                     "FROM {0}.{1} AS e JOIN unnest(%s::uuid[], %s::int[]) AS w(id, version) "
+                                     "ON e.originator_id = w.id AND e.originator_version = w.version").format(
                                          Identifier(self.datastore.schema), Identifier(self.events_table_name)),
-                                 ([uuid.UUID(str(e.originator_id)) for e in stored_events],))
+                                 ([uuid.UUID(str(e.originator_id)) for e in stored_events],
+                                  [e.originator_version for e in stored_events]))
                     rows = {(uuid.UUID(str(r["originator_id"])), r["originator_version"]): r for r in curs.fetchall()}
                 break
             except _LOST:
