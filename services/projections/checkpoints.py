@@ -103,19 +103,11 @@ def hold(conn: Connection, name: str) -> int:
 def claim_and_advance(conn: Connection, name: str, expected: int, position: int,
                       announce: list[dict[str, int | str | None]] | None = None) -> bool:
     """Move the checkpoint from ``expected`` to ``position`` (locking the row until commit), in the
-    transaction that then writes the rows; False, and nothing changed, if someone else moved it.
+    transaction that then writes the rows; False if someone else moved it (the caller rolls back).
     ``announce``: standings to tell other processes when (and only if) this transaction commits; on
-    PostgreSQL sent in the same statement (a NOTIFY is delivered at commit wherever it stands)."""
+    PostgreSQL sent in the same statement as the claim (``claim_all``: a NOTIFY is delivered at commit)."""
     if announce and conn.dialect.name == "postgresql":
-        # Through the driver, prepared: once per projection and round, SQLAlchemy's execution around it
-        # cost more than the statement.
-        claimed = conn.connection.driver_connection.execute(
-            "WITH claimed AS (UPDATE projection_checkpoints SET position = %(position)s, stalled_at = NULL, "
-            "error = NULL, failures = 0, updated_at = %(now)s WHERE name = %(name)s AND position = %(expected)s "
-            "RETURNING 1) SELECT pg_notify(%(channel)s, %(payload)s) FROM claimed",
-            {"position": position, "now": _now(), "name": name, "expected": expected,
-             "channel": POSITIONS_CHANNEL, "payload": json.dumps(announce)}, prepare=True).fetchall()
-        return len(claimed) == 1
+        return claim_all(conn, [(name, expected, position)], announce)
     result = conn.execute(update(checkpoints).where(checkpoints.c.name == name, checkpoints.c.position == expected)
                           .values(position=position, stalled_at=None, error=None, failures=0, updated_at=_now()))
     return result.rowcount == 1
@@ -125,7 +117,8 @@ def claim_all(conn: Connection, claims: list[tuple[str, int, int]],
               announce: list[dict[str, int | str | None]]) -> bool:
     """``claim_and_advance`` for several projections in one transaction (a round that writes rows for
     each): every (name, expected, position) or, returning False, the caller rolls back. On PostgreSQL one
-    prepared statement moves them all and announces ``announce`` at commit."""
+    prepared statement, through the driver (SQLAlchemy's execution around it cost more than the statement),
+    moves them all and announces ``announce`` at commit."""
     if conn.dialect.name != "postgresql":
         return all(claim_and_advance(conn, name, expected, position) for name, expected, position in claims)
     claims = sorted(claims)  # every process locks the rows in the same order
