@@ -37,6 +37,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Composable, Identifier
 
 
@@ -150,22 +151,7 @@ class CitynetRecorder(PostgresApplicationRecorder):
 
     def _stored_ids(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
         """The positions of exactly these events if they are all stored as given, else None."""
-        for attempt in range(1, _ATTEMPTS + 1):
-            try:
-                with self.datastore.get_connection() as conn, conn.cursor() as curs:
-                    # Only these versions: a record with a long history is not read whole.
-                    curs.execute(SQL("SELECT e.originator_id, e.originator_version, e.topic, e.state, e.notification_id "
-                                     "FROM {0}.{1} AS e JOIN unnest(%s::uuid[], %s::int[]) AS w(id, version) "
-                                     "ON e.originator_id = w.id AND e.originator_version = w.version").format(
-                                         Identifier(self.datastore.schema), Identifier(self.events_table_name)),
-                                 ([uuid.UUID(str(e.originator_id)) for e in stored_events],
-                                  [e.originator_version for e in stored_events]))
-                    rows = {(uuid.UUID(str(r["originator_id"])), r["originator_version"]): r for r in curs.fetchall()}
-                break
-            except _LOST:
-                if attempt == _ATTEMPTS:
-                    raise
-                time.sleep(0.2)
+        rows = self._stored_rows(stored_events)
         ids = []
         for event in stored_events:
             row = rows.get((uuid.UUID(str(event.originator_id)), event.originator_version))
@@ -173,3 +159,16 @@ class CitynetRecorder(PostgresApplicationRecorder):
                 return None
             ids.append(row["notification_id"])
         return ids
+
+    @retry(_LOST, max_attempts=_ATTEMPTS, wait=0.2)  # as the recorder's own reads
+    def _stored_rows(self, stored_events: Sequence[StoredEvent]) -> dict[tuple[uuid.UUID, int], Any]:
+        """The stored rows at these events' (record, version), whatever they hold."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            # Only these versions: a record with a long history is not read whole.
+            curs.execute(SQL("SELECT e.originator_id, e.originator_version, e.topic, e.state, e.notification_id "
+                             "FROM {0}.{1} AS e JOIN unnest(%s::uuid[], %s::int[]) AS w(id, version) "
+                             "ON e.originator_id = w.id AND e.originator_version = w.version").format(
+                                 Identifier(self.datastore.schema), Identifier(self.events_table_name)),
+                         ([uuid.UUID(str(e.originator_id)) for e in stored_events],
+                          [e.originator_version for e in stored_events]))
+            return {(uuid.UUID(str(r["originator_id"])), r["originator_version"]): r for r in curs.fetchall()}
