@@ -235,8 +235,9 @@ class ProjectionEngine:
         announcement: a transaction per runner was most of a round's cost. If anything in it fails (a
         checkpoint moved by another process, an event a projection cannot apply, the database), it is
         rolled back and each runner goes its own way, which finds and stalls at a bad event alone."""
-        writing = [r for r in runners if r.stalled_at is None and r.share(items)]
-        moved = [r for r in runners if r not in writing and r.apply(items, end)]
+        shares = {r: share for r in runners if r.stalled_at is None and (share := r.share(items))}
+        writing = list(shares)
+        moved = [r for r in runners if r not in shares and r.apply(items, end)]
         if len(writing) < 2:
             return moved + [r for r in writing if r.apply(items, end)]
         told = unannounced(list(self.runners.values()), besides=writing)
@@ -246,8 +247,8 @@ class ProjectionEngine:
             with self.engine.begin() as conn:
                 if not checkpoints.claim_all(conn, [(r.name, r.persisted, end) for r in writing], notice):
                     raise _Separately("a checkpoint moved")
-                for r in writing:
-                    r.write_rows(conn, r.share(items))
+                for r, share in shares.items():
+                    r.write_rows(conn, share)
         except Exception as error:  # noqa: BLE001 - each runner then finds out alone
             log.debug("round applied runner by runner (%s)", error)
             return moved + [r for r in writing if r.apply(items, end)]
