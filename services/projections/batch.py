@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 Key = tuple[Any, ...]
 CHUNK = 500
+PIPELINED_ROWS = 64  # new rows of a table sent as INSERTs in a round's pipeline; more go by COPY
 CLAIMED = "claimed"  # memo: the checkpoint position the runner claimed for this batch
 
 
@@ -249,6 +250,43 @@ def write(conn: Connection, batch: Batch, copies: Sequence[tuple[Rows, list[dict
             rows.flush(conn)
         elif fresh:
             copy_rows(conn, rows, fresh)
+
+
+def write_joint(conn: Connection, batches: Sequence[Batch], claim: Callable[[Any], Any]) -> Any:
+    """PostgreSQL: flush several projections' batches in the caller's transaction with ``claim`` (given the
+    driver's connection, it sends the statement that claims their checkpoints and returns its cursor),
+    and return that cursor with its answer fetched; the caller commits or rolls back on it.
+
+    PostgreSQL: tables that got only a few new rows (a live round: a registration's city, its event-log
+    rows and their chain links) are inserted in one pipeline with the claim, one round trip for all of
+    it, the transaction's BEGIN included; a COPY per table and the claim had taken one round trip each.
+    Tables with changed rows are flushed, and those with many new rows copied, before the pipeline."""
+    inserts: list[tuple[Rows, list[dict[str, Any]]]] = []
+    for batch in batches:
+        for rows in batch.rows.values():
+            fresh = rows.take_inserts_only()
+            if fresh is None:
+                rows.flush(conn)
+            elif len(fresh) > PIPELINED_ROWS:
+                copy_rows(conn, rows, fresh)
+            elif fresh:
+                inserts.append((rows, fresh))
+    raw = conn.connection.driver_connection
+    with raw.pipeline():
+        claimed = claim(raw)
+        with raw.cursor() as cur:
+            for rows, fresh in inserts:
+                statement, values = _insert_statement(rows.table)
+                cur.executemany(statement, [values(row) for row in fresh])
+    return claimed
+
+
+@functools.cache
+def _insert_statement(table: Table) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+    columns = [c.name for c in table.columns]
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = itemgetter(*columns) if len(columns) > 1 else (lambda row, c=columns[0]: (row[c],))
+    return f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join(["%s"] * len(columns))})', values
 
 
 def copy_rows(conn: Connection, rows: Rows, fresh: list[dict[str, Any]]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection
@@ -121,15 +122,28 @@ def claim_all(conn: Connection, claims: list[tuple[str, int, int]],
     moves them all and announces ``announce`` at commit."""
     if conn.dialect.name != "postgresql":
         return all(claim_and_advance(conn, name, expected, position) for name, expected, position in claims)
+    return claimed(send_claims(conn.connection.driver_connection, claims, announce), claims)
+
+
+_CLAIM_ALL = (
+    "WITH claimed AS (UPDATE projection_checkpoints AS c SET position = v.position, stalled_at = NULL, "
+    "error = NULL, failures = 0, updated_at = %(now)s FROM unnest(%(names)s::text[], %(expected)s::bigint[], "
+    "%(positions)s::bigint[]) AS v(name, expected, position) WHERE c.name = v.name AND c.position = v.expected "
+    "RETURNING 1) SELECT (SELECT count(*) FROM claimed), pg_notify(%(channel)s, %(payload)s)")
+
+
+def send_claims(raw: Any, claims: list[tuple[str, int, int]], announce: list[dict[str, int | str | None]]) -> Any:
+    """PostgreSQL: send ``claim_all``'s statement on the driver's connection (perhaps in a pipeline, with
+    the rows it claims for); ``claimed`` reads its answer."""
     claims = sorted(claims)  # every process locks the rows in the same order
-    row = conn.connection.driver_connection.execute(
-        "WITH claimed AS (UPDATE projection_checkpoints AS c SET position = v.position, stalled_at = NULL, "
-        "error = NULL, failures = 0, updated_at = %(now)s FROM unnest(%(names)s::text[], %(expected)s::bigint[], "
-        "%(positions)s::bigint[]) AS v(name, expected, position) WHERE c.name = v.name AND c.position = v.expected "
-        "RETURNING 1) SELECT (SELECT count(*) FROM claimed), pg_notify(%(channel)s, %(payload)s)",
-        {"now": _now(), "names": [c[0] for c in claims], "expected": [c[1] for c in claims],
-         "positions": [c[2] for c in claims], "channel": POSITIONS_CHANNEL, "payload": json.dumps(announce)},
-        prepare=True).fetchone()
+    return raw.execute(_CLAIM_ALL, {
+        "now": _now(), "names": [c[0] for c in claims], "expected": [c[1] for c in claims],
+        "positions": [c[2] for c in claims], "channel": POSITIONS_CHANNEL, "payload": json.dumps(announce)},
+        prepare=True)
+
+
+def claimed(cursor: Any, claims: list[tuple[str, int, int]]) -> bool:
+    row = cursor.fetchone()
     return row is not None and row[0] == len(claims)
 
 

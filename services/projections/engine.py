@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import MetaData, delete, insert, inspect, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from citynet.services.projections import checkpoints
+from citynet.services.projections.batch import Batch, write, write_joint
 from citynet.services.projections.board import PositionBoard
 from citynet.services.projections.runner import Decoder, Item, Progress, Projection, Runner, unannounced
 from citynet.services.projections.wakeup import Leases, Listener
@@ -57,6 +58,20 @@ class ProjectionStatus:
 
 class _Separately(Exception):
     """The joint transaction of a round cannot be used: roll it back, apply runner by runner."""
+
+
+def _write_claimed(conn: Connection, batches: Sequence[Batch], claims: list[tuple[str, int, int]],
+                   notice: list[dict[str, Any]]) -> bool:
+    """Claim the checkpoints and write the batches in the caller's transaction; False if a checkpoint
+    had moved (the caller rolls back). On PostgreSQL the claim goes in one pipeline with the new rows."""
+    if conn.dialect.name != "postgresql":
+        if not checkpoints.claim_all(conn, claims, notice):
+            return False
+        for batch in batches:
+            write(conn, batch)
+        return True
+    return checkpoints.claimed(write_joint(conn, batches, lambda raw: checkpoints.send_claims(raw, claims, notice)),
+                               claims)
 
 
 class ProjectionEngine:
@@ -210,22 +225,24 @@ class ProjectionEngine:
                 if not r.loaded:
                     self.refresh_one(r)  # other processes' positions come by notification
             active = [r for r in mine if r.ready()]
-            head = self.app.recorder.max_notification_id() or 0
-            self.board.saw_head(head)
-            behind = [r for r in active if r.position < head]
-            if not behind:
+            if not active:
                 return False
-            low = min(r.position for r in behind)
+            # What the log holds after the lowest runner, read at once: no separate question for its head
+            # first. Positions become visible in order (the store locks its table to insert), so the
+            # last one read is the head when the batch is not full.
             notifications = self.app.recorder.select_notifications(
-                start=low, limit=self.batch_size, stop=head, inclusive_of_start=False)
+                start=min(r.position for r in active), limit=self.batch_size, inclusive_of_start=False)
+            if not notifications:
+                return False
             items = [Item(n.id, n) for n in notifications]
-            end = items[-1].position if len(items) == self.batch_size else head
-            moved = self._apply(behind, items, end)
+            end = items[-1].position
+            self.board.saw_head(end)
+            moved = self._apply([r for r in active if r.position < end], items, end)
             self._announce(moved)
-            # Call again only if there is more to read now: a full batch, or a runner short of the head
+            # Call again only if there is more to read now: a full batch, or a runner short of the end
             # (one resuming after a stall goes event by event). Events committed meanwhile have poked
-            # the engine, so asking the log for its head once more would find nothing new most times.
-            return bool(moved) and (len(items) == self.batch_size or any(r.position < head for r in moved))
+            # the engine, so reading once more would find nothing new most times.
+            return bool(moved) and (len(items) == self.batch_size or any(r.position < end for r in moved))
 
     def _apply(self, runners: list[Runner], items: list[Item], end: int) -> list[Runner]:
         """Let each runner apply its share of ``items``; the runners that moved.
@@ -245,10 +262,9 @@ class ProjectionEngine:
             {"n": r.name, "p": p, "s": None} for r, p in told]
         try:
             with self.engine.begin() as conn:
-                if not checkpoints.claim_all(conn, [(r.name, r.persisted, end) for r in writing], notice):
+                batches = [r.build(conn, share) for r, share in shares.items()]
+                if not _write_claimed(conn, batches, [(r.name, r.persisted, end) for r in writing], notice):
                     raise _Separately("a checkpoint moved")
-                for r, share in shares.items():
-                    r.write_rows(conn, share)
         except Exception as error:  # noqa: BLE001 - each runner then finds out alone
             log.debug("round applied runner by runner (%s)", error)
             return moved + [r for r in writing if r.apply(items, end)]

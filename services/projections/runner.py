@@ -314,6 +314,10 @@ class Runner:
     def write_rows(self, conn: Connection, items: list[Item]) -> None:
         """Apply ``items`` and write the rows they change, in the caller's transaction (which has claimed
         this projection's checkpoint)."""
+        write(conn, self.build(conn, items))
+
+    def build(self, conn: Connection, items: list[Item]) -> Batch:
+        """Apply ``items`` to the rows they touch (loaded in the caller's transaction), not yet written."""
         if not self.projection.raw:
             for item in items:
                 self.decoder.event(item)
@@ -322,7 +326,7 @@ class Runner:
         self.projection.prepare(conn, batch, items)
         for item in items:
             self.projection.apply(batch, item)
-        write(conn, batch)
+        return batch
 
     def committed(self, target: int) -> None:
         """Rows and checkpoint up to ``target`` were committed (and announced) together with others'."""

@@ -140,6 +140,40 @@ def test_a_row_the_database_refuses_fails_the_rebuild_of_its_projection_only(
     assert verify(citynet, names=["directory", "workshops", "agreements"]).ok
 
 
+def test_a_row_the_database_refuses_in_a_live_round_stalls_its_projection_only(
+        citynet: Citynet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A live round writes every projection's rows in one transaction (on PostgreSQL sent in one pipeline
+    with the claim of their checkpoints): a row the database refuses there (too long for its column)
+    rolls the round back, and each projection then goes alone, so only the one with that row stalls."""
+    if citynet.storage.is_sqlite:
+        pytest.skip("SQLite does not enforce column lengths")
+    citynet.execute(lambda app: app.register_city("Rostock", "DE", "Europe/Berlin"))
+    monkeypatch.setattr(event_log_projection, "_topic_parts", lambda topic: ("x" * 100, "Refused"))
+    bad = citynet.execute(lambda app: app.register_city("Liepāja", "LV", "Europe/Riga"))
+    status = {s.name: s for s in citynet.projections.status()}
+    assert status["event_log"].state == "stalled" and status["event_log"].stalled_at == bad.position - 1
+    assert "too long" in (status["event_log"].error or "")
+    assert status["directory"].position == status["audit_chain"].position == bad.position
+    assert city_names(citynet) == {"Rostock", "Liepāja"}
+    assert audit_chain.verify(citynet.app.recorder, citynet.sync_engine).ok
+
+
+def test_a_round_of_many_events_writes_the_same_rows_as_a_replay(citynet: Citynet) -> None:
+    """A live round sends a table's few new rows as INSERTs in its pipeline and copies a table's many:
+    one round of 40 registrations does both (40 cities, 80 event-log rows and chain links)."""
+    citynet.projections.stop()
+    citynet.projections.started = True  # as if a background runner existed: nothing applied inline
+    names = [f"Town {i}" for i in range(40)]
+    for name in names:
+        citynet.execute(lambda app, n=name: app.register_city(n, "DE", "Europe/Berlin"))
+    citynet.projections.started = False
+    citynet.projections.catch_up()
+    assert city_names(citynet) == set(names)
+    assert len(logged_positions(citynet)) == 80
+    assert verify(citynet).ok
+    assert audit_chain.verify(citynet.app.recorder, citynet.sync_engine).ok
+
+
 def test_leftovers_of_a_crashed_rebuild_are_cleaned_up(citynet: Citynet) -> None:
     with citynet.sync_engine.begin() as conn:
         conn.execute(text(f'CREATE TABLE "{SHADOW}rm_cities" (id VARCHAR(36) PRIMARY KEY)'))
