@@ -4,7 +4,9 @@ On PostgreSQL (CITYNET_BENCH_POSTGRES_URL, default the test server), in database
 
 (1) rebuild of N events (default 100,000) against a raw read of the same log;
 (2) `registerCity` end to end over HTTP (a real `citynet serve` process, 8 concurrent clients)
-    against bare eventsourcing `Application.save` of an equivalent aggregate with 8 threads;
+    against bare eventsourcing `Application.save` of an equivalent aggregate with 8 threads; also, as
+    deployment figures, `serve --workers 2` and `serve --workers 2 --no-projections` beside a
+    `citynet projections run` process;
 (3) cross-process visibility with no header: write on server A, read on server B (p50, p99);
 (4) read throughput of `serve --workers 2` against one worker (8 concurrent clients).
 
@@ -209,6 +211,7 @@ class Writes:
     bare: float = 0.0  # Application.save/s, 8 threads
     bare_cpu_ms: float = 0.0
     two: float = 0.0  # registerCity/s, serve --workers 2
+    split: float = 0.0  # registerCity/s, serve --workers 2 --no-projections and a `projections run` process
     floor: float = 0.0  # the same stack's empty mutation/s (bench/floor_app.py)
 
 
@@ -221,9 +224,10 @@ def bench_writes(seconds: float, rounds: int) -> Writes:
     if not use_wrk:
         print("wrk not found (apt-get install -y wrk): writes driven by httpx, which takes CPU the server needs")
     w = Writes()
-    with database() as url, server(url) as port, database() as url2, server(url2, "--workers", "2") as two:
+    with database() as url, server(url) as port, database() as url2, server(url2, "--workers", "2") as two, \
+            database() as url3, server(url3, "--workers", "2", "--no-projections") as split, projector(url3):
         pid = SERVER_PIDS[port]
-        for p in (port, two):
+        for p in (port, two, split):
             asyncio.run(http_load(p, 1, register_body, registered))  # warm-up
         for _ in range(rounds):
             with database() as bare_url:
@@ -239,10 +243,29 @@ def bench_writes(seconds: float, rounds: int) -> Writes:
                 w.ours, w.cpu_ms = ours, (server_cpu(pid) - before) / max(1.0, ours * seconds) * 1000
             if use_wrk:
                 w.two = max(w.two, wrk_writes(two, seconds))
+                w.split = max(w.split, wrk_writes(split, seconds))
     if use_wrk:
         with floor_server() as port:
             w.floor = wrk_writes(port, seconds)
     return w
+
+
+@contextlib.contextmanager
+def projector(url: str) -> Iterator[None]:
+    """`citynet projections run` on its own, beside servers started with --no-projections."""
+    env = {**os.environ, "CITYNET_DATABASE_URL": url, "CITYNET_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "-m", "citynet.infra.cli", "projections", "run"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        with psycopg.connect(url, autocommit=True) as conn:  # running once it holds its leases
+            while time.monotonic() < deadline and not conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'citynet-leases'").fetchone()[0]:
+                time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        process.wait(30)
 
 
 @contextlib.contextmanager
@@ -409,6 +432,9 @@ def main() -> None:
          w.ours / w.bare >= 0.5, f"server CPU {w.cpu_ms:.1f} ms/write; bare {w.bare_cpu_ms:.1f}")
     if w.two:
         line("  the same, serve --workers 2", w.two, w.bare, "writes/s", "(deployment figure)", None)
+    if w.split:
+        line("  the same, serve --workers 2 --no-projections", w.split, w.bare, "writes/s",
+             "(deployment figure)", None, "with a `projections run` process")
     if w.floor:
         # One process at one core: the stack's floor and a bare save's CPU, with nothing else, allow at most
         # this many writes/s; what citynet does besides (uniqueness, name claim, attribution, three
