@@ -282,18 +282,22 @@ def write_joint(conn: Connection, batches: Sequence[Batch], claim: Callable[[Any
 
 
 @functools.cache
-def _insert_statement(table: Table) -> tuple[str, Callable[[dict[str, Any]], Any]]:
+def _columns(table: Table) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
+    """A table's quoted column list, and what takes a row's values in that order."""
     columns = [c.name for c in table.columns]
-    names = ", ".join(f'"{c}"' for c in columns)
     values = itemgetter(*columns) if len(columns) > 1 else (lambda row, c=columns[0]: (row[c],))
-    return f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join(["%s"] * len(columns))})', values
+    return ", ".join(f'"{c}"' for c in columns), values
+
+
+@functools.cache
+def _insert_statement(table: Table) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
+    names, values = _columns(table)
+    return f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join(["%s"] * len(table.columns))})', values
 
 
 def copy_rows(conn: Connection, rows: Rows, fresh: list[dict[str, Any]]) -> None:
     raw = conn.connection.driver_connection
-    columns = rows.columns
-    names = ", ".join(f'"{c}"' for c in columns)
-    values = itemgetter(*columns) if len(columns) > 1 else (lambda row, c=columns[0]: (row[c],))
+    names, values = _columns(rows.table)
     with raw.cursor() as cur, cur.copy(f'COPY "{rows.table.name}" ({names}) FROM STDIN') as copy:
         put = copy.write_row
         for row in fresh:
