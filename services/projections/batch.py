@@ -252,15 +252,16 @@ def write(conn: Connection, batch: Batch, copies: Sequence[tuple[Rows, list[dict
             copy_rows(conn, rows, fresh)
 
 
-def write_joint(conn: Connection, batches: Sequence[Batch], claim: Callable[[Any], Any]) -> Any:
-    """PostgreSQL: flush several projections' batches in the caller's transaction with ``claim`` (given the
-    driver's connection, it sends the statement that claims their checkpoints and returns its cursor),
-    and return that cursor with its answer fetched; the caller commits or rolls back on it.
+def write_joint(conn: Connection, batches: Sequence[Batch]) -> None:
+    """PostgreSQL: flush several projections' batches in the caller's transaction (which has claimed their
+    checkpoints), the new rows of tables that got only a few (a live round: a registration's city, its
+    event-log rows and their chain links) as INSERTs in one pipeline, one round trip for all of them,
+    where a COPY per table took one each. Tables with changed rows are flushed, and those with many new
+    rows copied, before it (COPY cannot run in a pipeline).
 
-    PostgreSQL: tables that got only a few new rows (a live round: a registration's city, its event-log
-    rows and their chain links) are inserted in one pipeline with the claim, one round trip for all of
-    it, the transaction's BEGIN included; a COPY per table and the claim had taken one round trip each.
-    Tables with changed rows are flushed, and those with many new rows copied, before the pipeline."""
+    Projections write str, int, date and None (and bool into boolean columns): psycopg adapts those alike
+    for COPY and for INSERT parameters, so a row is the same whichever way it goes. (Some other values
+    are not: a UUID or a bool into a text column, an aware datetime into a date or text column.)"""
     inserts: list[tuple[Rows, list[dict[str, Any]]]] = []
     for batch in batches:
         for rows in batch.rows.values():
@@ -271,14 +272,13 @@ def write_joint(conn: Connection, batches: Sequence[Batch], claim: Callable[[Any
                 copy_rows(conn, rows, fresh)
             elif fresh:
                 inserts.append((rows, fresh))
+    if not inserts:
+        return
     raw = conn.connection.driver_connection
-    with raw.pipeline():
-        claimed = claim(raw)
-        with raw.cursor() as cur:
-            for rows, fresh in inserts:
-                statement, values = _insert_statement(rows.table)
-                cur.executemany(statement, [values(row) for row in fresh])
-    return claimed
+    with raw.pipeline(), raw.cursor() as cur:
+        for rows, fresh in inserts:
+            statement, values = _insert_statement(rows.table)
+            cur.executemany(statement, [values(row) for row in fresh])
 
 
 @functools.cache

@@ -133,8 +133,8 @@ _CLAIM_ALL = (
 
 
 def send_claims(raw: Any, claims: list[tuple[str, int, int]], announce: list[dict[str, int | str | None]]) -> Any:
-    """PostgreSQL: send ``claim_all``'s statement on the driver's connection (perhaps in a pipeline, with
-    the rows it claims for); ``claimed`` reads its answer."""
+    """PostgreSQL: send ``claim_all``'s statement on the driver's connection (in a pipeline, it goes with
+    the transaction's BEGIN); ``claimed`` reads its answer."""
     claims = sorted(claims)  # every process locks the rows in the same order
     return raw.execute(_CLAIM_ALL, {
         "now": _now(), "names": [c[0] for c in claims], "expected": [c[1] for c in claims],

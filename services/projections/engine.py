@@ -60,18 +60,26 @@ class _Separately(Exception):
     """The joint transaction of a round cannot be used: roll it back, apply runner by runner."""
 
 
-def _write_claimed(conn: Connection, batches: Sequence[Batch], claims: list[tuple[str, int, int]],
-                   notice: list[dict[str, Any]]) -> bool:
-    """Claim the checkpoints and write the batches in the caller's transaction; False if a checkpoint
-    had moved (the caller rolls back). On PostgreSQL the claim goes in one pipeline with the new rows."""
+def _write_claimed(conn: Connection, claims: list[tuple[str, int, int]], notice: list[dict[str, Any]],
+                   build: Callable[[], list[Batch]]) -> bool:
+    """Claim the checkpoints, then build the batches and write them, in the caller's transaction; False if
+    a checkpoint had moved (the caller rolls back). The claim comes first, before any read-model table
+    is touched, as everywhere checkpoints and tables are locked together (a rebuild's swap holds the
+    checkpoint, then locks the live tables): the other order deadlocked with swaps. On PostgreSQL the
+    claim and the transaction's BEGIN take one round trip, and the new rows one more (``write_joint``)."""
     if conn.dialect.name != "postgresql":
         if not checkpoints.claim_all(conn, claims, notice):
             return False
-        for batch in batches:
+        for batch in build():
             write(conn, batch)
         return True
-    return checkpoints.claimed(write_joint(conn, batches, lambda raw: checkpoints.send_claims(raw, claims, notice)),
-                               claims)
+    raw = conn.connection.driver_connection
+    with raw.pipeline():
+        claim = checkpoints.send_claims(raw, claims, notice)
+    if not checkpoints.claimed(claim, claims):
+        return False
+    write_joint(conn, build())
+    return True
 
 
 class ProjectionEngine:
@@ -262,8 +270,8 @@ class ProjectionEngine:
             {"n": r.name, "p": p, "s": None} for r, p in told]
         try:
             with self.engine.begin() as conn:
-                batches = [r.build(conn, share) for r, share in shares.items()]
-                if not _write_claimed(conn, batches, [(r.name, r.persisted, end) for r in writing], notice):
+                if not _write_claimed(conn, [(r.name, r.persisted, end) for r in writing], notice,
+                                      lambda: [r.build(conn, share) for r, share in shares.items()]):
                     raise _Separately("a checkpoint moved")
         except Exception as error:  # noqa: BLE001 - each runner then finds out alone
             log.debug("round applied runner by runner (%s)", error)
