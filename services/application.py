@@ -83,22 +83,27 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
         authz.require_admin("city:register")
         city = City.register(name, country_code, time_zone)
         claim = CityName.for_city(city)
-        found = self.existing(city.id, claim.id)
-        known = city.id if city.id in found else (self.get(CityName, claim.id).city_id if claim.id in found else None)
-        if known is not None:
-            # The same name, perhaps but for accents or case: name the city that has it.
-            existing = self.get(City, known)
-            if existing.name == city.name:
-                raise AlreadyExists("City", existing.id, f"{city.name} ({city.country_code}) is already registered")
-            raise AlreadyExists("City", existing.id,
-                                f"{existing.name} ({existing.country_code}) is already registered; "
-                                f"{city.name!r} differs from it only by accents or case")
         try:
             # The city first: a receipt riding along (an idempotency key) names the first record saved.
             # The position reported is the save's last, which covers both.
             return Recorded(city.id, self._save(city, claim))
         except IntegrityError:
-            raise AlreadyExists("City", city.id, f"{city.name} ({city.country_code}) is already registered") from None
+            # The store's unique key decides (the city's id, or its name's claim, is taken); a read only
+            # to ask first cost every registration a round trip. Now the read names who has it.
+            raise self._city_taken(city, claim) from None
+
+    def _city_taken(self, city: City, claim: CityName) -> AlreadyExists:
+        found = self.existing(city.id, claim.id)
+        known = city.id if city.id in found else (self.get(CityName, claim.id).city_id if claim.id in found else None)
+        if known is None:  # neither is found: the conflict was the save's own, say it as the store did
+            return AlreadyExists("City", city.id, f"{city.name} ({city.country_code}) is already registered")
+        existing = self.get(City, known)
+        if existing.name == city.name:
+            return AlreadyExists("City", existing.id, f"{city.name} ({city.country_code}) is already registered")
+        # The same name but for accents or case: name the city that has it.
+        return AlreadyExists("City", existing.id,
+                             f"{existing.name} ({existing.country_code}) is already registered; "
+                             f"{city.name!r} differs from it only by accents or case")
 
     # -- organisations ------------------------------------------------------
 
@@ -107,19 +112,19 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
         authz.require_admin_or_coordinator("organisation:register")
         organisation = Organisation.register(name, kind, country_code, description)
         claim = OrganisationName.for_organisation(organisation)
+        try:
+            return Recorded(organisation.id, self._save(organisation, claim))
+        except IntegrityError:
+            raise self._organisation_taken(organisation, claim) from None  # as for cities
+
+    def _organisation_taken(self, organisation: Organisation, claim: OrganisationName) -> AlreadyExists:
         where = f" ({organisation.country_code})" if organisation.country_code else " (international)"
         found = self.existing(organisation.id, claim.id)
         known = (organisation.id if organisation.id in found
                  else (self.get(OrganisationName, claim.id).organisation_id if claim.id in found else None))
-        if known is not None:
-            existing = self.get(Organisation, known)
-            raise AlreadyExists("Organisation", existing.id,
-                                f"an organisation named {existing.name!r}{where} is already registered")
-        try:
-            return Recorded(organisation.id, self._save(organisation, claim))
-        except IntegrityError:
-            raise AlreadyExists("Organisation", organisation.id,
-                                f"an organisation named {organisation.name!r}{where} is already registered") from None
+        existing = self.get(Organisation, known) if known is not None else organisation
+        return AlreadyExists("Organisation", existing.id,
+                             f"an organisation named {existing.name!r}{where} is already registered")
 
     # -- networks -----------------------------------------------------------
 

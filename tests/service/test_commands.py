@@ -17,10 +17,11 @@ from citynet.services.application import Recorded
 from citynet.services.attribution import Actor
 from citynet.services.commands import receipts
 from citynet.services.commands.base import HANDLERS, Command
+from citynet.services.commands.bus import Outcome
 from citynet.services.commands.directory import AdmitMember, FoundNetwork, RegisterCity
 from citynet.services.commands.workshops import ProposeWorkshop
 from citynet.services.errors import Conflict, IdempotencyKeyReused, InvalidInput
-from citynet.domain.errors import NotAllowed
+from citynet.domain.errors import AlreadyExists, NotAllowed
 from citynet.services.runtime import Citynet
 
 ALICE = Actor("alice", "admin")
@@ -240,3 +241,35 @@ def test_a_replay_whose_position_read_lost_its_connection_reads_again(
     again = citynet.bus.run(RegisterCity("Kiel", "DE", "Europe/Berlin"), actor=ALICE, idempotency_key="req-1")
     assert (again.id, again.position, again.replayed) == (first.id, first.position, True)
     assert len(calls) >= 2
+
+
+def test_one_of_many_simultaneous_registrations_of_a_city_wins(citynet: Citynet) -> None:
+    """Registrations are not read first: the store's unique keys (the city's id, its name's claim) decide.
+    Eight at once, some spelled with other accents or case (on PostgreSQL in one group commit): one
+    stores the city and its claim, each of the others is refused naming that city, and nothing else
+    is stored."""
+    head = citynet.projector.head()
+    names = ["Liepāja", "Liepaja", "LIEPĀJA", "Liepāja", "liepaja", "Liepāja", "LIEPAJA", "Liepāja"]
+    start = threading.Barrier(len(names), timeout=30)
+    outcomes: list[Any] = [None] * len(names)
+
+    def register(i: int) -> None:
+        start.wait()
+        try:
+            outcomes[i] = citynet.bus.run(RegisterCity(names[i], "LV", "Europe/Riga"))
+        except Exception as error:  # noqa: BLE001 - the test looks at what each got
+            outcomes[i] = error
+
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(len(names))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    won = [o for o in outcomes if isinstance(o, Outcome)]
+    refused = [o for o in outcomes if not isinstance(o, Outcome)]
+    assert len(won) == 1, outcomes
+    assert all(isinstance(e, AlreadyExists) and e.id == won[0].id for e in refused), refused
+    winner = names[outcomes.index(won[0])]
+    assert all(winner in e.message for e in refused)
+    assert citynet.projector.head() == won[0].position
+    assert len(list(citynet.app.recorder.select_notifications(start=head, limit=10, inclusive_of_start=False))) == 2
