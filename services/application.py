@@ -133,9 +133,7 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
     ) -> Recorded:
         authz.require_admin("network:found")
         network = Network.found(name, short_name, founded_on, description, website)
-        message = f"a network with the short name {network.short_name!r} already exists"
-        self._refuse_existing(Network, network.id, message)
-        return self._save_new(network, message)
+        return self._save_new(network, f"a network with the short name {network.short_name!r} already exists")
 
     def add_commission(self, network_id: UUID, name: str) -> Recorded:
         authz.require_manager("network:manage", [network_id])
@@ -216,15 +214,11 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
             cursor.execute(self._existing_statement, (aggregate_ids,), prepare=True)
             return {row["originator_id"] if isinstance(row, dict) else row[0] for row in cursor.fetchall()}
 
-    def _refuse_existing(self, cls: type[Aggregate], aggregate_id: UUID, message: str) -> None:
-        if self.exists(aggregate_id):
-            raise AlreadyExists(cls.__name__, aggregate_id, message)
-
     def _save_new(self, aggregate: Aggregate, message: str) -> Recorded:
         try:
             return Recorded(aggregate.id, self._save(aggregate))
         except IntegrityError:
-            # Someone registered the same identity between our check and save.
+            # The store's unique key decides: the identity is taken (no read first, as for cities).
             raise AlreadyExists(type(aggregate).__name__, aggregate.id, message) from None
 
     def _change(self, cls: type[A], aggregate_id: UUID, field: str, decide: Callable[[A], Any]) -> int:

@@ -69,7 +69,6 @@ class ProjectCommands:
             self.get(Network, coordinating_network_id, "coordinatingNetworkId")
         project = Project.found(name, acronym, objectives, start_date, end_date)
         message = f"a project with the acronym {project.acronym!r} already exists"
-        self._refuse_existing(Project, project.id, message)
         if coordinating_network_id is not None:
             project.admit_partner(Party(PartyKind.NETWORK, coordinating_network_id), PartnerRole.COORDINATOR)
         return Recorded(project.id, self._save_new(project, message).position)
