@@ -259,9 +259,10 @@ def write_joint(conn: Connection, batches: Sequence[Batch]) -> None:
     where a COPY per table took one each. Tables with changed rows are flushed, and those with many new
     rows copied, before it (COPY cannot run in a pipeline).
 
-    Projections write str, int, date and None (and bool into boolean columns): psycopg adapts those alike
-    for COPY and for INSERT parameters, so a row is the same whichever way it goes. (Some other values
-    are not: a UUID or a bool into a text column, an aware datetime into a date or text column.)"""
+    A row must be the same whichever way it goes: psycopg adapts str, int, date and None alike for COPY
+    and for INSERT parameters, but not every value (a UUID or a bool into a text column, an aware
+    datetime into a date or text column differ), so projections give text columns text. (The demo's
+    whole log, replayed through live rounds both ways, verifies alike: review of the fourth session.)"""
     inserts: list[tuple[Rows, list[dict[str, Any]]]] = []
     for batch in batches:
         for rows in batch.rows.values():
