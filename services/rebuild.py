@@ -415,7 +415,7 @@ class _Writer:
             fresh = rows.take_inserts_only()
             if fresh is None:  # rows of earlier batches change: they must be in the table first
                 self.wait()
-                write(conn, shadow.batch, copies)
+                write(conn, shadow.batch, copies=copies)
                 return
             if fresh:
                 copies.append((rows, fresh))

@@ -235,34 +235,26 @@ class Batch:
         return sum(r.flush(conn) for r in self.rows.values())
 
 
-def write(conn: Connection, batch: Batch, copies: Sequence[tuple[Rows, list[dict[str, Any]]]] = ()) -> None:
-    """Flush a batch; on PostgreSQL, tables that only got new rows get them by COPY (and ``copies``:
-    fresh rows already taken from the batch), through the driver: SQLAlchemy's executemany cost a live
-    round more than the statement itself."""
-    if conn.dialect.name != "postgresql":
-        batch.flush(conn)
-        return
-    for rows, fresh in copies:
-        copy_rows(conn, rows, fresh)
-    for rows in batch.rows.values():
-        fresh = rows.take_inserts_only()
-        if fresh is None:
-            rows.flush(conn)
-        elif fresh:
-            copy_rows(conn, rows, fresh)
+def write(conn: Connection, *batches: Batch, copies: Sequence[tuple[Rows, list[dict[str, Any]]]] = ()) -> None:
+    """Flush batches in the caller's transaction (a live round's batches: several projections' at once).
 
-
-def write_joint(conn: Connection, batches: Sequence[Batch]) -> None:
-    """PostgreSQL: flush several projections' batches in the caller's transaction (which has claimed their
-    checkpoints), the new rows of tables that got only a few (a live round: a registration's city, its
-    event-log rows and their chain links) as INSERTs in one pipeline, one round trip for all of them,
-    where a COPY per table took one each. Tables with changed rows are flushed, and those with many new
-    rows copied, before it (COPY cannot run in a pipeline).
+    On PostgreSQL, through the driver (SQLAlchemy's executemany cost a live round more than the statement
+    itself): tables with changed rows are flushed; tables that only got new rows get them by COPY when
+    they are many (and ``copies``: fresh rows already taken from a batch), and as INSERTs when they are a
+    few (a registration's city, its event-log rows and their chain links), the INSERTs of every table in
+    one pipeline, one round trip for all of them, where a COPY per table took one each (COPY cannot run
+    in a pipeline).
 
     A row must be the same whichever way it goes: psycopg adapts str, int, date and None alike for COPY
     and for INSERT parameters, but not every value (a UUID or a bool into a text column, an aware
     datetime into a date or text column differ), so projections give text columns text. (The demo's
     whole log, replayed through live rounds both ways, verifies alike: review of the fourth session.)"""
+    if conn.dialect.name != "postgresql":
+        for batch in batches:
+            batch.flush(conn)
+        return
+    for rows, fresh in copies:
+        copy_rows(conn, rows, fresh)
     inserts: list[tuple[Rows, list[dict[str, Any]]]] = []
     for batch in batches:
         for rows in batch.rows.values():

@@ -24,7 +24,7 @@ from sqlalchemy import MetaData, delete, insert, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from citynet.services.projections import checkpoints
-from citynet.services.projections.batch import Batch, write, write_joint
+from citynet.services.projections.batch import Batch, write
 from citynet.services.projections.board import PositionBoard
 from citynet.services.projections.runner import Decoder, Item, Progress, Projection, Runner, unannounced
 from citynet.services.projections.wakeup import Leases, Listener
@@ -66,19 +66,17 @@ def _write_claimed(conn: Connection, claims: list[tuple[str, int, int]], notice:
     a checkpoint had moved (the caller rolls back). The claim comes first, before any read-model table
     is touched, as everywhere checkpoints and tables are locked together (a rebuild's swap holds the
     checkpoint, then locks the live tables): the other order deadlocked with swaps. On PostgreSQL the
-    claim and the transaction's BEGIN take one round trip, and the new rows one more (``write_joint``)."""
+    claim and the transaction's BEGIN take one round trip, and the new rows one more (``write``)."""
     if conn.dialect.name != "postgresql":
         if not checkpoints.claim_all(conn, claims, notice):
             return False
-        for batch in build():
-            write(conn, batch)
-        return True
-    raw = conn.connection.driver_connection
-    with raw.pipeline():
-        claim = checkpoints.send_claims(raw, claims, notice)
-    if not checkpoints.claimed(claim, claims):
-        return False
-    write_joint(conn, build())
+    else:
+        raw = conn.connection.driver_connection
+        with raw.pipeline():
+            claim = checkpoints.send_claims(raw, claims, notice)
+        if not checkpoints.claimed(claim, claims):
+            return False
+    write(conn, *build())
     return True
 
 
