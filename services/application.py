@@ -95,9 +95,7 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
     def _city_taken(self, city: City, claim: CityName) -> AlreadyExists:
         found = self.existing(city.id, claim.id)
         known = city.id if city.id in found else (self.get(CityName, claim.id).city_id if claim.id in found else None)
-        if known is None:  # neither is found: the conflict was the save's own, say it as the store did
-            return AlreadyExists("City", city.id, f"{city.name} ({city.country_code}) is already registered")
-        existing = self.get(City, known)
+        existing = self.get(City, known) if known is not None else city  # (neither found: as the store said)
         if existing.name == city.name:
             return AlreadyExists("City", existing.id, f"{city.name} ({city.country_code}) is already registered")
         # The same name but for accents or case: name the city that has it.
