@@ -2,16 +2,25 @@
 registerCity's shape that does nothing but its thread hop. bench/projections.py serves it and drives it
 like registerCity; what citynet adds to a write is measured against it and against a bare save.
 
+With CITYNET_FLOOR_SAVE_URL (a PostgreSQL URL) the mutation also does, in its worker thread, the bare
+eventsourcing `Application.save` that the benchmark's baseline does: that is the most any registerCity
+served by this stack could reach, with nothing of citynet's own (no uniqueness, attribution, audit chain,
+projections or read-your-writes).
+
     uv run uvicorn bench.floor_app:app --port 8911
 """
 
 from __future__ import annotations
+
+import os
 
 import anyio.to_thread
 import strawberry
 from litestar import Litestar
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.litestar import make_graphql_controller
+
+from bare import BenchCity, bare_application
 
 
 @strawberry.input
@@ -38,8 +47,16 @@ class Mutation:
     @strawberry.mutation
     async def register_city(self, input: RegisterCityInput) -> RegisterCityPayload:
         # citynet runs each command in a worker thread: the hop is part of the floor.
-        name = await anyio.to_thread.run_sync(lambda: input.name)
+        name = await anyio.to_thread.run_sync(save if SAVE else lambda _: input.name, input)
         return RegisterCityPayload(name=name)
+
+
+SAVE = bare_application(os.environ["CITYNET_FLOOR_SAVE_URL"]) if os.environ.get("CITYNET_FLOOR_SAVE_URL") else None
+
+
+def save(input: RegisterCityInput) -> str:
+    SAVE.save(BenchCity(input.name, input.country_code, input.time_zone))  # type: ignore[union-attr]
+    return input.name
 
 
 schema = strawberry.Schema(Query, Mutation, extensions=[ParserCache, ValidationCache])
