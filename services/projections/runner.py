@@ -242,8 +242,9 @@ class Runner:
                 self.load_position()  # another process applied this stretch
                 return True
         except (OperationalError, InterfaceError, psycopg.OperationalError) as error:
-            # The database went away, not the event: no stall, try again in a moment.
-            log.warning("projection %s could not reach the database (%s); retrying", self.name, error)
+            # The database went away or chose this transaction as a deadlock's victim, not the event: no
+            # stall, try again in a moment.
+            log.warning("projection %s %s (%s); retrying", self.name, _transient_reason(error), error)
             self.retry_at = time.monotonic() + TRANSIENT_RETRY_SECONDS
             self._transient = True
             return False
@@ -355,3 +356,12 @@ def unannounced(runners: Sequence[Runner], besides: Sequence[Runner]) -> list[tu
     other processes have not heard of: a commit that announces positions tells theirs too."""
     return [(r, r.position) for r in runners
             if r not in besides and r.announced != r.position and r.stalled_at is None]
+
+
+def _transient_reason(error: BaseException) -> str:
+    """What went wrong, for the log: a transaction PostgreSQL rolled back to break a deadlock or a
+    serialisation conflict (40xxx) is not an unreachable database."""
+    cause = getattr(error, "orig", None) or error
+    if (getattr(cause, "sqlstate", None) or "").startswith("40"):
+        return "was rolled back by the database to resolve a conflict with another transaction"
+    return "could not reach the database"

@@ -3,11 +3,13 @@ rebuilds that never touch the audit chain, no leftovers, waits on positions."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import date
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import select, text
 
@@ -78,6 +80,28 @@ def test_a_bad_event_stalls_its_projection_only_and_resumes_once_fixed(citynet: 
     citynet.projections.catch_up()
     assert city_names(citynet) == {"Rostock", "Poison", "Vienna"}
     assert {s.name: s.state for s in citynet.projections.status()}["directory"] == "current"
+
+
+def test_a_deadlock_victim_is_retried_not_stalled_and_logged_as_such(citynet: Citynet, monkeypatch: pytest.MonkeyPatch,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """PostgreSQL breaks a deadlock by rolling one transaction back (40P01): that is no fault of the
+    event, and the database is reachable; the log says what happened."""
+    real = DirectoryProjection.handlers[City.Registered]
+
+    def victim(b: Any, e: Any, position: int) -> None:
+        raise psycopg.errors.DeadlockDetected("deadlock detected")
+
+    monkeypatch.setitem(DirectoryProjection.handlers, City.Registered, victim)
+    with caplog.at_level(logging.WARNING, logger="citynet.services.projections.runner"):
+        citynet.execute(lambda app: app.register_city("Rostock", "DE", "Europe/Berlin"))
+    status = {s.name: s for s in citynet.projections.status()}
+    assert status["directory"].state != "stalled" and status["directory"].stalled_at is None
+    assert any("rolled back by the database to resolve a conflict" in r.getMessage() for r in caplog.records)
+    assert not any("could not reach the database" in r.getMessage() for r in caplog.records)
+    monkeypatch.setitem(DirectoryProjection.handlers, City.Registered, real)
+    citynet.projections.runners["directory"].retry_at = 0.0
+    citynet.projections.catch_up()
+    assert city_names(citynet) == {"Rostock"}
 
 
 def test_a_failure_inside_a_big_batch_commits_what_came_before(citynet: Citynet, poisoned: dict[str, bool]) -> None:
