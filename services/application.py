@@ -131,7 +131,7 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
     ) -> Recorded:
         authz.require_admin("network:found")
         network = Network.found(name, short_name, founded_on, description, website)
-        return self._save_new(network, f"a network with the short name {network.short_name!r} already exists")
+        return self._save_new(network, lambda held: f"a network with the short name {held.short_name!r} already exists")
 
     def add_commission(self, network_id: UUID, name: str) -> Recorded:
         authz.require_manager("network:manage", [network_id])
@@ -212,12 +212,19 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
             cursor.execute(self._existing_statement, (aggregate_ids,), prepare=True)
             return {row["originator_id"] if isinstance(row, dict) else row[0] for row in cursor.fetchall()}
 
-    def _save_new(self, aggregate: Aggregate, message: str) -> Recorded:
+    def _save_new(self, aggregate: A, refusal: str | Callable[[A], str]) -> Recorded:
+        """Save a new record. A ``refusal`` that is a function words the refusal from the record that holds
+        the identity (a name's own spelling: "UBC" when "ubc" was asked for)."""
         try:
             return Recorded(aggregate.id, self._save(aggregate))
         except IntegrityError:
             # The store's unique key decides: the identity is taken (no read first, as for cities).
-            raise AlreadyExists(type(aggregate).__name__, aggregate.id, message) from None
+            if callable(refusal):
+                try:
+                    refusal = refusal(self.get(type(aggregate), aggregate.id))
+                except NotFound:  # (not found: as the store said)
+                    refusal = refusal(aggregate)
+            raise AlreadyExists(type(aggregate).__name__, aggregate.id, refusal) from None
 
     def _change(self, cls: type[A], aggregate_id: UUID, field: str, decide: Callable[[A], Any]) -> int:
         def only(aggregate: A) -> list[Aggregate]:

@@ -68,10 +68,10 @@ class ProjectCommands:
             authz.require_manager("project:found", [coordinating_network_id])
             self.get(Network, coordinating_network_id, "coordinatingNetworkId")
         project = Project.found(name, acronym, objectives, start_date, end_date)
-        message = f"a project with the acronym {project.acronym!r} already exists"
         if coordinating_network_id is not None:
             project.admit_partner(Party(PartyKind.NETWORK, coordinating_network_id), PartnerRole.COORDINATOR)
-        return Recorded(project.id, self._save_new(project, message).position)
+        return Recorded(project.id, self._save_new(
+            project, lambda held: f"a project with the acronym {held.acronym!r} already exists").position)
 
     def resolve_party(self: CitynetApplication, kind: PartyKind | str, party_id: UUID,
                       network_id: UUID | None = None, field: str = "partnerId") -> Party:

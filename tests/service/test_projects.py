@@ -241,3 +241,16 @@ def test_organisers_of_a_project_gathering_are_the_callers_networks(citynet: Cit
     assert citynet.projector.head() == head
     everyone = propose(None, ())  # an admin (the system) speaks for every partner network
     assert set(citynet.app.repository.get(everyone).network_ids) == {ids["UBC"], icncm}
+
+
+def test_a_taken_short_name_or_acronym_is_refused_in_the_holders_own_spelling(citynet: Citynet) -> None:
+    """Short names and acronyms are unique whatever their case: the refusal quotes the one that exists."""
+    from citynet.services.commands import directory as d
+
+    ids = _setup(citynet)
+    with pytest.raises(domain.AlreadyExists) as taken:
+        citynet.bus.run(pr.FoundProject("Again", "tp", date(2026, 1, 1), date(2026, 2, 1)))
+    assert taken.value.id == ids["project"] and "'TP'" in str(taken.value) and "'tp'" not in str(taken.value)
+    with pytest.raises(domain.AlreadyExists) as taken:
+        citynet.bus.run(d.FoundNetwork("Union again", " ubc ", date(1991, 9, 20)))
+    assert taken.value.id == ids["UBC"] and "'UBC'" in str(taken.value)
