@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from citynet.services.projections import checkpoints
 from citynet.services.projections.batch import Batch, write
 from citynet.services.projections.board import PositionBoard
-from citynet.services.projections.runner import Decoder, Item, Progress, Projection, Runner, unannounced
+from citynet.services.projections.runner import Announcement, Decoder, Item, Progress, Projection, Runner
 from citynet.services.projections.wakeup import Leases, Listener
 
 log = logging.getLogger(__name__)
@@ -263,12 +263,10 @@ class ProjectionEngine:
         moved = [r for r in runners if r not in shares and r.apply(items, end)]
         if len(writing) < 2:
             return moved + [r for r in writing if r.apply(items, end)]
-        told = unannounced(list(self.runners.values()), besides=writing)
-        notice = [{"n": r.name, "p": end, "s": None} for r in writing] + [
-            {"n": r.name, "p": p, "s": None} for r, p in told]
+        announcement = Announcement([(r, end) for r in writing], self.runners.values())
         try:
             with self.engine.begin() as conn:
-                if not _write_claimed(conn, [(r.name, r.persisted, end) for r in writing], notice,
+                if not _write_claimed(conn, [(r.name, r.persisted, end) for r in writing], announcement.notice,
                                       lambda: [r.build(conn, share) for r, share in shares.items()]):
                     raise _Separately("a checkpoint moved")
         except Exception as error:  # noqa: BLE001 - each runner then finds out alone
@@ -276,8 +274,7 @@ class ProjectionEngine:
             return moved + [r for r in writing if r.apply(items, end)]
         for r in writing:
             r.committed(end)
-        for r, p in told:
-            r.announced = max(r.announced, p)
+        announcement.told()
         return moved + writing
 
     def _announce(self, runners: list[Runner]) -> None:

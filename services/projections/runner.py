@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -201,7 +201,7 @@ class Runner:
         self.moved_at = 0.0  # when the position last moved past ``persisted``
         self.loaded = False
         self.announced = 0  # the last position other processes were told of
-        self.companions: Callable[[], Sequence[Runner]] = lambda: ()  # the engine's runners
+        self.companions: Callable[[], Collection[Runner]] = lambda: ()  # the engine's runners
         self.stalled_at: int | None = None
         self.failures = 0
         self.retry_at = 0.0
@@ -300,16 +300,15 @@ class Runner:
         return [i for i in items if i.position > self.position and self.wants(i)]
 
     def _commit(self, items: list[Item], target: int) -> bool:
-        told = unannounced(self.companions(), besides=[self])
-        notice = [{"n": self.name, "p": target, "s": None}] + [{"n": r.name, "p": p, "s": None} for r, p in told]
+        announcement = Announcement([(self, target)], self.companions())
         with self.engine.begin() as conn:
-            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, target, announce=notice):
+            if not checkpoints.claim_and_advance(conn, self.name, self.persisted, target,
+                                                 announce=announcement.notice):
                 conn.rollback()
                 return False
             self.write_rows(conn, items)
         self.announced = target
-        for r, p in told:
-            r.announced = max(r.announced, p)
+        announcement.told()
         return True
 
     def write_rows(self, conn: Connection, items: list[Item]) -> None:
@@ -351,11 +350,20 @@ class Runner:
         self.board.post(self.name, stalled_at=at, error=message)
 
 
-def unannounced(runners: Sequence[Runner], besides: Sequence[Runner]) -> list[tuple[Runner, int]]:
-    """Runners of this process whose positions moved in memory only (no rows of theirs to write) and that
-    other processes have not heard of: a commit that announces positions tells theirs too."""
-    return [(r, r.position) for r in runners
-            if r not in besides and r.announced != r.position and r.stalled_at is None]
+class Announcement:
+    """What a commit that moves runners tells other processes: their new positions, and those of the
+    runners of this process that moved in memory only (no rows of theirs to write) and that the others
+    have not heard of. Once the commit is through, ``told()`` records that they have."""
+
+    def __init__(self, moving: Sequence[tuple[Runner, int]], runners: Collection[Runner]) -> None:
+        besides = [r for r, _ in moving]
+        self._others = [(r, r.position) for r in runners
+                        if r not in besides and r.announced != r.position and r.stalled_at is None]
+        self.notice = [{"n": r.name, "p": p, "s": None} for r, p in [*moving, *self._others]]
+
+    def told(self) -> None:
+        for r, p in self._others:
+            r.announced = max(r.announced, p)
 
 
 def _transient_reason(error: BaseException) -> str:
