@@ -38,12 +38,13 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
+import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL, Composable, Identifier
 
 
 _ATTEMPTS = 10  # as eventsourcing's own retry of an insert
 _LOST = (InterfaceError, OperationalError)  # the connection failed: the insert may or may not have committed
-_insert_once = PostgresApplicationRecorder.insert_events.__wrapped__  # type: ignore[attr-defined]
 
 
 def _rendered(statement: Any) -> Any:
@@ -146,8 +147,34 @@ class CitynetRecorder(PostgresApplicationRecorder):
                 raise
         raise AssertionError("unreachable")
 
-    def _insert_once(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        return _insert_once(self, stored_events, **kwargs)  # type: ignore[no-any-return]
+    def _insert_once(self, stored_events: Sequence[StoredEvent], **_: Any) -> Sequence[int] | None:
+        """One transaction, sent as one pipeline with one round trip: BEGIN, the table lock, NOTIFY, the
+        insert and COMMIT. eventsourcing's own waits for the insert's answer, then sends COMMIT: the lock
+        that serialises every insert was held over two round trips and, in a busy process, over the wait
+        of the thread for the interpreter lock in between. Here it is held only while PostgreSQL runs the
+        statements and flushes the commit. A refused insert (a uniqueness check) makes PostgreSQL skip the
+        COMMIT; the transaction is then rolled back, and the error raised as eventsourcing's."""
+        rows = [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+                for e in stored_events]
+        failed: psycopg.Error | None = None
+        with self.datastore.get_connection() as conn:  # (autocommit: the transaction is spelt out)
+            with conn.pipeline() as pipeline, conn.cursor() as curs, conn.cursor() as inserted:
+                try:
+                    curs.execute(b"BEGIN")
+                    for statement in self.lock_table_statements:
+                        curs.execute(statement, prepare=True)
+                    curs.execute(self._notify_statement)
+                    inserted.execute(self.insert_events_statement, (rows,), prepare=True)
+                    curs.execute(b"COMMIT")
+                    pipeline.sync()
+                    ids = [row["notification_id"] for row in inserted.fetchall()]
+                except psycopg.Error as error:  # raised after the pipeline, which would warn otherwise
+                    failed = error
+            if failed is not None:
+                if not conn.closed and conn.pgconn.transaction_status != TransactionStatus.IDLE:
+                    conn.execute(b"ROLLBACK")
+                raise failed  # (as eventsourcing's error: the connection's context translates it)
+        return ids
 
     def _stored_ids(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
         """The positions of exactly these events if they are all stored as given, else None."""
