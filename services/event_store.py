@@ -21,6 +21,13 @@ uniqueness failure after a failed attempt first checks whether exactly these eve
 carry their command's timestamp and correlation id) are stored; if so, the first attempt committed, and
 their positions are the answer.
 
+One round trip. eventsourcing sends a transaction's statements in a pipeline, waits for the insert's
+answer, then sends COMMIT: the exclusive lock was held over two round trips and, in a busy process,
+over the writing thread's wait for the interpreter lock in between. Here BEGIN, the lock, NOTIFY, the
+insert and COMMIT go in one pipeline with one sync, and the lock is held only while PostgreSQL runs
+them (``_insert_once``). Positions stay committed in the order they were issued: the lock is taken
+before the insert draws them, and released by the COMMIT, as before.
+
 Statements. eventsourcing keeps the statements every insert runs (the table lock, the insert, the
 NOTIFY) and the head query as psycopg ``Composed`` objects, which psycopg turned into bytes again on
 every execution: a sixth of a command's own CPU time. Here they are rendered once.
