@@ -5,7 +5,9 @@ like registerCity; what citynet adds to a write is measured against it and again
 With CITYNET_FLOOR_SAVE_URL (a PostgreSQL URL) the mutation also does, in its worker thread, the bare
 eventsourcing `Application.save` that the benchmark's baseline does: that is the most any registerCity
 served by this stack could reach, with nothing of citynet's own (no uniqueness, attribution, audit chain,
-projections or read-your-writes).
+projections or read-your-writes). With CITYNET_FLOOR_ON_LOOP=1 as well, the save runs on the event loop
+instead (a sync resolver, no thread hop; CITYNET_FLOOR_POOL connections): faster for writes alone, but
+every request and live stream of the process waits while a save is under way, which citynet does not do.
 
     uv run uvicorn bench.floor_app:app --port 8911
 """
@@ -51,7 +53,17 @@ class Mutation:
         return RegisterCityPayload(name=name)
 
 
-SAVE = bare_application(os.environ["CITYNET_FLOOR_SAVE_URL"]) if os.environ.get("CITYNET_FLOOR_SAVE_URL") else None
+@strawberry.type
+class BlockingMutation:
+    @strawberry.mutation
+    def register_city(self, input: RegisterCityInput) -> RegisterCityPayload:
+        # A sync resolver: strawberry calls it on the event loop, which waits for each save.
+        return RegisterCityPayload(name=save(input))
+
+
+SAVE = bare_application(os.environ["CITYNET_FLOOR_SAVE_URL"], os.environ.get("CITYNET_FLOOR_POOL", "8")) \
+    if os.environ.get("CITYNET_FLOOR_SAVE_URL") else None
+ON_LOOP = os.environ.get("CITYNET_FLOOR_ON_LOOP") == "1" and SAVE is not None
 
 
 def save(input: RegisterCityInput) -> str:
@@ -59,5 +71,5 @@ def save(input: RegisterCityInput) -> str:
     return input.name
 
 
-schema = strawberry.Schema(Query, Mutation, extensions=[ParserCache, ValidationCache])
+schema = strawberry.Schema(Query, BlockingMutation if ON_LOOP else Mutation, extensions=[ParserCache, ValidationCache])
 app = Litestar(route_handlers=[make_graphql_controller(schema, path="/graphql")])
