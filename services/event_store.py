@@ -155,12 +155,9 @@ class CitynetRecorder(PostgresApplicationRecorder):
         raise AssertionError("unreachable")
 
     def _insert_once(self, stored_events: Sequence[StoredEvent], **_: Any) -> Sequence[int] | None:
-        """One transaction, sent as one pipeline with one round trip: BEGIN, the table lock, NOTIFY, the
-        insert and COMMIT. eventsourcing's own waits for the insert's answer, then sends COMMIT: the lock
-        that serialises every insert was held over two round trips and, in a busy process, over the wait
-        of the thread for the interpreter lock in between. Here it is held only while PostgreSQL runs the
-        statements and flushes the commit. A refused insert (a uniqueness check) makes PostgreSQL skip the
-        COMMIT; the transaction is then rolled back, and the error raised as eventsourcing's."""
+        """One transaction in one round trip (the module's "One round trip"). A refused insert (a
+        uniqueness check) makes PostgreSQL skip the COMMIT; the transaction is then rolled back, and the
+        error raised as eventsourcing's."""
         rows = [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
                 for e in stored_events]
         failed: psycopg.Error | None = None
