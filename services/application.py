@@ -93,15 +93,23 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
             raise self._city_taken(city, claim) from None
 
     def _city_taken(self, city: City, claim: CityName) -> AlreadyExists:
-        found = self.existing(city.id, claim.id)
-        known = city.id if city.id in found else (self.get(CityName, claim.id).city_id if claim.id in found else None)
-        existing = self.get(City, known) if known is not None else city  # (neither found: as the store said)
+        existing = self._holder(city, claim, lambda held: held.city_id)
         if existing.name == city.name:
             return AlreadyExists("City", existing.id, f"{city.name} ({city.country_code}) is already registered")
         # The same name but for accents or case: name the city that has it.
         return AlreadyExists("City", existing.id,
                              f"{existing.name} ({existing.country_code}) is already registered; "
                              f"{city.name!r} differs from it only by accents or case")
+
+    def _holder(self, record: A, claim: Aggregate, holder_of: Callable[[Any], UUID]) -> A:
+        """Who holds what a refused registration asked for: the record itself if its id is taken, else the
+        record its name's claim points to (``holder_of`` the claim); neither found, as the store said."""
+        found = self.existing(record.id, claim.id)
+        if record.id in found:
+            return self.get(type(record), record.id)
+        if claim.id in found:
+            return self.get(type(record), holder_of(self.get(type(claim), claim.id)))
+        return record
 
     # -- organisations ------------------------------------------------------
 
@@ -117,10 +125,7 @@ class CitynetApplication(WorkshopCommands, AgreementCommands, ProjectCommands, T
 
     def _organisation_taken(self, organisation: Organisation, claim: OrganisationName) -> AlreadyExists:
         where = f" ({organisation.country_code})" if organisation.country_code else " (international)"
-        found = self.existing(organisation.id, claim.id)
-        known = (organisation.id if organisation.id in found
-                 else (self.get(OrganisationName, claim.id).organisation_id if claim.id in found else None))
-        existing = self.get(Organisation, known) if known is not None else organisation
+        existing = self._holder(organisation, claim, lambda held: held.organisation_id)
         return AlreadyExists("Organisation", existing.id,
                              f"an organisation named {existing.name!r}{where} is already registered")
 
